@@ -1,0 +1,7 @@
+{# Register-style sources (projects, policies, ...) arrive as whole exports again and
+   again; the current state of a key is its row in the most recent batch. #}
+{% macro latest_per_key(relation, key_columns) -%}
+    select distinct on ({{ key_columns | join(', ') }}) *
+    from {{ relation }}
+    order by {{ key_columns | join(', ') }}, batch_id desc, source_row desc
+{%- endmacro %}

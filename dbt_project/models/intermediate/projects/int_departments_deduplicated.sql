@@ -1,0 +1,1 @@
+{{ latest_per_key(ref('stg_pmo__departments'), ['dept_id']) }}

@@ -1,0 +1,1 @@
+{{ latest_per_key(ref('stg_pmo__projects'), ['project_id']) }}

@@ -1,0 +1,1 @@
+{{ latest_per_key(ref('stg_pmo__sla_policies'), ['policy_id', 'priority']) }}

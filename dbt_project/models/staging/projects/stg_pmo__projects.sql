@@ -1,0 +1,25 @@
+with source as (
+    select * from {{ source('raw', 'projects') }} as projects
+    where {{ not_quarantined('projects', 'projects') }}
+),
+
+renamed as (
+    select
+        project_id,
+        customer_id,
+        dept_id,
+        name as project_name,
+        kind,
+        manager,
+        start_date::date as start_date,
+        end_date::date as end_date,
+        service_mode,
+        sla_policy_id,
+        report_frequency,
+        plan_reviewed_at::date as plan_reviewed_date,
+        _batch_id as batch_id,
+        _source_row as source_row
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,20 @@
+with source as (
+    select * from {{ source('raw', 'sla_policies') }} as policies
+    where {{ not_quarantined('sla_policies', 'policies') }}
+),
+
+renamed as (
+    select
+        policy_id,
+        priority,
+        response_minutes::integer as response_target_minutes,
+        nullif(onsite_minutes, '')::integer as onsite_target_minutes,
+        resolution_minutes::integer as resolution_target_minutes,
+        calendar,
+        coalesce(timezone, '{{ var("timezone") }}') as timezone,
+        _batch_id as batch_id,
+        _source_row as source_row
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,16 @@
+with source as (
+    select * from {{ source('raw', 'ticket_status_changes') }} as changes
+    where {{ not_quarantined('ticket_status_changes', 'changes') }}
+),
+
+renamed as (
+    select
+        ticket_id,
+        status,
+        changed_at::timestamptz as changed_at,
+        _batch_id as batch_id,
+        _source_row as source_row
+    from source
+)
+
+select * from renamed

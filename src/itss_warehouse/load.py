@@ -1,0 +1,200 @@
+"""Load landing files into the ``raw`` schema with PostgreSQL COPY.
+
+Each file becomes one batch in ``raw.load_batches`` (source, file, SHA-256, row count);
+a file whose checksum was already loaded for its source is skipped, so re-runs add
+nothing. Raw tables are append-only, all text, with canonical column names and
+``_batch_id``, ``_source_file``, ``_source_row`` (the row as a spreadsheet numbers it,
+header = 1) and ``_loaded_at``. Values are kept as the source wrote them except for the
+mapping's value translations and timestamps, which are stored as ISO 8601 with offset;
+a value that does not parse is kept verbatim for validation to flag.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import psycopg
+from psycopg import sql
+
+from itss_warehouse.sources import Source, SourceSet
+
+log = logging.getLogger(__name__)
+
+METADATA_COLUMNS = ("_batch_id", "_source_file", "_source_row", "_loaded_at")
+FIRST_DATA_ROW = 2  # row 1 is the header in every supported format
+
+
+class SourceFileError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class LoadedBatch:
+    batch_id: int
+    source: str
+    entity: str
+    file_name: str
+    row_count: int
+
+
+def file_checksum(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _cell_text(value: object) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _read_raw_frame(path: Path, source: Source) -> pd.DataFrame:
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        frame = pd.read_excel(path, sheet_name=source.sheet or 0, dtype=object)
+        return frame.map(_cell_text)
+    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+
+
+def _as_iso(column: pd.Series, timezone: str, pattern: str, localize: bool) -> pd.Series:
+    parsed = pd.to_datetime(column, format="ISO8601", errors="coerce")
+    if localize:
+        parsed = parsed.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")
+    text = parsed.dt.strftime(pattern)
+    # Unparseable values stay as written so that validation can name them.
+    return text.where(parsed.notna(), column)
+
+
+def read_source_file(path: Path, source: Source, timezone: str) -> pd.DataFrame:
+    """The file's rows with canonical column names, translated values and ISO timestamps."""
+    try:
+        frame = _read_raw_frame(path, source)
+    except (ValueError, UnicodeDecodeError, OSError) as error:
+        raise SourceFileError(f"{path.name}: cannot be read as source '{source.name}': {error}") from error
+    frame.columns = [str(column).strip() for column in frame.columns]
+    missing = [header for header in source.columns if header not in frame.columns]
+    if missing:
+        raise SourceFileError(
+            f"{path.name}: missing column(s) {', '.join(missing)} required by source '{source.name}'"
+        )
+    frame = frame[list(source.columns)].rename(columns=source.columns)
+    frame = frame.apply(lambda column: column.str.strip())
+    frame = frame.mask(frame == "")
+    for field, translation in source.values.items():
+        frame[field] = frame[field].replace(translation)
+    for field in source.timestamps:
+        frame[field] = _as_iso(frame[field], timezone, "%Y-%m-%dT%H:%M:%S%z", localize=True)
+    for field in source.dates:
+        frame[field] = _as_iso(frame[field], timezone, "%Y-%m-%d", localize=False)
+    frame.insert(0, "_source_row", range(FIRST_DATA_ROW, FIRST_DATA_ROW + len(frame)))
+    return frame
+
+
+def ensure_raw_tables(conn: psycopg.Connection, sources: SourceSet) -> None:
+    conn.execute(
+        """
+        create table if not exists raw.load_batches (
+            batch_id bigserial primary key,
+            source_name text not null,
+            entity text not null,
+            file_name text not null,
+            checksum text not null,
+            row_count integer not null,
+            loaded_at timestamptz not null default now(),
+            unique (source_name, checksum)
+        )
+        """
+    )
+    conn.execute(
+        """
+        create table if not exists raw.quarantined_rows (
+            batch_id bigint not null references raw.load_batches,
+            entity text not null,
+            source_file text not null,
+            source_row integer not null,
+            check_name text not null,
+            column_name text,
+            reason text not null,
+            quarantined_at timestamptz not null default now(),
+            primary key (entity, batch_id, source_row, check_name)
+        )
+        """
+    )
+    for source in sources.sources:
+        table = sql.Identifier("raw", source.entity)
+        conn.execute(
+            sql.SQL(
+                "create table if not exists {} (_batch_id bigint not null references raw.load_batches,"
+                " _source_file text not null, _source_row integer not null, _loaded_at timestamptz not null)"
+            ).format(table)
+        )
+        for field in source.fields:
+            conn.execute(sql.SQL("alter table {} add column if not exists {} text").format(table, sql.Identifier(field)))
+        conn.execute(
+            sql.SQL("create index if not exists {} on {} (_batch_id)").format(
+                sql.Identifier(f"{source.entity}_batch_idx"), table
+            )
+        )
+
+
+def _copy_frame(conn: psycopg.Connection, entity: str, frame: pd.DataFrame) -> None:
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False, header=False)
+    columns = sql.SQL(", ").join(sql.Identifier(column) for column in frame.columns)
+    statement = sql.SQL("copy {} ({}) from stdin with (format csv)").format(sql.Identifier("raw", entity), columns)
+    with conn.cursor().copy(statement) as copy:
+        copy.write(buffer.getvalue())
+
+
+def load_file(conn: psycopg.Connection, path: Path, source: Source, timezone: str) -> LoadedBatch | None:
+    """Load one file as one batch in one transaction; None when this exact file was loaded before."""
+    checksum = file_checksum(path)
+    frame = read_source_file(path, source, timezone)
+    with conn.transaction():
+        row = conn.execute(
+            """
+            insert into raw.load_batches (source_name, entity, file_name, checksum, row_count)
+            values (%s, %s, %s, %s, %s)
+            on conflict (source_name, checksum) do nothing
+            returning batch_id, loaded_at
+            """,
+            (source.name, source.entity, path.name, checksum, len(frame)),
+        ).fetchone()
+        if row is None:
+            return None
+        batch_id, loaded_at = row
+        frame.insert(0, "_batch_id", batch_id)
+        frame.insert(1, "_source_file", path.name)
+        frame["_loaded_at"] = loaded_at.isoformat()
+        _copy_frame(conn, source.entity, frame)
+    log.info("loaded %s rows of %s into raw.%s (batch %s)", len(frame), path.name, source.entity, batch_id)
+    return LoadedBatch(batch_id, source.name, source.entity, path.name, len(frame))
+
+
+def load_landing(url: str, landing_dir: Path, sources: SourceSet) -> list[LoadedBatch]:
+    """Load every not-yet-loaded landing file that a source claims; return the new batches."""
+    loaded: list[LoadedBatch] = []
+    claimed = {path for source in sources.sources for path in landing_dir.glob(source.pattern)}
+    for path in sorted(set(landing_dir.iterdir()) - claimed):
+        log.warning("%s matches no source definition and was not loaded", path.name)
+    with psycopg.connect(url) as conn:
+        with conn.transaction():
+            ensure_raw_tables(conn, sources)
+        for source in sources.sources:
+            for path in sorted(landing_dir.glob(source.pattern)):
+                batch = load_file(conn, path, source, sources.timezone)
+                if batch is not None:
+                    loaded.append(batch)
+    return loaded

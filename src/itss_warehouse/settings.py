@@ -1,0 +1,83 @@
+"""The one place configuration is read: environment variables prefixed ``ITSS_``.
+
+Defaults give the embedded run: local state under ``.itss/`` in the working directory,
+an embedded PostgreSQL, demo mappings. Nothing here touches the network or a database.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _default_project_dir() -> Path:
+    # In a source checkout the repository root is two levels above the package;
+    # an installed image sets ITSS_PROJECT_DIR instead.
+    return PACKAGE_DIR.parents[1]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ITSS_", extra="ignore")
+
+    warehouse_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy/libpq URL of the warehouse; unset = embedded PostgreSQL.",
+    )
+    home: Path = Field(default=Path(".itss"), description="Local state folder (git-ignored).")
+    landing_dir: Path | None = Field(default=None, description="Source exports; default HOME/landing.")
+    output_dir: Path | None = Field(default=None, description="Generated reports; default HOME/output.")
+    project_dir: Path = Field(default_factory=_default_project_dir)
+    sources_file: Path = Field(default=PACKAGE_DIR / "mappings" / "demo.yml")
+    embedded_port: int = Field(default=54329, description="First port tried by the embedded server.")
+    timezone: str = "Asia/Shanghai"
+    organisation_id: str = "ORG"
+
+    @cached_property
+    def home_path(self) -> Path:
+        return self.home.resolve()
+
+    @property
+    def landing_path(self) -> Path:
+        return (self.landing_dir or self.home_path / "landing").resolve()
+
+    @property
+    def output_path(self) -> Path:
+        return (self.output_dir or self.home_path / "output").resolve()
+
+    @property
+    def embedded_data_path(self) -> Path:
+        return self.home_path / "pgdata"
+
+    @property
+    def airflow_home(self) -> Path:
+        return self.home_path / "airflow"
+
+    @property
+    def dbt_project_path(self) -> Path:
+        return self.project_dir / "dbt_project"
+
+    @property
+    def dbt_target_path(self) -> Path:
+        return self.home_path / "dbt" / "target"
+
+    @property
+    def dags_path(self) -> Path:
+        return self.project_dir / "dags"
+
+    @property
+    def expectations_path(self) -> Path:
+        return self.project_dir / "expectations"
+
+    @property
+    def templates_path(self) -> Path:
+        return self.project_dir / "reports"
+
+
+def get_settings() -> Settings:
+    """Read the settings afresh (tests and the CLI change the environment between calls)."""
+    return Settings()

@@ -1,0 +1,55 @@
+"""Which warehouse to use and how to reach it, from the settings."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote, urlsplit
+
+import psycopg
+from psycopg import sql
+
+from itss_warehouse.settings import Settings
+from itss_warehouse.warehouse import embedded
+
+EMBEDDED_DATABASE = "itss"
+SCHEMAS = ("raw", "staging", "intermediate", "marts")
+
+
+def libpq_url(url: str) -> str:
+    """Drop a SQLAlchemy driver suffix (``postgresql+psycopg2://``) so libpq accepts the URL."""
+    return re.sub(r"^postgres(ql)?\+\w+://", "postgresql://", url)
+
+
+def warehouse_url(settings: Settings) -> str:
+    """The configured warehouse, or the embedded one (started and created on demand)."""
+    if settings.warehouse_url:
+        return libpq_url(settings.warehouse_url)
+    port = embedded.ensure_running(settings.embedded_data_path, settings.embedded_port)
+    server = f"postgresql://{embedded.SUPERUSER}@127.0.0.1:{port}"
+    ensure_database(server + "/postgres", EMBEDDED_DATABASE)
+    return f"{server}/{EMBEDDED_DATABASE}"
+
+
+def ensure_database(maintenance_url: str, name: str) -> None:
+    with psycopg.connect(maintenance_url, autocommit=True) as conn:
+        exists = conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+
+
+def ensure_schemas(url: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        for schema in SCHEMAS:
+            conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
+
+
+def dbt_environment(url: str) -> dict[str, str]:
+    """The variables ``dbt_project/profiles.yml`` reads, so no credential is written to disk."""
+    parts = urlsplit(url)
+    return {
+        "ITSS_DBT_HOST": parts.hostname or "127.0.0.1",
+        "ITSS_DBT_PORT": str(parts.port or 5432),
+        "ITSS_DBT_USER": unquote(parts.username or "postgres"),
+        "ITSS_DBT_PASSWORD": unquote(parts.password or ""),
+        "ITSS_DBT_DATABASE": parts.path.lstrip("/") or "postgres",
+    }

@@ -1,0 +1,93 @@
+"""A tiny organisation whose SLA attainment is computed by hand (see EXPECTED_*).
+
+October 2026, policy SLA-7X24 (P1 15/120/240 min, P2 30/240/480, P3 60/480/1440,
+P4 120/1440/4320 for response/on-site/resolution):
+
+project P1  INC-1 P3 respond 30, resolve 360                -> met
+            INC-2 P2 respond 45 > 30                        -> breached
+            INC-3 P4 respond 60, resolve 1440               -> met
+            REQ-4 P3 respond 10, resolve 1200               -> met
+            CHG-5 change                                    -> not measured
+            3 met / 4 measured = 0.75
+project P2  INC-6 P1 on-site: respond 5, arrive 90, resolve 180 -> met
+            INC-7 P3 resolve 2880 > 1440                    -> breached
+            INC-8 priority 未知 (bad row)                     -> quarantined
+            1 met / 2 measured = 0.5
+organisation: mean of project rates (0.75 + 0.5) / 2 = 0.625; ticket-weighted 4 / 6.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+
+from openpyxl import Workbook
+
+EXPECTED_PROJECT_RATES = {"P1": 0.75, "P2": 0.5}
+EXPECTED_ORGANISATION_RATE = 0.625
+EXPECTED_WEIGHTED_RATE = round(4 / 6, 6)
+BAD_TICKET_ROW = 10  # INC-8, as a spreadsheet numbers the row (header = 1)
+
+TICKET_HEADERS = [
+    "工单编号", "工单类型", "项目编号", "优先级", "分类", "创建时间", "响应时间", "到场时间", "解决时间",
+    "关闭时间", "状态", "处理人", "处理组", "转派次数", "重开次数", "是否重大", "服务方式", "实施结果",
+    "关联问题", "更新时间",
+]
+
+
+def _ticket(ticket_id, kind, project, priority, opened, responded, onsite, resolved, mode="远程"):
+    closed = resolved
+    return [
+        ticket_id, kind, project, priority, "网络", opened, responded, onsite, resolved, closed,
+        "已关闭" if resolved else "处理中", "张三", "一线支持", "0", "0", "否", mode, "", "", resolved or responded,
+    ]
+
+
+TICKETS = [
+    _ticket("INC-1", "事件", "P1", "中", "2026-10-05 09:00:00", "2026-10-05 09:30:00", "", "2026-10-05 15:00:00"),
+    _ticket("INC-2", "事件", "P1", "高", "2026-10-10 10:00:00", "2026-10-10 10:45:00", "", "2026-10-10 12:00:00"),
+    _ticket("INC-3", "事件", "P1", "低", "2026-10-12 08:00:00", "2026-10-12 09:00:00", "", "2026-10-13 08:00:00"),
+    _ticket("REQ-4", "服务请求", "P1", "中", "2026-10-20 14:00:00", "2026-10-20 14:10:00", "", "2026-10-21 10:00:00"),
+    _ticket("CHG-5", "变更", "P1", "中", "2026-10-22 14:00:00", "", "", "2026-10-22 18:00:00"),
+    _ticket("INC-6", "事件", "P2", "紧急", "2026-10-03 20:00:00", "2026-10-03 20:05:00", "2026-10-03 21:30:00",
+            "2026-10-03 23:00:00", mode="现场"),
+    _ticket("INC-7", "事件", "P2", "中", "2026-10-15 09:00:00", "2026-10-15 09:20:00", "", "2026-10-17 09:00:00"),
+    _ticket("INC-8", "事件", "P2", "未知", "2026-10-16 09:00:00", "2026-10-16 09:20:00", "", "2026-10-16 10:00:00"),
+]
+
+POLICY_ROWS = [
+    ["SLA-7X24", priority, response, onsite, resolution, "7x24", "Asia/Shanghai"]
+    for priority, response, onsite, resolution in (
+        ("P1", 15, 120, 240), ("P2", 30, 240, 480), ("P3", 60, 480, 1440), ("P4", 120, 1440, 4320)
+    )
+]
+
+
+def _write_csv(path: Path, header: list[str], rows: list[list[str]], encoding: str = "utf-8") -> None:
+    with path.open("w", newline="", encoding=encoding) as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def write_small_landing(landing: Path) -> Path:
+    landing.mkdir(parents=True, exist_ok=True)
+    _write_csv(landing / "departments.csv", ["dept_id", "name", "in_management_system"],
+               [["D1", "运维一部", "Y"], ["D2", "运维二部", "Y"]])
+    _write_csv(landing / "customers.csv", ["客户编号", "客户名称", "行业", "联系邮箱"],
+               [["C1", "滇池市政务中心", "政府", "ops@c1.example.cn"]])
+    _write_csv(landing / "sla_policies.csv",
+               ["policy_id", "priority", "response_minutes", "onsite_minutes", "resolution_minutes", "calendar",
+                "timezone"], POLICY_ROWS)
+    _write_csv(landing / "tickets.csv", TICKET_HEADERS, TICKETS, encoding="utf-8-sig")
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "项目台账"
+    sheet.append(["项目编号", "客户编号", "部门编号", "项目名称", "项目类型", "项目经理", "开始日期", "结束日期",
+                  "服务方式", "SLA策略", "报告频率", "方案评审日期"])
+    for project_id, dept in (("P1", "D1"), ("P2", "D2")):
+        sheet.append([project_id, "C1", dept, f"{project_id} 运维项目", "新签", "李四", dt.date(2026, 1, 1),
+                      dt.date(2026, 12, 31), "驻场", "SLA-7X24", "月度", dt.date(2025, 12, 20)])
+    workbook.save(landing / "projects.xlsx")
+    return landing
