@@ -14,6 +14,8 @@ project P2  INC-6 P1 on-site: respond 5, arrive 90, resolve 180 -> met
             INC-8 priority 未知 (bad row)                     -> quarantined
             1 met / 2 measured = 0.5
 organisation: mean of project rates (0.75 + 0.5) / 2 = 0.625; ticket-weighted 4 / 6.
+Twelve further changes (CHG-10..21, not SLA-measured) keep the one bad priority under
+the raw suite's 5% tolerance, so the run quarantines it instead of stopping.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from openpyxl import Workbook
 EXPECTED_PROJECT_RATES = {"P1": 0.75, "P2": 0.5}
 EXPECTED_ORGANISATION_RATE = 0.625
 EXPECTED_WEIGHTED_RATE = round(4 / 6, 6)
-BAD_TICKET_ROW = 10  # INC-8, as a spreadsheet numbers the row (header = 1)
+BAD_TICKET_ROW = 9  # INC-8, as a spreadsheet numbers the row (header = 1)
 
 TICKET_HEADERS = [
     "工单编号", "工单类型", "项目编号", "优先级", "分类", "创建时间", "响应时间", "到场时间", "解决时间",
@@ -54,6 +56,10 @@ TICKETS = [
             "2026-10-03 23:00:00", mode="现场"),
     _ticket("INC-7", "事件", "P2", "中", "2026-10-15 09:00:00", "2026-10-15 09:20:00", "", "2026-10-17 09:00:00"),
     _ticket("INC-8", "事件", "P2", "未知", "2026-10-16 09:00:00", "2026-10-16 09:20:00", "", "2026-10-16 10:00:00"),
+    *(
+        _ticket(f"CHG-{number}", "变更", "P1", "低", "2026-10-25 20:00:00", "", "", "2026-10-25 22:00:00")
+        for number in range(10, 22)
+    ),
 ]
 
 POLICY_ROWS = [

@@ -1,4 +1,10 @@
-{# The moment open tickets are judged at: var('as_of') when given, else the run's start. #}
+{# The moment open tickets are judged at: the end of var('run_date') in the warehouse
+   time zone when given (the nightly DAG passes its day, so back-fills reproduce that
+   day's answer), else the moment this dbt run started. #}
 {% macro as_of() -%}
-    {%- if var('as_of') -%} '{{ var("as_of") }}'::timestamptz {%- else -%} '{{ run_started_at }}'::timestamptz {%- endif -%}
+    {%- if var('run_date') -%}
+        (('{{ var("run_date") }}'::date + 1)::timestamp at time zone '{{ var("timezone") }}')
+    {%- else -%}
+        '{{ run_started_at }}'::timestamptz
+    {%- endif -%}
 {%- endmacro %}

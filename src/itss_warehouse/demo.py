@@ -208,7 +208,8 @@ def generate(
         "projects.xlsx": [[p.project_id, p.customer_id, p.dept_id, p.name, p.kind, p.manager, p.start, p.end, p.mode,
                            p.policy, p.frequency, p.plan_reviewed] for p in projects],
         "sla_policies.csv": [[policy, priority, *targets, calendar, "Asia/Shanghai"]
-                             for policy, (calendar, rows) in SLA_POLICIES.items() for priority, targets in rows.items()],
+                             for policy, (calendar, targets_by_priority) in SLA_POLICIES.items()
+                             for priority, targets in targets_by_priority.items()],
         "tickets.csv": ticket_rows,
         "ticket_status_history.csv": [[t.ticket_id, status, at] for t in good for status, at in t.events],
         "incident_callbacks.csv": _callbacks(rng, good, window),
@@ -259,9 +260,9 @@ def _projects(rng: random.Random, window: Window, months: int) -> list[Project]:
         start = _shift_month(window.first, -begun)
         if pid in ENDING:
             end = _shift_month(window.first, max(1, int(months * ENDING[pid]))) - timedelta(days=1)
-        else:  # multi-year contracts still running after the window
+        else:  # multi-year contracts running well beyond the window
             years = 1
-            while _shift_month(start, 12 * years) <= window.last:
+            while _shift_month(start, 12 * years) <= _shift_month(window.last.replace(day=1), 6):
                 years += 1
             end = _shift_month(start, 12 * years) - timedelta(days=1)
         reviewed = None if pid == NO_PLAN_REVIEW else start - timedelta(days=rng.randint(3, 10))
@@ -305,7 +306,8 @@ def _tickets(rng: random.Random, projects: list[Project], window: Window, per_mo
             weights = [1.0 if day.weekday() < 5 else 0.4 for day in active]
             for _ in range(round(per_month * rng.uniform(0.7, 1.3) * len(active) / len(days))):
                 hour = rng.choices(range(24), HOUR_WEIGHTS)[0]
-                opened = datetime.combine(rng.choices(active, weights)[0], time(hour, rng.randint(0, 59), rng.randint(0, 59)))
+                minute, second = rng.randint(0, 59), rng.randint(0, 59)
+                opened = datetime.combine(rng.choices(active, weights)[0], time(hour, minute, second))
                 tickets.append(_ticket(rng, project, opened, window.cutoff))
     tickets.sort(key=lambda t: (t.opened, t.project.project_id))
     numbers: Counter[tuple[str, int]] = Counter()
@@ -368,10 +370,12 @@ def _ticket(rng: random.Random, project: Project, opened: datetime, cutoff: date
 
 
 def _ticket_row(t: Ticket) -> list[object]:
+    responded = t.events[1][1] if len(t.events) > 1 else None
+    closed = t.events[-1][1] if t.status == "已关闭" else None
+    reopens = sum(status == "重新打开" for status, _ in t.events)
     return [
-        t.ticket_id, t.ticket_type, t.project.project_id, t.priority, t.category, t.opened,
-        t.events[1][1] if len(t.events) > 1 else None, t.onsite_at, t.resolved_at,
-        t.events[-1][1] if t.status == "已关闭" else None, t.status, t.assignee, t.group, t.reassignments, sum(status == "重新打开" for status, _ in t.events), "是" if t.is_major else "否",
+        t.ticket_id, t.ticket_type, t.project.project_id, t.priority, t.category, t.opened, responded, t.onsite_at,
+        t.resolved_at, closed, t.status, t.assignee, t.group, t.reassignments, reopens, "是" if t.is_major else "否",
         t.delivery_mode, t.outcome if t.resolved_at else "", t.related_problem,
         max(t.events[-1][1], t.onsite_at or t.opened),
     ]
@@ -440,7 +444,8 @@ def _acceptances(rng: random.Random, ending: list[Project], window: Window) -> l
             if applied in window:
                 rows.append(Acceptance(p, kind, applied, *((decided, result) if decided in window else (None, ""))))
             # final acceptance follows a trial-operation period
-            applied = decided + timedelta(days=rng.randint(20, 40) if kind == "customer_initial" else rng.randint(3, 14))
+            gap = rng.randint(20, 40) if kind == "customer_initial" else rng.randint(3, 14)
+            applied = decided + timedelta(days=gap)
     return rows
 
 
@@ -471,13 +476,14 @@ def _complaints(rng: random.Random, projects: list[Project], window: Window) -> 
         for _ in range(rng.choices([0, 1, 2], [65, 30, 5])[0]):
             at = _work_time(rng, month + timedelta(days=rng.randint(0, 27)))
             active = [p for p in projects if p.start <= at.date() <= p.end]
+            major, settled, description = rng.random() < 0.25, rng.random() < 0.9, rng.choice(COMPLAINTS)
             if at <= window.cutoff and active:
-                received.append((at, rng.choice(active), rng.random() < 0.25, rng.random() < 0.9, rng.choice(COMPLAINTS)))
+                received.append((at, rng.choice(active), major, settled, description))
     rows, numbers = [], Counter()
     for at, p, major, settled, description in sorted(received, key=lambda complaint: complaint[0]):
         numbers[at.year] += 1
-        escalated = at + timedelta(minutes=rng.randint(60, 720)) if major else None
-        closed = at + timedelta(minutes=rng.randint(1440, 21600)) if settled else None
+        escalated = at + timedelta(minutes=rng.randint(30, 240)) if major else None
+        closed = _work_time(rng, at.date() + timedelta(days=rng.randint(1, 15))) if settled else None
         escalated, closed = (ts if ts and ts <= window.cutoff else None for ts in (escalated, closed))
         rows.append([f"TS-{at.year}-{numbers[at.year]:03d}", p.customer_id, p.project_id, at,
                      "true" if major else "false", escalated, closed, description])

@@ -21,10 +21,14 @@ def tool_environment(settings: Settings, url: str) -> dict[str, str]:
         **dbt_environment(url),
         "DBT_PROFILES_DIR": str(settings.dbt_project_path),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DBT_USE_COLORS": "false",
+        # No internet in production networks either: no usage pings from cosmos.
+        "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+        "DO_NOT_TRACK": "1",
+        "AIRFLOW__COSMOS__CACHE_DIR": str(settings.home_path / "cosmos_cache"),
         "AIRFLOW_HOME": str(airflow_home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(settings.dags_path),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__DEFAULT_TIMEZONE": settings.timezone,
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": os.environ.get(
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{airflow_home / 'airflow.db'}"
         ),

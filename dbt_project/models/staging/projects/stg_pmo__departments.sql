@@ -7,7 +7,7 @@ renamed as (
     select
         dept_id,
         name as department_name,
-        in_management_system::boolean as is_in_management_system,
+        {{ safe_boolean('in_management_system') }} as is_in_management_system,
         _batch_id as batch_id,
         _source_row as source_row
     from source

@@ -11,12 +11,12 @@ renamed as (
         name as project_name,
         kind,
         manager,
-        start_date::date as start_date,
-        end_date::date as end_date,
+        {{ safe_date('start_date') }} as start_date,
+        {{ safe_date('end_date') }} as end_date,
         service_mode,
         sla_policy_id,
         report_frequency,
-        plan_reviewed_at::date as plan_reviewed_date,
+        {{ safe_date('plan_reviewed_at') }} as plan_reviewed_date,
         _batch_id as batch_id,
         _source_row as source_row
     from source

@@ -7,9 +7,9 @@ renamed as (
     select
         policy_id,
         priority,
-        response_minutes::integer as response_target_minutes,
-        nullif(onsite_minutes, '')::integer as onsite_target_minutes,
-        resolution_minutes::integer as resolution_target_minutes,
+        {{ safe_integer('response_minutes') }} as response_target_minutes,
+        {{ safe_integer('onsite_minutes') }} as onsite_target_minutes,
+        {{ safe_integer('resolution_minutes') }} as resolution_target_minutes,
         calendar,
         coalesce(timezone, '{{ var("timezone") }}') as timezone,
         _batch_id as batch_id,

@@ -7,7 +7,7 @@ renamed as (
     select
         ticket_id,
         status,
-        changed_at::timestamptz as changed_at,
+        {{ safe_timestamptz('changed_at') }} as changed_at,
         _batch_id as batch_id,
         _source_row as source_row
     from source

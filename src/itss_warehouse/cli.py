@@ -1,0 +1,98 @@
+"""The ``itss`` command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Annotated, Optional
+
+import typer
+
+from itss_warehouse import environment
+from itss_warehouse.settings import get_settings
+from itss_warehouse.warehouse import embedded
+from itss_warehouse.warehouse.connection import ensure_schemas, warehouse_url
+
+app = typer.Typer(help="ITSS O&M quality warehouse: nightly pipeline, KPI marts and reports.", no_args_is_help=True)
+demo_app = typer.Typer(help="Demo source exports.", no_args_is_help=True)
+warehouse_app = typer.Typer(help="The PostgreSQL warehouse.", no_args_is_help=True)
+app.add_typer(demo_app, name="demo")
+app.add_typer(warehouse_app, name="warehouse")
+
+Day = Annotated[Optional[dt.datetime], typer.Option(formats=["%Y-%m-%d"], help="Day to run for (default: yesterday).")]
+
+
+def main() -> None:
+    """Entry point: known failures print their message, not a traceback."""
+    from itss_warehouse.airflow_runner import DagRunFailed
+    from itss_warehouse.transform import DbtError
+    from itss_warehouse.warehouse.embedded import EmbeddedServerError
+
+    try:
+        app()
+    except (DagRunFailed, DbtError, EmbeddedServerError, ValueError) as error:
+        typer.secho(str(error), fg=typer.colors.RED, err=True)
+        raise SystemExit(1) from None
+
+
+def _yesterday() -> dt.date:
+    return dt.date.today() - dt.timedelta(days=1)
+
+
+@app.callback()
+def _logging(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s")
+
+
+@app.command()
+def run(date: Day = None, seed: Annotated[int, typer.Option(help="Seed for demo data.")] = 42) -> None:
+    """The main job: demo data if the landing folder is empty, then the nightly DAG through Airflow."""
+    from itss_warehouse import airflow_runner, demo, pipeline, transform
+
+    settings = get_settings()
+    day = date.date() if date else _yesterday()
+    url = warehouse_url(settings)
+    ensure_schemas(url)
+    environment.export(settings, url)
+    landing = settings.landing_path
+    if not landing.exists() or not any(landing.iterdir()):
+        written = demo.generate(landing, seed=seed, end_date=day)
+        typer.echo(f"Generated {len(written)} demo exports in {landing}")
+    # cosmos renders the dbt task group from the parsed manifest, so parse before Airflow does.
+    transform.run_dbt(settings, "--quiet", "parse")
+    typer.echo(f"Running itss_nightly for {day} through Airflow …")
+    log_file = airflow_runner.run_dag(settings, "itss_nightly", day)
+    month = pipeline.last_closed_month(day)
+    reports = sorted((settings.output_path / "service_report" / f"{month:%Y-%m}").glob("*.html"))
+    typer.echo(f"itss_nightly succeeded (log: {log_file})")
+    typer.echo(f"Warehouse: {url}")
+    typer.echo(f"Service reports for {month:%Y-%m} ({len(reports)}):")
+    for path in reports:
+        typer.echo(f"  {path}")
+
+
+@demo_app.command("generate")
+def demo_generate(
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same files.")] = 42,
+    end_date: Day = None,
+) -> None:
+    """Write deterministic demo source exports into the landing folder."""
+    from itss_warehouse import demo
+
+    settings = get_settings()
+    written = demo.generate(settings.landing_path, seed=seed, end_date=end_date.date() if end_date else _yesterday())
+    for path in written:
+        typer.echo(str(path))
+
+
+@warehouse_app.command("url")
+def warehouse_url_command() -> None:
+    """Print the warehouse URL (starts the embedded server if needed) for psql or a BI tool."""
+    typer.echo(warehouse_url(get_settings()))
+
+
+@warehouse_app.command("stop")
+def warehouse_stop() -> None:
+    """Stop the embedded PostgreSQL server."""
+    stopped = embedded.stop(get_settings().embedded_data_path)
+    typer.echo("embedded PostgreSQL stopped" if stopped else "embedded PostgreSQL was not running")

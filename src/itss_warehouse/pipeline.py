@@ -1,0 +1,64 @@
+"""The steps of the nightly pipeline, as plain functions the DAG's tasks call.
+
+Each step reads the settings when it runs (never at DAG parse time) and returns
+something small and serialisable for the next task.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+
+import psycopg
+
+from itss_warehouse import load, sources
+from itss_warehouse.settings import get_settings
+from itss_warehouse.warehouse.connection import ensure_schemas, warehouse_url
+
+log = logging.getLogger(__name__)
+
+
+def last_closed_month(day: dt.date) -> dt.date:
+    """First day of the last month complete at the end of ``day``."""
+    first_of_month = day.replace(day=1)
+    if (day + dt.timedelta(days=1)).day == 1:
+        return first_of_month
+    return (first_of_month - dt.timedelta(days=1)).replace(day=1)
+
+
+def load_raw() -> list[int]:
+    """Load new landing files into raw; return the new batch ids."""
+    settings = get_settings()
+    url = warehouse_url(settings)
+    ensure_schemas(url)
+    batches = load.load_landing(url, settings.landing_path, sources.load_sources(settings.sources_file))
+    return [batch.batch_id for batch in batches]
+
+
+def validate_raw(batch_ids: list[int]) -> dict[str, int]:
+    """Validate the new batches; quarantine bad rows, stop on critical failures."""
+    from itss_warehouse import validation
+
+    settings = get_settings()
+    return validation.validate_raw_batches(warehouse_url(settings), batch_ids, settings)
+
+
+def validate_marts() -> dict[str, int]:
+    from itss_warehouse import validation
+
+    settings = get_settings()
+    return validation.validate_marts(warehouse_url(settings), settings)
+
+
+def render_reports(day: dt.date) -> list[str]:
+    """Render the monthly service reports for the last month closed on ``day``."""
+    from itss_warehouse.reports.service_report import render_service_reports
+
+    settings = get_settings()
+    with psycopg.connect(warehouse_url(settings)) as conn:
+        rendered = render_service_reports(
+            conn, last_closed_month(day), settings.output_path, settings.templates_path
+        )
+    return [str(report.path) for report in rendered]
+

@@ -1,0 +1,164 @@
+"""Great Expectations validation of new raw batches and of the marts.
+
+The GX context is committed under ``expectations/gx`` (suites, validation definitions,
+checkpoints); its datasource reads the warehouse URL from ``ITSS_WAREHOUSE_URL`` at run
+time, so no credential is on disk. Results and data docs go to its ``uncommitted/``.
+
+Rules: every row that fails an expectation whose ``meta.quarantine`` is true is written
+to ``raw.quarantined_rows`` with the check and the reason (the raw row itself stays);
+an expectation of severity ``critical`` that fails beyond its ``mostly`` threshold stops
+the run with a message naming the file, the column and the rows.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from itss_warehouse.settings import Settings
+
+log = logging.getLogger(__name__)
+MAX_ROWS_IN_MESSAGE = 10
+
+
+class ValidationFailed(RuntimeError):
+    pass
+
+
+@dataclass
+class ValidationSummary:
+    batches: int = 0
+    quarantined_rows: int = 0
+    warnings: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "batches": self.batches,
+            "quarantined_rows": self.quarantined_rows,
+            "warnings": self.warnings,
+            "failures": self.failures,
+        }
+
+
+def _context(settings: Settings, url: str) -> Any:
+    # GX logs hundreds of INFO lines under Airflow's logging set-up.
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    import great_expectations as gx
+
+    return gx.get_context(
+        mode="file",
+        project_root_dir=settings.expectations_path,
+        runtime_environment={"ITSS_WAREHOUSE_URL": url},
+    )
+
+
+def _describe(result: Any) -> tuple[str, str | None, str]:
+    config = result.expectation_config
+    column = config.kwargs.get("column") or config.kwargs.get("column_A")
+    check = f"{config.type}:{column}" if column else config.type
+    return check, column, config.description or config.type
+
+
+def _failure_message(file_name: str, column: str | None, description: str, result: Any) -> str:
+    details = result.result
+    rows = [str(item["_source_row"]) for item in details.get("unexpected_index_list") or []]
+    shown = ", ".join(rows[:MAX_ROWS_IN_MESSAGE]) + (" …" if len(rows) > MAX_ROWS_IN_MESSAGE else "")
+    count = details.get("unexpected_count", len(rows))
+    error = (result.exception_info or {}).get("exception_message")
+    if error:
+        return f"{file_name}: check '{description}' could not run: {error}"
+    return f"{file_name}, column {column or '-'}: {count} row(s) fail '{description}' (rows {shown or 'n/a'})"
+
+
+def _quarantine(
+    conn: psycopg.Connection, batch_id: int, entity: str, check: str, column: str | None, description: str, result: Any
+) -> int:
+    rows = result.result.get("unexpected_index_list") or []
+    with conn.cursor() as cursor:
+        cursor.executemany(
+            """
+            insert into raw.quarantined_rows
+                (batch_id, entity, source_file, source_row, check_name, column_name, reason)
+            values (%s, %s, %s, %s, %s, %s, %s)
+            on conflict do nothing
+            """,
+            [
+                (
+                    batch_id,
+                    entity,
+                    row["_source_file"],
+                    row["_source_row"],
+                    check,
+                    column,
+                    f"{description} (value: {row.get(column)!r})" if column else description,
+                )
+                for row in rows
+            ],
+        )
+    return len(rows)
+
+
+def validate_raw_batches(url: str, batch_ids: list[int], settings: Settings) -> dict[str, Any]:
+    """Validate the given raw batches; quarantine bad rows; raise on critical failures."""
+    summary = ValidationSummary()
+    if not batch_ids:
+        return summary.as_dict()
+    context = _context(settings, url)
+    checkpoints = {checkpoint.name for checkpoint in context.checkpoints.all()}
+    with psycopg.connect(url) as conn:
+        batches = conn.execute(
+            "select batch_id, entity, file_name from raw.load_batches where batch_id = any(%s) order by batch_id",
+            (batch_ids,),
+        ).fetchall()
+        for batch_id, entity, file_name in batches:
+            name = f"raw_{entity}"
+            if name not in checkpoints:
+                summary.warnings.append(f"{file_name}: no validation suite for raw.{entity}")
+                continue
+            summary.batches += 1
+            run = context.checkpoints.get(name).run(batch_parameters={"_batch_id": batch_id})
+            for suite_result in run.run_results.values():
+                for result in suite_result.results:
+                    check, column, description = _describe(result)
+                    config = result.expectation_config
+                    if (config.meta or {}).get("quarantine"):
+                        summary.quarantined_rows += _quarantine(
+                            conn, batch_id, entity, check, column, description, result
+                        )
+                    if result.success:
+                        continue
+                    message = _failure_message(file_name, column, description, result)
+                    (summary.failures if config.severity == "critical" else summary.warnings).append(message)
+        conn.commit()
+    for warning in summary.warnings:
+        log.warning("raw validation warning: %s", warning)
+    if summary.failures:
+        raise ValidationFailed("raw validation failed (critical):\n  " + "\n  ".join(summary.failures))
+    return summary.as_dict()
+
+
+def validate_marts(url: str, settings: Settings) -> dict[str, Any]:
+    """Validate the marts after dbt; a critical failure stops report generation."""
+    summary = ValidationSummary()
+    context = _context(settings, url)
+    run = context.checkpoints.get("marts_kpi_scorecard").run()
+    for suite_result in run.run_results.values():
+        for result in suite_result.results:
+            if result.success:
+                continue
+            _, column, description = _describe(result)
+            message = _failure_message("marts.kpi_scorecard", column, description, result)
+            (summary.failures if result.expectation_config.severity == "critical" else summary.warnings).append(message)
+    summary.batches = 1
+    if summary.failures:
+        raise ValidationFailed("marts validation failed (critical):\n  " + "\n  ".join(summary.failures))
+    return summary.as_dict()
+
+
+def data_docs_index(settings: Settings) -> Path:
+    return settings.expectations_path / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"

@@ -1,0 +1,133 @@
+"""The demo generator writes deterministic files that follow the demo mapping exactly."""
+
+from __future__ import annotations
+
+import csv
+import re
+from datetime import date, datetime, time
+from pathlib import Path
+
+import pytest
+import yaml
+from openpyxl import load_workbook
+
+from itss_warehouse.demo import BAD_OPENED_AT, BAD_PRIORITY, generate
+
+MAPPING = Path(__file__).parents[2] / "src" / "itss_warehouse" / "mappings" / "demo.yml"
+SOURCES = yaml.safe_load(MAPPING.read_text(encoding="utf-8"))["sources"]
+END_DATE = date(2026, 11, 21)
+CUTOFF = datetime.combine(END_DATE, time(23, 59, 59))
+FILE_NAMES = sorted(source["pattern"].replace("*", "") for source in SOURCES)
+BOM_FILES = {"tickets.csv", "ticket_status_history.csv", "incident_callbacks.csv"}
+PLANNED_DATES = {("pmo_projects", "end_date"), ("service_reports", "due_date")}  # deadlines, not events
+TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+RUNS = {"default": {}, "small": {"months": 2, "tickets_per_project_month": 5}}
+
+
+def _source(name: str) -> dict:
+    return next(source for source in SOURCES if source["name"] == name)
+
+
+def _read(landing: Path, source: dict) -> tuple[list[str], list[dict[str, object]]]:
+    """Header and rows (keyed by header, empty cells as "") of a source's file."""
+    path = landing / source["pattern"].replace("*", "")
+    if path.suffix == ".xlsx":
+        workbook = load_workbook(path, read_only=True)
+        header, *rows = workbook[source["sheet"]].iter_rows(values_only=True)
+        workbook.close()
+        return list(header), [{h: "" if v is None else v for h, v in zip(header, row)} for row in rows]
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        return list(reader.fieldnames or []), list(reader)
+
+
+def _column(landing: Path, source_name: str, field: str) -> list[object]:
+    source = _source(source_name)
+    header = next(h for h, canonical in source["columns"].items() if canonical == field)
+    return [row[header] for row in _read(landing, source)[1]]
+
+
+@pytest.fixture(scope="module", params=list(RUNS))
+def landing(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp(request.param)
+    paths = generate(directory, seed=42, end_date=END_DATE, **RUNS[request.param])
+    assert paths == sorted(directory / name for name in FILE_NAMES)
+    return directory
+
+
+def test_same_seed_gives_identical_bytes(tmp_path: Path) -> None:
+    first = generate(tmp_path / "a", seed=42, end_date=END_DATE)
+    second = generate(tmp_path / "b", seed=42, end_date=END_DATE)
+    assert [p.name for p in first] == [p.name for p in second] == FILE_NAMES
+    for a, b in zip(first, second):
+        assert a.read_bytes() == b.read_bytes(), a.name
+
+
+def test_different_seed_gives_different_tickets(tmp_path: Path) -> None:
+    small = RUNS["small"]
+    generate(tmp_path / "a", seed=1, end_date=END_DATE, **small)
+    generate(tmp_path / "b", seed=2, end_date=END_DATE, **small)
+    assert (tmp_path / "a" / "tickets.csv").read_bytes() != (tmp_path / "b" / "tickets.csv").read_bytes()
+
+
+def test_headers_and_sheets_follow_the_mapping(landing: Path) -> None:
+    for source in SOURCES:
+        path = landing / source["pattern"].replace("*", "")
+        if path.suffix == ".xlsx":
+            assert load_workbook(path, read_only=True).sheetnames == [source["sheet"]]
+        assert _read(landing, source)[0] == list(source["columns"]), source["name"]
+        assert path.read_bytes().startswith(b"\xef\xbb\xbf") == (path.name in BOM_FILES), path.name
+
+
+def test_coded_values_are_known_or_empty(landing: Path) -> None:
+    for source in SOURCES:
+        for field, mapping in source.get("values", {}).items():
+            values = _column(landing, source["name"], field)
+            unknown = [v for v in values if v != "" and str(v) not in {str(key) for key in mapping}]
+            expected = [BAD_PRIORITY] if (source["name"], field) == ("ticket_tool_tickets", "priority") else []
+            assert unknown == expected, (source["name"], field)
+
+
+def test_nothing_happens_after_the_end_date(landing: Path) -> None:
+    for source in SOURCES:
+        for field in source.get("timestamps", []):
+            values = [v for v in _column(landing, source["name"], field) if v != ""]
+            if (source["name"], field) == ("ticket_tool_tickets", "opened_at"):
+                assert values.count(BAD_OPENED_AT) == 1
+                values = [v for v in values if v != BAD_OPENED_AT]
+            assert all(TIMESTAMP.fullmatch(v) for v in values), (source["name"], field)
+            assert max(values, default="") <= str(CUTOFF), (source["name"], field)
+        for field in set(source.get("dates", [])) - {f for name, f in PLANNED_DATES if name == source["name"]}:
+            for value in _column(landing, source["name"], field):
+                if isinstance(value, datetime):  # a real Excel date cell
+                    value = value.date()
+                elif value != "":
+                    assert DATE.fullmatch(value), (source["name"], field, value)
+                    value = date.fromisoformat(value)
+                assert value == "" or value <= END_DATE, (source["name"], field, value)
+
+
+def test_deliberate_bad_rows_appear_once_each(landing: Path) -> None:
+    rows = _read(landing, _source("ticket_tool_tickets"))[1]
+    assert sum(row["工单编号"] == "" for row in rows) == 1
+    assert sum(row["创建时间"] == BAD_OPENED_AT for row in rows) == 1
+    assert sum(row["优先级"] == BAD_PRIORITY for row in rows) == 1
+    timed = [row for row in rows if row["解决时间"] and row["创建时间"] != BAD_OPENED_AT]
+    assert sum(row["解决时间"] < row["创建时间"] for row in timed) == 1
+
+
+def test_references_are_consistent(landing: Path) -> None:
+    ticket_ids = [i for i in _column(landing, "ticket_tool_tickets", "ticket_id") if i]
+    assert len(ticket_ids) == len(set(ticket_ids))
+    assert set(_column(landing, "ticket_tool_status_history", "ticket_id")) <= set(ticket_ids)
+    assert set(_column(landing, "incident_callbacks", "ticket_id")) <= set(ticket_ids)
+    problems = {i for i in ticket_ids if i.startswith("PRB-")}
+    assert set(_column(landing, "ticket_tool_tickets", "related_problem_id")) - {""} <= problems
+
+    policies = set(_column(landing, "sla_policies", "policy_id"))
+    assert set(_column(landing, "pmo_projects", "sla_policy_id")) <= policies
+    projects = set(_column(landing, "pmo_projects", "project_id"))
+    assert set(_column(landing, "ticket_tool_tickets", "project_id")) <= projects
+    assert set(_column(landing, "pmo_projects", "customer_id")) <= set(_column(landing, "customers", "customer_id"))
+    assert set(_column(landing, "pmo_projects", "dept_id")) <= set(_column(landing, "departments", "dept_id"))

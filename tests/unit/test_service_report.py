@@ -1,0 +1,210 @@
+"""The monthly service report, rendered from hand-written mart rows in a real PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import psycopg
+import pytest
+
+from itss_warehouse.reports import RenderedReport, render_service_reports
+
+SERVER = "postgresql://postgres@127.0.0.1:5432"
+DATABASE = "itss_report_test"
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "reports"
+OCTOBER = date(2026, 10, 1)
+
+FIXTURE = """
+create schema raw;
+create schema marts;
+create table raw.load_batches (batch_id bigint primary key, source_name text, loaded_at timestamptz not null);
+create table raw.quarantined_rows (
+    batch_id bigint, entity text, source_file text, source_row integer,
+    check_name text, column_name text, reason text
+);
+create table marts.dim_projects (
+    project_id text, project_name text, customer_id text, customer_name text, dept_id text,
+    department_name text, kind text, service_mode text, sla_policy_id text, report_frequency text,
+    start_date date, end_date date
+);
+create table marts.kpi_scorecard (
+    kpi_code text, grain text, grain_id text, period_type text, period_start date,
+    numerator numeric, denominator numeric, value numeric, target numeric, is_met boolean
+);
+create table marts.fct_tickets (
+    ticket_id text, ticket_type text, project_id text, priority text, opened_at timestamptz,
+    responded_at timestamptz, resolved_at timestamptz, status text, delivery_mode text, is_major boolean,
+    response_target_minutes int, resolution_target_minutes int, response_minutes numeric,
+    resolution_minutes numeric, response_status text, resolution_status text, sla_status text,
+    opened_month date
+);
+
+insert into raw.load_batches values
+    (1, 'itsm', '2026-10-31 23:00+08'),
+    (2, 'pmo', '2026-11-01 02:00+08');
+insert into raw.quarantined_rows values
+    (2, 'tickets', 'tickets_2026-10.xlsx', 17, 'not_null', 'priority', 'priority is empty'),
+    (2, 'tickets', 'tickets_2026-10.xlsx', 42, 'timestamp', 'opened_at', 'not a timestamp: 2026-13-01');
+
+insert into marts.dim_projects values
+    ('PRJ-A', '华东数据中心运维', 'C1', '华东银行', 'D1', '运维一部', 'om', 'onsite', 'POL1', 'monthly',
+     '2026-01-01', null),
+    ('PRJ-B', 'Desk <Support>', 'C2', 'Acme & Co', 'D2', '运维二部', 'om', 'remote', 'POL1', 'monthly',
+     '2026-10-15', null),
+    ('PRJ-OLD', '已结束项目', 'C1', '华东银行', 'D1', '运维一部', 'om', 'onsite', 'POL1', 'monthly',
+     '2025-01-01', '2026-09-30');
+
+insert into marts.kpi_scorecard values
+    ('SLA_ATTAINMENT', 'project', 'PRJ-A', 'month', '2026-10-01', 3, 4, 0.750000, 0.950000, false),
+    ('SLA_ATTAINMENT', 'project', 'PRJ-A', 'year', '2026-01-01', 19, 20, 0.950000, 0.950000, true),
+    ('SLA_ATTAINMENT', 'project', 'PRJ-A', 'month', '2026-09-01', 5, 5, 1.000000, 0.950000, true),
+    ('SLA_ATTAINMENT', 'department', 'D1', 'month', '2026-10-01', 0.5, 1, 0.500000, 0.950000, false);
+
+insert into marts.fct_tickets
+    (ticket_id, ticket_type, project_id, priority, opened_at, response_target_minutes,
+     resolution_target_minutes, response_minutes, resolution_minutes, response_status,
+     resolution_status, sla_status, opened_month)
+values
+    ('INC-0901', 'incident', 'PRJ-A', 'P1', '2026-09-30 15:00+00', 30, 240, 90, 600, 'breached', 'breached', 'breached', '2026-09-01'),
+    ('INC-1001', 'incident', 'PRJ-A', 'P1', '2026-10-05 01:30+00', 30, 240, 45.5, 300, 'breached', 'breached', 'breached', '2026-10-01'),
+    ('INC-1002', 'incident', 'PRJ-A', 'P2', '2026-10-06 02:00+00', 60, 480, 10, 120, 'met', 'met', 'met', '2026-10-01'),
+    ('INC-1003', 'incident', 'PRJ-A', 'P1', '2026-10-07 03:00+00', 30, 240, 5, 60, 'met', 'met', 'met', '2026-10-01'),
+    ('SR-1001', 'service_request', 'PRJ-A', 'P3', '2026-10-08 04:00+00', 120, 1440, 30, 200, 'met', 'met', 'met', '2026-10-01'),
+    ('CHG-1001', 'change', 'PRJ-A', 'P4', '2026-10-30 20:00+00', null, null, null, null, 'not_applicable', 'in_progress', 'in_progress', '2026-10-01'),
+    ('SR-2001', 'service_request', 'PRJ-B', 'P3', '2026-10-20 04:00+00', null, null, null, null, 'not_applicable', 'not_applicable', 'no_policy', '2026-10-01');
+"""
+
+
+@pytest.fixture(scope="module")
+def conn():
+    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
+        admin.execute(f"drop database if exists {DATABASE} with (force)")
+        admin.execute(f"create database {DATABASE}")
+    with psycopg.connect(f"{SERVER}/{DATABASE}", autocommit=True) as connection:
+        connection.execute(FIXTURE)
+        yield connection
+
+
+@pytest.fixture(scope="module")
+def output_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("reports")
+
+
+@pytest.fixture(scope="module")
+def zh_reports(conn, output_dir) -> list[RenderedReport]:
+    return render_service_reports(conn, OCTOBER, output_dir, TEMPLATES_DIR)
+
+
+def compact(path: Path) -> str:
+    """The HTML without whitespace between tags, so table rows read as one string."""
+    return re.sub(r">\s+<", "><", path.read_text(encoding="utf-8"))
+
+
+def numbers(*values: object) -> str:
+    """Right-aligned number cells as the template writes them."""
+    return "".join(f'<td class="num">{value}</td>' for value in values)
+
+
+def report_for(reports: list[RenderedReport], project_id: str) -> str:
+    return compact(next(report.path for report in reports if report.project_id == project_id))
+
+
+def test_one_report_per_active_project(zh_reports, output_dir):
+    assert [(r.project_id, r.period_start, r.language) for r in zh_reports] == [
+        ("PRJ-A", OCTOBER, "zh-CN"),
+        ("PRJ-B", OCTOBER, "zh-CN"),
+    ]
+    assert zh_reports[0].path == output_dir / "service_report" / "2026-10" / "PRJ-A.zh-CN.html"
+    assert sorted(p.name for p in zh_reports[0].path.parent.iterdir()) == ["PRJ-A.zh-CN.html", "PRJ-B.zh-CN.html"]
+    assert not list(output_dir.rglob("*.tmp"))
+
+
+def test_header_and_sla_attainment(zh_reports):
+    html = report_for(zh_reports, "PRJ-A")
+    assert "<h1>服务报告 — 华东数据中心运维（华东银行）</h1>" in html
+    assert '<p class="subtitle">2026年10月 · 运维一部</p>' in html
+    assert "<td>2026-11-01 02:00（北京时间）</td>" in html
+    assert "<td>本月</td>" + numbers("75.0%", "3 / 4", "95.0%") + '<td><span class="bad">未达标</span></td>' in html
+    assert "<td>本年累计</td>" + numbers("95.0%", "19 / 20", "95.0%") + '<td><span class="ok">达标</span></td>' in html
+    assert "100.0%" not in html and "50.0%" not in html
+
+
+def test_ticket_volume_by_type_and_priority(zh_reports):
+    html = report_for(zh_reports, "PRJ-A")
+    assert "<td>事件</td>" + numbers(2, 1, 0, 0, 3) in html
+    assert "<td>服务请求</td>" + numbers(0, 0, 1, 0, 1) in html
+    assert "<td>变更</td>" + numbers(0, 0, 0, 1, 1) in html
+    assert "<td>合计</td>" + numbers(2, 1, 1, 1, 5) in html
+    assert "<td>问题</td>" not in html
+
+
+def test_breach_list_shows_only_this_months_breaches(zh_reports):
+    html = report_for(zh_reports, "PRJ-A")
+    breaches = html.split("SLA 违约工单", 1)[1]
+    assert (
+        "<td>INC-1001</td><td>事件</td><td>P1</td><td>2026-10-05 09:30</td><td>违约</td><td>违约</td>"
+        + numbers("45.5", 30, 300, 240)
+    ) in breaches
+    assert "INC-1002" not in breaches
+    assert "INC-0901" not in html
+
+
+def test_project_without_scorecard_row_says_so(zh_reports):
+    html = report_for(zh_reports, "PRJ-B")
+    assert "本月无纳入 SLA 考核的工单" in html
+    assert "本年无纳入 SLA 考核的工单" in html
+    assert "%</td>" not in html
+    assert "本月无违约工单" in html
+    assert "Desk &lt;Support&gt;（Acme &amp; Co）" in html
+
+
+def test_quarantine_section_shows_the_count_and_rows(zh_reports):
+    html = report_for(zh_reports, "PRJ-A")
+    assert '<span class="bad">2 行数据被隔离</span>' in html
+    assert "<td>tickets_2026-10.xlsx</td>" + numbers(42) + "<td>opened_at</td><td>not a timestamp: 2026-13-01</td>" in html
+
+
+def test_quarantine_passed_when_empty(conn, tmp_path):
+    conn.execute("create table raw.quarantined_backup as table raw.quarantined_rows")
+    try:
+        conn.execute("delete from raw.quarantined_rows")
+        [report, _] = render_service_reports(conn, OCTOBER, tmp_path, TEMPLATES_DIR)
+    finally:
+        conn.execute("insert into raw.quarantined_rows table raw.quarantined_backup")
+        conn.execute("drop table raw.quarantined_backup")
+    html = compact(report.path)
+    assert '<span class="ok">数据校验通过</span>' in html
+    assert "tickets_2026-10.xlsx" not in html
+
+
+def test_english_rendering_uses_english_labels(conn, tmp_path):
+    as_of = datetime(2026, 11, 2, 6, 0, tzinfo=ZoneInfo("UTC"))
+    reports = render_service_reports(conn, OCTOBER, tmp_path, TEMPLATES_DIR, language="en", as_of=as_of)
+    html = report_for(reports, "PRJ-A")
+    assert reports[0].path.name == "PRJ-A.en.html"
+    assert '<html lang="en">' in html
+    assert "<h1>Service report — 华东数据中心运维 (华东银行)</h1>" in html
+    assert '<p class="subtitle">October 2026 · 运维一部</p>' in html
+    assert "<td>2026-11-02 14:00 (China Standard Time)</td>" in html
+    assert "<td>This month</td>" + numbers("75.0%", "3 / 4") in html
+    assert '<span class="bad">Not met</span>' in html
+    assert '<span class="bad">2 rows quarantined</span>' in html
+    assert "<td>INC-1001</td><td>Incident</td>" in html
+    labels_only = html.replace("华东数据中心运维", "").replace("华东银行", "").replace("运维一部", "")
+    assert not re.search(r"[达标违约事件服务报告]", labels_only)
+    assert "No SLA-measured tickets this month" in report_for(reports, "PRJ-B")
+
+
+def test_rerendering_is_byte_identical(zh_reports, conn, output_dir):
+    before = {report.path: report.path.read_bytes() for report in zh_reports}
+    again = render_service_reports(conn, OCTOBER, output_dir, TEMPLATES_DIR)
+    assert {report.path: report.path.read_bytes() for report in again} == before
+    assert sorted(p.name for p in again[0].path.parent.iterdir()) == ["PRJ-A.zh-CN.html", "PRJ-B.zh-CN.html"]
+
+
+def test_month_must_be_first_day(conn, tmp_path):
+    with pytest.raises(ValueError, match="first day"):
+        render_service_reports(conn, date(2026, 10, 15), tmp_path, TEMPLATES_DIR)
