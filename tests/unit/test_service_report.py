@@ -12,8 +12,6 @@ import pytest
 
 from itss_warehouse.reports import RenderedReport, render_service_reports
 
-SERVER = "postgresql://postgres@127.0.0.1:5432"
-DATABASE = "itss_report_test"
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "reports"
 OCTOBER = date(2026, 10, 1)
 
@@ -79,11 +77,8 @@ values
 
 
 @pytest.fixture(scope="module")
-def conn():
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
-        admin.execute(f"drop database if exists {DATABASE} with (force)")
-        admin.execute(f"create database {DATABASE}")
-    with psycopg.connect(f"{SERVER}/{DATABASE}", autocommit=True) as connection:
+def conn(create_database):
+    with psycopg.connect(create_database("report"), autocommit=True) as connection:
         connection.execute(FIXTURE)
         yield connection
 

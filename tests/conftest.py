@@ -1,0 +1,82 @@
+"""Shared fixtures: a real PostgreSQL for every test that needs one.
+
+By default the embedded server (the same one `make run` uses) hosts throw-away test
+databases; with ITSS_WAREHOUSE_URL set, that server does. Test databases are named
+``itss_test_*`` and recreated at the start of each use, never the warehouse itself.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+from psycopg import sql
+
+sys.path.insert(0, str(Path(__file__).parent))  # test helpers such as small_landing
+
+from itss_warehouse.settings import Settings  # noqa: E402
+from itss_warehouse.warehouse import embedded  # noqa: E402
+from itss_warehouse.warehouse.connection import libpq_url  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _with_database(url: str, name: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
+@pytest.fixture(scope="session")
+def maintenance_url() -> str:
+    configured = os.environ.get("ITSS_WAREHOUSE_URL")
+    if configured:
+        return libpq_url(configured)
+    settings = Settings(_env_file=None, home=REPO / ".itss")
+    port = embedded.ensure_running(settings.embedded_data_path, settings.embedded_port)
+    return f"postgresql://{embedded.SUPERUSER}@127.0.0.1:{port}/postgres"
+
+
+@pytest.fixture(scope="session")
+def create_database(maintenance_url: str) -> Callable[[str], str]:
+    """Return a function that (re)creates an empty ``itss_test_<suffix>`` database and gives its URL."""
+
+    def create(suffix: str) -> str:
+        name = f"itss_test_{suffix}"
+        with psycopg.connect(maintenance_url, autocommit=True) as admin:
+            admin.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+            admin.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+        return _with_database(maintenance_url, name)
+
+    return create
+
+
+@pytest.fixture(scope="session")
+def small_landing(tmp_path_factory) -> Path:
+    from small_landing import write_small_landing
+
+    return write_small_landing(tmp_path_factory.mktemp("landing"))
+
+
+@pytest.fixture(scope="session")
+def pipeline_settings(tmp_path_factory, small_landing: Path) -> Settings:
+    """Settings for in-process pipeline tests: a scratch home, the small landing folder."""
+    return Settings(_env_file=None, home=tmp_path_factory.mktemp("home"), landing_dir=small_landing)
+
+
+@pytest.fixture(scope="session")
+def tool_environment(pipeline_settings: Settings, create_database) -> str:
+    """Create the pipeline test database and export the dbt/GX environment for it; return its URL."""
+    from itss_warehouse import environment
+    from itss_warehouse.warehouse.connection import ensure_schemas
+
+    url = create_database("pipeline")
+    ensure_schemas(url)
+    saved = dict(os.environ)
+    environment.export(pipeline_settings, url)
+    yield url
+    os.environ.clear()
+    os.environ.update(saved)

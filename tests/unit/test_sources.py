@@ -1,0 +1,33 @@
+from pathlib import Path
+
+import pytest
+
+from itss_warehouse.settings import PACKAGE_DIR
+from itss_warehouse.sources import SourceDefinitionError, load_sources
+
+
+def test_shipped_demo_mapping_is_valid():
+    definitions = load_sources(PACKAGE_DIR / "mappings" / "demo.yml")
+    tickets = next(source for source in definitions.sources if source.entity == "tickets")
+    assert tickets.columns["工单编号"] == "ticket_id"
+    assert tickets.values["priority"] == {"紧急": "P1", "高": "P2", "中": "P3", "低": "P4"}
+
+
+def test_error_names_the_file_and_the_key(tmp_path: Path):
+    path = tmp_path / "broken.yml"
+    path.write_text(
+        "timezone: Asia/Shanghai\n"
+        "sources:\n"
+        "  - name: t\n    entity: tickets\n    pattern: '*.csv'\n"
+        "    columns: {a: ticket_id}\n    timestamps: [opened_at]\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(SourceDefinitionError, match=r"broken\.yml: sources\.0.*timestamps names fields not in columns: opened_at"):
+        load_sources(path)
+
+
+def test_unknown_key_is_rejected(tmp_path: Path):
+    path = tmp_path / "typo.yml"
+    path.write_text("timezone: UTC\nsources:\n  - {name: t, entity: e, pattern: x, columns: {a: b}, colums: {}}\n")
+    with pytest.raises(SourceDefinitionError, match=r"typo\.yml: sources\.0\.colums"):
+        load_sources(path)
