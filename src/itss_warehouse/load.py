@@ -93,7 +93,7 @@ def read_source_file(path: Path, source: Source, timezone: str) -> pd.DataFrame:
     frame = frame.apply(lambda column: column.str.strip())
     frame = frame.mask(frame == "")
     for field, translation in source.values.items():
-        frame[field] = frame[field].map(translation).fillna(frame[field])
+        frame[field] = frame[field].map(lambda value: translation.get(value, value))
     for field in source.timestamps:
         frame[field] = _as_iso(frame[field], timezone, "%Y-%m-%dT%H:%M:%S%z", localize=True)
     for field in source.dates:
