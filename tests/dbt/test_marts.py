@@ -1,0 +1,112 @@
+"""dbt build (models, seeds, schema and unit tests) on the hand-computed small organisation."""
+
+from __future__ import annotations
+
+import csv
+from decimal import Decimal
+from pathlib import Path
+
+import psycopg
+import pytest
+from small_landing import (
+    BAD_TICKET_ROW,
+    EXPECTED_ORGANISATION_RATE,
+    EXPECTED_PROJECT_RATES,
+    EXPECTED_WEIGHTED_RATE,
+    TICKET_HEADERS,
+    _ticket,
+)
+
+from itss_warehouse import load, sources, transform, validation
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+RUN_DATE = "{run_date: '2026-11-21'}"
+
+
+def _load_validate(url: str, settings) -> None:
+    batches = load.load_landing(url, settings.landing_path, sources.load_sources(settings.sources_file))
+    validation.validate_raw_batches(url, [batch.batch_id for batch in batches], settings)
+
+
+@pytest.fixture(scope="module")
+def built(tool_environment: str, pipeline_settings) -> str:
+    _load_validate(tool_environment, pipeline_settings)
+    transform.run_dbt(pipeline_settings, "--quiet", "build", "--vars", RUN_DATE)
+    return tool_environment
+
+
+def _october(url: str) -> dict[tuple[str, str, str], Decimal]:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "select kpi_code, grain, grain_id, value from marts.kpi_scorecard"
+            " where period_type = 'month' and period_start = '2026-10-01'"
+        ).fetchall()
+    return {(code, grain, grain_id): value for code, grain, grain_id, value in rows}
+
+
+def test_sla_attainment_matches_hand_computation(built: str):
+    october = _october(built)
+    for project_id, rate in EXPECTED_PROJECT_RATES.items():
+        assert october[("SLA_ATTAINMENT", "project", project_id)] == Decimal(str(rate)).quantize(Decimal("0.000001"))
+    assert october[("SLA_ATTAINMENT", "organisation", "ORG")] == Decimal(str(EXPECTED_ORGANISATION_RATE))
+    assert october[("SLA_ATTAINMENT_TICKET_WEIGHTED", "organisation", "ORG")] == Decimal(str(EXPECTED_WEIGHTED_RATE))
+    assert october[("SLA_ATTAINMENT", "department", "D1")] == Decimal("0.750000")
+
+
+def test_scorecard_columns_are_the_documented_contract(built: str):
+    with psycopg.connect(built) as conn:
+        columns = conn.execute(
+            "select column_name from information_schema.columns"
+            " where table_schema = 'marts' and table_name = 'kpi_scorecard' order by ordinal_position"
+        ).fetchall()
+    assert [name for (name,) in columns] == [
+        "kpi_code", "grain", "grain_id", "period_type", "period_start",
+        "numerator", "denominator", "value", "target", "is_met",
+    ]
+
+
+def test_quarantined_ticket_is_kept_in_raw_but_not_in_marts(built: str):
+    with psycopg.connect(built) as conn:
+        assert conn.execute(
+            "select source_row, column_name from raw.quarantined_rows where entity = 'tickets'"
+        ).fetchall() == [(BAD_TICKET_ROW, "priority")]
+        assert conn.execute("select count(*) from raw.tickets where ticket_id = 'INC-8'").fetchone() == (1,)
+        assert conn.execute("select count(*) from marts.fct_tickets where ticket_id = 'INC-8'").fetchone() == (0,)
+
+
+def _snapshot(url: str) -> tuple[list[tuple], list[tuple]]:
+    with psycopg.connect(url) as conn:
+        tickets = conn.execute("select * from marts.fct_tickets order by ticket_id").fetchall()
+        scorecard = conn.execute("select * from marts.kpi_scorecard order by 1, 2, 3, 4, 5").fetchall()
+    return tickets, scorecard
+
+
+def test_incremental_day_equals_full_rebuild(built: str, pipeline_settings):
+    # The next day's export: INC-2 updated (now answered in time), a new ticket, and a
+    # stale copy of INC-1 (older updated_at, other priority) that must not win.
+    updated_inc2 = _ticket("INC-2", "事件", "P1", "高", "2026-10-10 10:00:00", "2026-10-10 10:20:00", "",
+                           "2026-10-10 12:00:00")
+    updated_inc2[-1] = "2026-11-21 09:00:00"
+    stale_inc1 = _ticket("INC-1", "事件", "P1", "紧急", "2026-10-05 09:00:00", "2026-10-05 09:30:00", "", "")
+    stale_inc1[-1] = "2026-10-05 09:30:00"
+    new_ticket = _ticket("INC-9", "事件", "P2", "低", "2026-11-21 08:00:00", "2026-11-21 08:30:00", "", "")
+    delta = Path(pipeline_settings.landing_path) / "tickets_2026-11-21.csv"
+    with delta.open("w", newline="", encoding="utf-8-sig") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(TICKET_HEADERS)
+        writer.writerows([updated_inc2, stale_inc1, new_ticket])
+
+    _load_validate(built, pipeline_settings)
+    transform.run_dbt(pipeline_settings, "--quiet", "build", "--vars", RUN_DATE)
+    incremental = _snapshot(built)
+    assert _october(built)[("SLA_ATTAINMENT", "project", "P1")] == Decimal("1.000000")
+    with psycopg.connect(built) as conn:
+        assert conn.execute(
+            "select priority, sla_status from marts.fct_tickets where ticket_id = 'INC-1'"
+        ).fetchone() == ("P3", "met")
+        assert conn.execute("select sla_status from marts.fct_tickets where ticket_id = 'INC-9'").fetchone() == (
+            "in_progress",
+        )
+
+    transform.run_dbt(pipeline_settings, "--quiet", "build", "--full-refresh", "--vars", RUN_DATE)
+    assert _snapshot(built) == incremental
