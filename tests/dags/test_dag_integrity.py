@@ -1,0 +1,86 @@
+"""The DAG folder parses cleanly, quickly and without touching any database or connection."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from itss_warehouse import environment, transform
+from itss_warehouse.settings import Settings
+
+# An address nothing listens on: parsing must not need the warehouse.
+UNREACHABLE = "postgresql://nobody@127.0.0.1:9/nowhere"
+
+PARSE_SCRIPT = textwrap.dedent(
+    """
+    import json, sys
+    import psycopg, psycopg2
+    lookups = []
+    def refuse(name):
+        def _refuse(*args, **kwargs):
+            lookups.append(name)
+            raise RuntimeError(f"{name} called while parsing DAGs")
+        return _refuse
+    psycopg.connect = refuse("psycopg.connect")
+    psycopg2.connect = refuse("psycopg2.connect")
+    from airflow.models.connection import Connection
+    Connection.get_connection_from_secrets = classmethod(refuse("Connection.get_connection_from_secrets"))
+    from airflow.dag_processing.dagbag import DagBag
+    bag = DagBag(dag_folder=sys.argv[1])
+    print(json.dumps({
+        "import_errors": {k: str(v) for k, v in bag.import_errors.items()},
+        "lookups": lookups,
+        "dags": {
+            dag_id: {
+                "tags": sorted(dag.tags),
+                "schedule": str(dag.timetable.summary),
+                "tasks": sorted(dag.task_ids),
+                "owner": dag.default_args.get("owner"),
+                "doc": bool(dag.doc_md),
+            }
+            for dag_id, dag in bag.dags.items()
+        },
+    }))
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def parsed(tmp_path_factory) -> dict:
+    settings = Settings(_env_file=None, home=tmp_path_factory.mktemp("home"))
+    env = environment.tool_environment(settings, UNREACHABLE)
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in env.items():
+            patch.setenv(key, value)
+        transform.run_dbt(settings, "--quiet", "parse")  # the manifest cosmos renders from
+        result = subprocess.run(
+            [sys.executable, "-c", PARSE_SCRIPT, str(settings.dags_path)],
+            capture_output=True, text=True, check=True, env={**env, "PATH": "/usr/bin:/bin"},
+        )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_no_import_errors_and_no_connection_lookups(parsed: dict):
+    assert parsed["import_errors"] == {}
+    assert parsed["lookups"] == []
+
+
+def test_nightly_dag_is_scheduled_tagged_and_documented(parsed: dict):
+    nightly = parsed["dags"]["itss_nightly"]
+    assert nightly["schedule"] == "0 1 * * *"
+    assert nightly["tags"] == ["itss", "nightly"]
+    assert nightly["owner"] == "data-platform"
+    assert nightly["doc"]
+
+
+def test_nightly_dag_wires_load_validate_dbt_and_reports(parsed: dict):
+    tasks = parsed["dags"]["itss_nightly"]["tasks"]
+    for task_id in ("load_raw", "validate_raw", "validate_marts", "render_reports"):
+        assert task_id in tasks
+    # cosmos renders one dbt build task per model from the manifest
+    assert "dbt_build.fct_tickets_model_build" in tasks
+    assert "dbt_build.kpi_scorecard_model_build" in tasks

@@ -1,0 +1,95 @@
+"""`itss run` end to end: the nightly DAG through Airflow on the hand-computed organisation."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+from small_landing import EXPECTED_ORGANISATION_RATE, EXPECTED_PROJECT_RATES
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+ITSS = str(Path(sys.executable).with_name("itss"))
+RUN_DAY = "2026-11-21"
+
+
+def _run(home: Path, landing: Path, url: str) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "ITSS_HOME": str(home),
+        "ITSS_LANDING_DIR": str(landing),
+        "ITSS_WAREHOUSE_URL": url,
+    }
+    env.pop("AIRFLOW_HOME", None)
+    return subprocess.run([ITSS, "run", "--date", RUN_DAY], capture_output=True, text=True, env=env, timeout=900)
+
+
+def _counts(url: str) -> tuple:
+    with psycopg.connect(url) as conn:
+        return tuple(
+            conn.execute(query).fetchone()[0]
+            for query in (
+                "select count(*) from raw.load_batches",
+                "select count(*) from raw.tickets",
+                "select count(*) from raw.quarantined_rows",
+                "select count(*) from marts.fct_tickets",
+                "select count(*) from marts.kpi_scorecard",
+            )
+        )
+
+
+@pytest.fixture(scope="module")
+def first_run(create_database, small_landing: Path, tmp_path_factory):
+    url = create_database("e2e")
+    home = tmp_path_factory.mktemp("home")
+    landing = home / "landing"
+    shutil.copytree(small_landing, landing)
+    result = _run(home, landing, url)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return url, home, landing, result
+
+
+def test_run_prints_report_paths_and_marts_hold_hand_computed_values(first_run):
+    url, home, _, result = first_run
+    report = home / "output" / "service_report" / "2026-10" / "P1.zh-CN.html"
+    assert f"  {report}" in result.stdout.splitlines()
+    with psycopg.connect(url) as conn:
+        organisation = conn.execute(
+            "select value from marts.kpi_scorecard where kpi_code = 'SLA_ATTAINMENT' and grain = 'organisation'"
+            " and period_type = 'month' and period_start = '2026-10-01'"
+        ).fetchone()[0]
+    assert float(organisation) == EXPECTED_ORGANISATION_RATE
+    html = re.sub(r">\s+<", "><", report.read_text(encoding="utf-8"))
+    assert f'<td class="num">{EXPECTED_PROJECT_RATES["P1"]:.1%}</td><td class="num">3 / 4</td>' in html
+    assert "INC-2" in html  # the breached ticket is listed
+    assert "INC-1<" not in html
+
+
+def test_second_run_adds_nothing_and_gives_the_same_result(first_run):
+    url, home, landing, _ = first_run
+    before = _counts(url)
+    report = home / "output" / "service_report" / "2026-10" / "P1.zh-CN.html"
+    html_before = report.read_bytes()
+    result = _run(home, landing, url)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert _counts(url) == before
+    assert report.read_bytes() == html_before
+
+
+def test_critical_validation_failure_stops_the_run_before_dbt(create_database, small_landing, tmp_path):
+    url = create_database("e2e_critical")
+    landing = tmp_path / "landing"
+    shutil.copytree(small_landing, landing)
+    text = (landing / "tickets.csv").read_text(encoding="utf-8-sig")
+    (landing / "tickets.csv").write_text(text.replace(",中,", ",普通,"), encoding="utf-8-sig")
+    result = _run(tmp_path / "home", landing, url)
+    assert result.returncode != 0
+    assert "tickets.csv, column priority: 5 row(s) fail 'priority is one of P1, P2, P3, P4'" in result.stderr
+    with psycopg.connect(url) as conn:
+        assert conn.execute("select to_regclass('marts.fct_tickets')").fetchone() == (None,)
+    assert not (tmp_path / "home" / "output").exists()
