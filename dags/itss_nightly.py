@@ -77,9 +77,7 @@ def itss_nightly():
             should_detach_multiple_parents_tests=True,
             emit_datasets=False,
         ),
-        execution_config=ExecutionConfig(
-            execution_mode=ExecutionMode.LOCAL, invocation_mode=InvocationMode.DBT_RUNNER
-        ),
+        execution_config=ExecutionConfig(execution_mode=ExecutionMode.LOCAL, invocation_mode=InvocationMode.DBT_RUNNER),
         # Open tickets are judged at the end of the run's day, so a re-run or back-fill
         # of a past day gives that day's answer.
         operator_args={"vars": {"run_date": "{{ ds }}"}, "install_deps": False},

@@ -32,17 +32,52 @@ EXPECTED_WEIGHTED_RATE = round(4 / 6, 6)
 BAD_TICKET_ROW = 9  # INC-8, as a spreadsheet numbers the row (header = 1)
 
 TICKET_HEADERS = [
-    "工单编号", "工单类型", "项目编号", "优先级", "分类", "创建时间", "响应时间", "到场时间", "解决时间",
-    "关闭时间", "状态", "处理人", "处理组", "转派次数", "重开次数", "是否重大", "服务方式", "实施结果",
-    "关联问题", "更新时间",
+    "工单编号",
+    "工单类型",
+    "项目编号",
+    "优先级",
+    "分类",
+    "创建时间",
+    "响应时间",
+    "到场时间",
+    "解决时间",
+    "关闭时间",
+    "状态",
+    "处理人",
+    "处理组",
+    "转派次数",
+    "重开次数",
+    "是否重大",
+    "服务方式",
+    "实施结果",
+    "关联问题",
+    "更新时间",
 ]
 
 
 def _ticket(ticket_id, kind, project, priority, opened, responded, onsite, resolved, mode="远程"):
     closed = resolved
     return [
-        ticket_id, kind, project, priority, "网络", opened, responded, onsite, resolved, closed,
-        "已关闭" if resolved else "处理中", "张三", "一线支持", "0", "0", "否", mode, "", "", resolved or responded,
+        ticket_id,
+        kind,
+        project,
+        priority,
+        "网络",
+        opened,
+        responded,
+        onsite,
+        resolved,
+        closed,
+        "已关闭" if resolved else "处理中",
+        "张三",
+        "一线支持",
+        "0",
+        "0",
+        "否",
+        mode,
+        "",
+        "",
+        resolved or responded,
     ]
 
 
@@ -52,8 +87,17 @@ TICKETS = [
     _ticket("INC-3", "事件", "P1", "低", "2026-10-12 08:00:00", "2026-10-12 09:00:00", "", "2026-10-13 08:00:00"),
     _ticket("REQ-4", "服务请求", "P1", "中", "2026-10-20 14:00:00", "2026-10-20 14:10:00", "", "2026-10-21 10:00:00"),
     _ticket("CHG-5", "变更", "P1", "中", "2026-10-22 14:00:00", "", "", "2026-10-22 18:00:00"),
-    _ticket("INC-6", "事件", "P2", "紧急", "2026-10-03 20:00:00", "2026-10-03 20:05:00", "2026-10-03 21:30:00",
-            "2026-10-03 23:00:00", mode="现场"),
+    _ticket(
+        "INC-6",
+        "事件",
+        "P2",
+        "紧急",
+        "2026-10-03 20:00:00",
+        "2026-10-03 20:05:00",
+        "2026-10-03 21:30:00",
+        "2026-10-03 23:00:00",
+        mode="现场",
+    ),
     _ticket("INC-7", "事件", "P2", "中", "2026-10-15 09:00:00", "2026-10-15 09:20:00", "", "2026-10-17 09:00:00"),
     _ticket("INC-8", "事件", "P2", "未知", "2026-10-16 09:00:00", "2026-10-16 09:20:00", "", "2026-10-16 10:00:00"),
     *(
@@ -65,7 +109,10 @@ TICKETS = [
 POLICY_ROWS = [
     ["SLA-7X24", priority, response, onsite, resolution, "7x24", "Asia/Shanghai"]
     for priority, response, onsite, resolution in (
-        ("P1", 15, 120, 240), ("P2", 30, 240, 480), ("P3", 60, 480, 1440), ("P4", 120, 1440, 4320)
+        ("P1", 15, 120, 240),
+        ("P2", 30, 240, 480),
+        ("P3", 60, 480, 1440),
+        ("P4", 120, 1440, 4320),
     )
 ]
 
@@ -79,21 +126,57 @@ def _write_csv(path: Path, header: list[str], rows: list[list[str]], encoding: s
 
 def write_small_landing(landing: Path) -> Path:
     landing.mkdir(parents=True, exist_ok=True)
-    _write_csv(landing / "departments.csv", ["dept_id", "name", "in_management_system"],
-               [["D1", "运维一部", "Y"], ["D2", "运维二部", "Y"]])
-    _write_csv(landing / "customers.csv", ["客户编号", "客户名称", "行业", "联系邮箱"],
-               [["C1", "滇池市政务中心", "政府", "ops@c1.example.cn"]])
-    _write_csv(landing / "sla_policies.csv",
-               ["policy_id", "priority", "response_minutes", "onsite_minutes", "resolution_minutes", "calendar",
-                "timezone"], POLICY_ROWS)
+    _write_csv(
+        landing / "departments.csv",
+        ["dept_id", "name", "in_management_system"],
+        [["D1", "运维一部", "Y"], ["D2", "运维二部", "Y"]],
+    )
+    _write_csv(
+        landing / "customers.csv",
+        ["客户编号", "客户名称", "行业", "联系邮箱"],
+        [["C1", "滇池市政务中心", "政府", "ops@c1.example.cn"]],
+    )
+    _write_csv(
+        landing / "sla_policies.csv",
+        ["policy_id", "priority", "response_minutes", "onsite_minutes", "resolution_minutes", "calendar", "timezone"],
+        POLICY_ROWS,
+    )
     _write_csv(landing / "tickets.csv", TICKET_HEADERS, TICKETS, encoding="utf-8-sig")
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "项目台账"
-    sheet.append(["项目编号", "客户编号", "部门编号", "项目名称", "项目类型", "项目经理", "开始日期", "结束日期",
-                  "服务方式", "SLA策略", "报告频率", "方案评审日期"])
+    sheet.append(
+        [
+            "项目编号",
+            "客户编号",
+            "部门编号",
+            "项目名称",
+            "项目类型",
+            "项目经理",
+            "开始日期",
+            "结束日期",
+            "服务方式",
+            "SLA策略",
+            "报告频率",
+            "方案评审日期",
+        ]
+    )
     for project_id, dept in (("P1", "D1"), ("P2", "D2")):
-        sheet.append([project_id, "C1", dept, f"{project_id} 运维项目", "新签", "李四", dt.date(2026, 1, 1),
-                      dt.date(2026, 12, 31), "驻场", "SLA-7X24", "月度", dt.date(2025, 12, 20)])
+        sheet.append(
+            [
+                project_id,
+                "C1",
+                dept,
+                f"{project_id} 运维项目",
+                "新签",
+                "李四",
+                dt.date(2026, 1, 1),
+                dt.date(2026, 12, 31),
+                "驻场",
+                "SLA-7X24",
+                "月度",
+                dt.date(2025, 12, 20),
+            ]
+        )
     workbook.save(landing / "projects.xlsx")
     return landing

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -19,7 +19,7 @@ warehouse_app = typer.Typer(help="The PostgreSQL warehouse.", no_args_is_help=Tr
 app.add_typer(demo_app, name="demo")
 app.add_typer(warehouse_app, name="warehouse")
 
-Day = Annotated[Optional[dt.datetime], typer.Option(formats=["%Y-%m-%d"], help="Day to run for (default: yesterday).")]
+Day = Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Day to run for (default: yesterday).")]
 
 
 def main() -> None:

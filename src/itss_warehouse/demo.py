@@ -36,21 +36,76 @@ BAD_PRIORITY = "未知"
 HEADERS: dict[str, tuple[str, ...]] = {
     "departments.csv": ("dept_id", "name", "in_management_system"),
     "customers.csv": ("客户编号", "客户名称", "行业", "联系邮箱"),
-    "projects.xlsx": ("项目编号", "客户编号", "部门编号", "项目名称", "项目类型", "项目经理", "开始日期", "结束日期",
-                      "服务方式", "SLA策略", "报告频率", "方案评审日期"),
-    "sla_policies.csv": ("policy_id", "priority", "response_minutes", "onsite_minutes", "resolution_minutes",
-                         "calendar", "timezone"),
-    "tickets.csv": ("工单编号", "工单类型", "项目编号", "优先级", "分类", "创建时间", "响应时间", "到场时间", "解决时间",
-                    "关闭时间", "状态", "处理人", "处理组", "转派次数", "重开次数", "是否重大", "服务方式", "实施结果",
-                    "关联问题", "更新时间"),
+    "projects.xlsx": (
+        "项目编号",
+        "客户编号",
+        "部门编号",
+        "项目名称",
+        "项目类型",
+        "项目经理",
+        "开始日期",
+        "结束日期",
+        "服务方式",
+        "SLA策略",
+        "报告频率",
+        "方案评审日期",
+    ),
+    "sla_policies.csv": (
+        "policy_id",
+        "priority",
+        "response_minutes",
+        "onsite_minutes",
+        "resolution_minutes",
+        "calendar",
+        "timezone",
+    ),
+    "tickets.csv": (
+        "工单编号",
+        "工单类型",
+        "项目编号",
+        "优先级",
+        "分类",
+        "创建时间",
+        "响应时间",
+        "到场时间",
+        "解决时间",
+        "关闭时间",
+        "状态",
+        "处理人",
+        "处理组",
+        "转派次数",
+        "重开次数",
+        "是否重大",
+        "服务方式",
+        "实施结果",
+        "关联问题",
+        "更新时间",
+    ),
     "ticket_status_history.csv": ("工单编号", "状态", "变更时间"),
     "incident_callbacks.csv": ("回访编号", "工单编号", "回访时间", "满意度", "备注"),
     "service_reports.csv": ("project_id", "period", "report_type", "due_date", "delivered_at"),
     "acceptances.csv": ("project_id", "kind", "applied_at", "decided_at", "result"),
-    "surveys.xlsx": ("survey_id", "level", "customer_id", "project_id", "responded_at", "item", "score", "scale",
-                     "comment"),
-    "complaints.csv": ("complaint_id", "customer_id", "project_id", "received_at", "is_major", "escalated_at",
-                       "closed_at", "description"),
+    "surveys.xlsx": (
+        "survey_id",
+        "level",
+        "customer_id",
+        "project_id",
+        "responded_at",
+        "item",
+        "score",
+        "scale",
+        "comment",
+    ),
+    "complaints.csv": (
+        "complaint_id",
+        "customer_id",
+        "project_id",
+        "received_at",
+        "is_major",
+        "escalated_at",
+        "closed_at",
+        "description",
+    ),
     "audits.csv": ("audit_id", "year", "dept_id", "audited_at"),
     "audit_findings.csv": ("finding_id", "audit_id", "severity", "opened_at", "closed_at"),
     "management_reviews.csv": ("review_id", "held_at", "scope"),
@@ -61,11 +116,16 @@ BOM_FILES = {"tickets.csv", "ticket_status_history.csv", "incident_callbacks.csv
 
 DEPARTMENTS = [("D01", "运维一部", "Y"), ("D02", "运维二部", "Y"), ("D03", "运维三部", "Y"), ("D04", "行政部", "N")]
 CUSTOMERS = {
-    "C001": ("江川市大数据管理局", "政府"), "C002": ("江川农村商业银行", "金融"),
-    "C003": ("江川市第一人民医院", "医疗"), "C004": ("东岭电力供应有限公司", "能源"),
-    "C005": ("江川理工大学", "教育"), "C006": ("青禾证券股份有限公司", "金融"),
-    "C007": ("江川市人力资源和社会保障局", "政府"), "C008": ("南湖燃气集团有限公司", "能源"),
-    "C009": ("江川市中心医院", "医疗"), "C010": ("江川职业技术学院", "教育"),
+    "C001": ("江川市大数据管理局", "政府"),
+    "C002": ("江川农村商业银行", "金融"),
+    "C003": ("江川市第一人民医院", "医疗"),
+    "C004": ("东岭电力供应有限公司", "能源"),
+    "C005": ("江川理工大学", "教育"),
+    "C006": ("青禾证券股份有限公司", "金融"),
+    "C007": ("江川市人力资源和社会保障局", "政府"),
+    "C008": ("南湖燃气集团有限公司", "能源"),
+    "C009": ("江川市中心医院", "医疗"),
+    "C010": ("江川职业技术学院", "教育"),
 }
 # customer, department, kind, service mode, SLA policy, report frequency, service, months begun before the window
 PROJECT_PLAN = [
@@ -91,11 +151,19 @@ ENGINEERS = {
 # policy: calendar, {priority: (response, onsite, resolution) in minutes of that calendar}
 SLA_POLICIES = {
     "SLA-7X24": ("7x24", {"P1": (15, 120, 240), "P2": (30, 240, 480), "P3": (60, 480, 1440), "P4": (120, 1440, 4320)}),
-    "SLA-BH": ("business_hours",
-               {"P1": (30, 240, 480), "P2": (60, 480, 960), "P3": (120, 960, 2880), "P4": (240, 2880, 7200)}),
+    "SLA-BH": (
+        "business_hours",
+        {"P1": (30, 240, 480), "P2": (60, 480, 960), "P3": (120, 960, 2880), "P4": (240, 2880, 7200)},
+    ),
 }
 BUSINESS_START, BUSINESS_END = time(9), time(18)
-TICKET_TYPES = {"事件": ("INC", 70), "服务请求": ("REQ", 22), "问题": ("PRB", 3), "变更": ("CHG", 4), "发布": ("REL", 1)}
+TICKET_TYPES = {
+    "事件": ("INC", 70),
+    "服务请求": ("REQ", 22),
+    "问题": ("PRB", 3),
+    "变更": ("CHG", 4),
+    "发布": ("REL", 1),
+}
 PRIORITIES = {"紧急": ("P1", 3), "高": ("P2", 15), "中": ("P3", 47), "低": ("P4", 35)}
 HOUR_WEIGHTS = [1, 1, 1, 1, 1, 1, 1, 2, 6, 8, 8, 7, 4, 6, 8, 8, 7, 5, 3, 2, 2, 1, 1, 1]
 CATEGORIES = ["网络", "服务器", "存储", "数据库", "中间件", "应用系统", "桌面终端", "信息安全", "机房环境"]
@@ -203,13 +271,31 @@ def generate(
     audits, findings = _audits(rng, window)
     tables = {
         "departments.csv": [list(department) for department in DEPARTMENTS],
-        "customers.csv": [[cid, name, industry, f"ops@customer-{cid[1:]}.example.cn"]
-                          for cid, (name, industry) in CUSTOMERS.items()],
-        "projects.xlsx": [[p.project_id, p.customer_id, p.dept_id, p.name, p.kind, p.manager, p.start, p.end, p.mode,
-                           p.policy, p.frequency, p.plan_reviewed] for p in projects],
-        "sla_policies.csv": [[policy, priority, *targets, calendar, "Asia/Shanghai"]
-                             for policy, (calendar, targets_by_priority) in SLA_POLICIES.items()
-                             for priority, targets in targets_by_priority.items()],
+        "customers.csv": [
+            [cid, name, industry, f"ops@customer-{cid[1:]}.example.cn"] for cid, (name, industry) in CUSTOMERS.items()
+        ],
+        "projects.xlsx": [
+            [
+                p.project_id,
+                p.customer_id,
+                p.dept_id,
+                p.name,
+                p.kind,
+                p.manager,
+                p.start,
+                p.end,
+                p.mode,
+                p.policy,
+                p.frequency,
+                p.plan_reviewed,
+            ]
+            for p in projects
+        ],
+        "sla_policies.csv": [
+            [policy, priority, *targets, calendar, "Asia/Shanghai"]
+            for policy, (calendar, targets_by_priority) in SLA_POLICIES.items()
+            for priority, targets in targets_by_priority.items()
+        ],
         "tickets.csv": ticket_rows,
         "ticket_status_history.csv": [[t.ticket_id, status, at] for t in good for status, at in t.events],
         "incident_callbacks.csv": _callbacks(rng, good, window),
@@ -266,13 +352,40 @@ def _projects(rng: random.Random, window: Window, months: int) -> list[Project]:
                 years += 1
             end = _shift_month(start, 12 * years) - timedelta(days=1)
         reviewed = None if pid == NO_PLAN_REVIEW else start - timedelta(days=rng.randint(3, 10))
-        projects.append(Project(pid, cid, dept, f"{CUSTOMERS[cid][0]}{service}项目", kind, MANAGERS[number % 6],
-                                start, end, mode, policy, frequency, reviewed))
+        projects.append(
+            Project(
+                pid,
+                cid,
+                dept,
+                f"{CUSTOMERS[cid][0]}{service}项目",
+                kind,
+                MANAGERS[number % 6],
+                start,
+                end,
+                mode,
+                policy,
+                frequency,
+                reviewed,
+            )
+        )
     for number, old in enumerate([p for p in projects if p.project_id in ENDING], start=len(projects) + 1):
         start = old.end + timedelta(days=1)
-        projects.append(Project(f"P{number:03d}", old.customer_id, old.dept_id, old.name.replace("项目", "二期项目"),
-                                "续签", old.manager, start, _shift_month(start, 36) - timedelta(days=1), old.mode,
-                                old.policy, old.frequency, start - timedelta(days=rng.randint(3, 10))))
+        projects.append(
+            Project(
+                f"P{number:03d}",
+                old.customer_id,
+                old.dept_id,
+                old.name.replace("项目", "二期项目"),
+                "续签",
+                old.manager,
+                start,
+                _shift_month(start, 36) - timedelta(days=1),
+                old.mode,
+                old.policy,
+                old.frequency,
+                start - timedelta(days=rng.randint(3, 10)),
+            )
+        )
     return projects
 
 
@@ -374,9 +487,25 @@ def _ticket_row(t: Ticket) -> list[object]:
     closed = t.events[-1][1] if t.status == "已关闭" else None
     reopens = sum(status == "重新打开" for status, _ in t.events)
     return [
-        t.ticket_id, t.ticket_type, t.project.project_id, t.priority, t.category, t.opened, responded, t.onsite_at,
-        t.resolved_at, closed, t.status, t.assignee, t.group, t.reassignments, reopens, "是" if t.is_major else "否",
-        t.delivery_mode, t.outcome if t.resolved_at else "", t.related_problem,
+        t.ticket_id,
+        t.ticket_type,
+        t.project.project_id,
+        t.priority,
+        t.category,
+        t.opened,
+        responded,
+        t.onsite_at,
+        t.resolved_at,
+        closed,
+        t.status,
+        t.assignee,
+        t.group,
+        t.reassignments,
+        reopens,
+        "是" if t.is_major else "否",
+        t.delivery_mode,
+        t.outcome if t.resolved_at else "",
+        t.related_problem,
         max(t.events[-1][1], t.onsite_at or t.opened),
     ]
 
@@ -424,8 +553,15 @@ def _service_reports(rng: random.Random, projects: list[Project], window: Window
                 due = following.replace(day=5)
                 lag = rng.randint(1, 10) if rng.random() < 0.1 else -rng.randint(0, 4)
                 delivered = _work_time(rng, due + timedelta(days=lag))
-                rows.append([p.project_id, month.strftime("%Y-%m"), "quarterly" if quarterly else "monthly", due,
-                             delivered if delivered <= window.cutoff else None])
+                rows.append(
+                    [
+                        p.project_id,
+                        month.strftime("%Y-%m"),
+                        "quarterly" if quarterly else "monthly",
+                        due,
+                        delivered if delivered <= window.cutoff else None,
+                    ]
+                )
     overdue = [i for i, row in enumerate(rows) if row[3] < window.last]
     for index in rng.sample(overdue, k=min(2, len(overdue))):
         rows[index][4] = None  # never delivered
@@ -455,9 +591,20 @@ def _surveys(rng: random.Random, acceptances: list[Acceptance], window: Window) 
         if a.kind == "customer_final" and a.result == "passed":
             responded = _weekday(a.decided + timedelta(days=rng.randint(3, 14)))
             if responded in window:
-                rows += [[f"S{responded.year}-PRJ-{a.project.project_id}", "project", a.project.customer_id,
-                          a.project.project_id, responded, item, rng.choices([3, 4, 5], [1, 4, 6])[0], "1-5", None]
-                         for item in SURVEY_ITEMS]
+                rows += [
+                    [
+                        f"S{responded.year}-PRJ-{a.project.project_id}",
+                        "project",
+                        a.project.customer_id,
+                        a.project.project_id,
+                        responded,
+                        item,
+                        rng.choices([3, 4, 5], [1, 4, 6])[0],
+                        "1-5",
+                        None,
+                    ]
+                    for item in SURVEY_ITEMS
+                ]
     for year in window.years:
         for cid in CUSTOMERS:
             responded = _weekday(date(year, 12, rng.randint(1, 16)))
@@ -485,8 +632,18 @@ def _complaints(rng: random.Random, projects: list[Project], window: Window) -> 
         escalated = at + timedelta(minutes=rng.randint(30, 240)) if major else None
         closed = _work_time(rng, at.date() + timedelta(days=rng.randint(1, 15))) if settled else None
         escalated, closed = (ts if ts and ts <= window.cutoff else None for ts in (escalated, closed))
-        rows.append([f"TS-{at.year}-{numbers[at.year]:03d}", p.customer_id, p.project_id, at,
-                     "true" if major else "false", escalated, closed, description])
+        rows.append(
+            [
+                f"TS-{at.year}-{numbers[at.year]:03d}",
+                p.customer_id,
+                p.project_id,
+                at,
+                "true" if major else "false",
+                escalated,
+                closed,
+                description,
+            ]
+        )
     return rows
 
 

@@ -77,6 +77,11 @@ def _as_iso(column: pd.Series, timezone: str, pattern: str, localize: bool) -> p
     return text.where(parsed.notna(), column)
 
 
+def _translate(column: pd.Series, translation: dict[str, str]) -> pd.Series:
+    """Source codes to canonical ones; unmapped values stay as written for validation to flag."""
+    return column.map(lambda value: translation.get(value, value))
+
+
 def read_source_file(path: Path, source: Source, timezone: str) -> pd.DataFrame:
     """The file's rows with canonical column names, translated values and ISO timestamps."""
     try:
@@ -86,14 +91,12 @@ def read_source_file(path: Path, source: Source, timezone: str) -> pd.DataFrame:
     frame.columns = [str(column).strip() for column in frame.columns]
     missing = [header for header in source.columns if header not in frame.columns]
     if missing:
-        raise SourceFileError(
-            f"{path.name}: missing column(s) {', '.join(missing)} required by source '{source.name}'"
-        )
+        raise SourceFileError(f"{path.name}: missing column(s) {', '.join(missing)} required by source '{source.name}'")
     frame = frame[list(source.columns)].rename(columns=source.columns)
     frame = frame.apply(lambda column: column.str.strip())
     frame = frame.mask(frame == "")
     for field, translation in source.values.items():
-        frame[field] = frame[field].map(lambda value: translation.get(value, value))
+        frame[field] = _translate(frame[field], translation)
     for field in source.timestamps:
         frame[field] = _as_iso(frame[field], timezone, "%Y-%m-%dT%H:%M:%S%z", localize=True)
     for field in source.dates:
@@ -141,7 +144,9 @@ def ensure_raw_tables(conn: psycopg.Connection, sources: SourceSet) -> None:
             ).format(table)
         )
         for field in source.fields:
-            conn.execute(sql.SQL("alter table {} add column if not exists {} text").format(table, sql.Identifier(field)))
+            conn.execute(
+                sql.SQL("alter table {} add column if not exists {} text").format(table, sql.Identifier(field))
+            )
         conn.execute(
             sql.SQL("create index if not exists {} on {} (_batch_id)").format(
                 sql.Identifier(f"{source.entity}_batch_idx"), table

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from pathlib import Path
 
 import psycopg
 
@@ -57,8 +56,5 @@ def render_reports(day: dt.date) -> list[str]:
 
     settings = get_settings()
     with psycopg.connect(warehouse_url(settings)) as conn:
-        rendered = render_service_reports(
-            conn, last_closed_month(day), settings.output_path, settings.templates_path
-        )
+        rendered = render_service_reports(conn, last_closed_month(day), settings.output_path, settings.templates_path)
     return [str(report.path) for report in rendered]
-

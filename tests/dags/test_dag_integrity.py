@@ -59,7 +59,10 @@ def parsed(tmp_path_factory) -> dict:
         transform.run_dbt(settings, "--quiet", "parse")  # the manifest cosmos renders from
         result = subprocess.run(
             [sys.executable, "-c", PARSE_SCRIPT, str(settings.dags_path)],
-            capture_output=True, text=True, check=True, env={**env, "PATH": "/usr/bin:/bin"},
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**env, "PATH": "/usr/bin:/bin"},
         )
     return json.loads(result.stdout.strip().splitlines()[-1])
 

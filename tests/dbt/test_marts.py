@@ -60,8 +60,16 @@ def test_scorecard_columns_are_the_documented_contract(built: str):
             " where table_schema = 'marts' and table_name = 'kpi_scorecard' order by ordinal_position"
         ).fetchall()
     assert [name for (name,) in columns] == [
-        "kpi_code", "grain", "grain_id", "period_type", "period_start",
-        "numerator", "denominator", "value", "target", "is_met",
+        "kpi_code",
+        "grain",
+        "grain_id",
+        "period_type",
+        "period_start",
+        "numerator",
+        "denominator",
+        "value",
+        "target",
+        "is_met",
     ]
 
 
@@ -84,8 +92,9 @@ def _snapshot(url: str) -> tuple[list[tuple], list[tuple]]:
 def test_incremental_day_equals_full_rebuild(built: str, pipeline_settings):
     # The next day's export: INC-2 updated (now answered in time), a new ticket, and a
     # stale copy of INC-1 (older updated_at, other priority) that must not win.
-    updated_inc2 = _ticket("INC-2", "事件", "P1", "高", "2026-10-10 10:00:00", "2026-10-10 10:20:00", "",
-                           "2026-10-10 12:00:00")
+    updated_inc2 = _ticket(
+        "INC-2", "事件", "P1", "高", "2026-10-10 10:00:00", "2026-10-10 10:20:00", "", "2026-10-10 12:00:00"
+    )
     updated_inc2[-1] = "2026-11-21 09:00:00"
     stale_inc1 = _ticket("INC-1", "事件", "P1", "紧急", "2026-10-05 09:00:00", "2026-10-05 09:30:00", "", "")
     stale_inc1[-1] = "2026-10-05 09:30:00"

@@ -36,7 +36,7 @@ def _read(landing: Path, source: dict) -> tuple[list[str], list[dict[str, object
         workbook = load_workbook(path, read_only=True)
         header, *rows = workbook[source["sheet"]].iter_rows(values_only=True)
         workbook.close()
-        return list(header), [{h: "" if v is None else v for h, v in zip(header, row)} for row in rows]
+        return list(header), [{h: "" if v is None else v for h, v in zip(header, row, strict=True)} for row in rows]
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
         return list(reader.fieldnames or []), list(reader)
@@ -60,7 +60,7 @@ def test_same_seed_gives_identical_bytes(tmp_path: Path) -> None:
     first = generate(tmp_path / "a", seed=42, end_date=END_DATE)
     second = generate(tmp_path / "b", seed=42, end_date=END_DATE)
     assert [p.name for p in first] == [p.name for p in second] == FILE_NAMES
-    for a, b in zip(first, second):
+    for a, b in zip(first, second, strict=True):
         assert a.read_bytes() == b.read_bytes(), a.name
 
 

@@ -26,7 +26,13 @@ def url(create_database) -> str:
 
 def test_files_load_once_with_metadata_and_canonical_values(url: str, small_landing: Path):
     first = load_landing(url, small_landing, SOURCES)
-    assert sorted(batch.entity for batch in first) == ["customers", "departments", "projects", "sla_policies", "tickets"]
+    assert sorted(batch.entity for batch in first) == [
+        "customers",
+        "departments",
+        "projects",
+        "sla_policies",
+        "tickets",
+    ]
     assert load_landing(url, small_landing, SOURCES) == []  # same files again: nothing new
 
     with psycopg.connect(url) as conn:
@@ -36,8 +42,16 @@ def test_files_load_once_with_metadata_and_canonical_values(url: str, small_land
             " _source_file, _source_row from raw.tickets where ticket_id = 'INC-6'"
         ).fetchone()
         projects = conn.execute("select project_id, kind, start_date from raw.projects order by 1").fetchall()
-    assert row == ("INC-6", "incident", "P1", "2026-10-03T20:00:00+0800", "2026-10-03T21:30:00+0800", "onsite",
-                   "tickets.csv", 7)
+    assert row == (
+        "INC-6",
+        "incident",
+        "P1",
+        "2026-10-03T20:00:00+0800",
+        "2026-10-03T21:30:00+0800",
+        "onsite",
+        "tickets.csv",
+        7,
+    )
     assert projects == [("P1", "new", "2026-01-01"), ("P2", "new", "2026-01-01")]
 
 
@@ -60,8 +74,9 @@ def test_unparseable_timestamp_is_kept_as_written(url: str, small_landing: Path,
     landing = tmp_path / "landing"
     shutil.copytree(small_landing, landing)
     text = (landing / "tickets.csv").read_text(encoding="utf-8-sig")
-    (landing / "tickets.csv").write_text(text.replace("2026-10-05 09:00:00", "2026-02-30 25:61:00", 1),
-                                         encoding="utf-8-sig")
+    (landing / "tickets.csv").write_text(
+        text.replace("2026-10-05 09:00:00", "2026-02-30 25:61:00", 1), encoding="utf-8-sig"
+    )
     load_landing(url, landing, SOURCES)
     with psycopg.connect(url) as conn:
         assert conn.execute("select opened_at from raw.tickets where ticket_id = 'INC-1'").fetchone() == (

@@ -159,7 +159,9 @@ def test_project_without_scorecard_row_says_so(zh_reports):
 def test_quarantine_section_shows_the_count_and_rows(zh_reports):
     html = report_for(zh_reports, "PRJ-A")
     assert '<span class="bad">2 行数据被隔离</span>' in html
-    assert "<td>tickets_2026-10.xlsx</td>" + numbers(42) + "<td>opened_at</td><td>not a timestamp: 2026-13-01</td>" in html
+    assert (
+        "<td>tickets_2026-10.xlsx</td>" + numbers(42) + "<td>opened_at</td><td>not a timestamp: 2026-13-01</td>" in html
+    )
 
 
 def test_quarantine_passed_when_empty(conn, tmp_path):

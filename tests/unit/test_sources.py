@@ -22,7 +22,9 @@ def test_error_names_the_file_and_the_key(tmp_path: Path):
         "    columns: {a: ticket_id}\n    timestamps: [opened_at]\n",
         encoding="utf-8",
     )
-    with pytest.raises(SourceDefinitionError, match=r"broken\.yml: sources\.0.*timestamps names fields not in columns: opened_at"):
+    with pytest.raises(
+        SourceDefinitionError, match=r"broken\.yml: sources\.0.*timestamps names fields not in columns: opened_at"
+    ):
         load_sources(path)
 
 

@@ -79,6 +79,11 @@ def test_critical_failure_names_file_column_and_rows(url: str, small_landing: Pa
     with pytest.raises(ValidationFailed) as failure:
         validate_raw_batches(url, _load(url, landing), Settings(_env_file=None))
     message = str(failure.value)
-    assert "tickets.csv, column priority: 5 row(s) fail 'priority is one of P1, P2, P3, P4' (rows 2, 5, 6, 8, 9)" in message
+    assert (
+        "tickets.csv, column priority: 5 row(s) fail 'priority is one of P1, P2, P3, P4' (rows 2, 5, 6, 8, 9)"
+        in message
+    )
     with psycopg.connect(url) as conn:  # the bad rows are kept and marked even though the run stops
-        assert conn.execute("select count(*) from raw.quarantined_rows where column_name = 'priority'").fetchone() == (5,)
+        assert conn.execute("select count(*) from raw.quarantined_rows where column_name = 'priority'").fetchone() == (
+            5,
+        )

@@ -13,9 +13,8 @@ import os
 import pwd
 import shutil
 import socket
-from pathlib import Path
-
 import warnings
+from pathlib import Path
 
 with warnings.catch_warnings():
     # pgserver probes XDG_RUNTIME_DIR at import and warns when it is unset (as under root).
