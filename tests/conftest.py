@@ -8,6 +8,7 @@ databases; with ITSS_WAREHOUSE_URL set, that server does. Test databases are nam
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -61,15 +62,17 @@ def small_landing(tmp_path_factory) -> Path:
     return write_small_landing(tmp_path_factory.mktemp("landing"))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def pipeline_settings(tmp_path_factory, small_landing: Path) -> Settings:
-    """Settings for in-process pipeline tests: a scratch home, the small landing folder."""
-    return Settings(_env_file=None, home=tmp_path_factory.mktemp("home"), landing_dir=small_landing)
+    """Settings for in-process pipeline tests: a scratch home with its own copy of the small landing."""
+    home = tmp_path_factory.mktemp("home")
+    landing = shutil.copytree(small_landing, home / "landing")
+    return Settings(_env_file=None, home=home, landing_dir=landing)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def tool_environment(pipeline_settings: Settings, create_database) -> str:
-    """Create the pipeline test database and export the dbt/GX environment for it; return its URL."""
+    """Create the pipeline test database and export the dbt/GX environment for this module only."""
     from itss_warehouse import environment
     from itss_warehouse.warehouse.connection import ensure_schemas
 

@@ -19,13 +19,9 @@ RUN_DAY = "2026-11-21"
 
 
 def _run(home: Path, landing: Path, url: str) -> subprocess.CompletedProcess:
-    env = {
-        **os.environ,
-        "ITSS_HOME": str(home),
-        "ITSS_LANDING_DIR": str(landing),
-        "ITSS_WAREHOUSE_URL": url,
-    }
-    env.pop("AIRFLOW_HOME", None)
+    # Only this run's settings: nothing of other tests' tool environment leaks in.
+    inherited = {key: value for key, value in os.environ.items() if not key.startswith(("ITSS_", "AIRFLOW", "DBT_"))}
+    env = {**inherited, "ITSS_HOME": str(home), "ITSS_LANDING_DIR": str(landing), "ITSS_WAREHOUSE_URL": url}
     return subprocess.run([ITSS, "run", "--date", RUN_DAY], capture_output=True, text=True, env=env, timeout=900)
 
 
