@@ -47,7 +47,7 @@ def _logging(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) 
 @app.command()
 def run(date: Day = None, seed: Annotated[int, typer.Option(help="Seed for demo data.")] = 42) -> None:
     """The main job: demo data if the landing folder is empty, then the nightly DAG through Airflow."""
-    from itss_warehouse import airflow_runner, demo, pipeline, transform
+    from itss_warehouse import airflow_runner, demo, pipeline, transform, validation
 
     settings = get_settings()
     day = date.date() if date else _yesterday()
@@ -66,6 +66,7 @@ def run(date: Day = None, seed: Annotated[int, typer.Option(help="Seed for demo 
     reports = sorted((settings.output_path / "service_report" / f"{month:%Y-%m}").glob("*.html"))
     typer.echo(f"itss_nightly succeeded (log: {log_file})")
     typer.echo(f"Warehouse: {url}")
+    typer.echo(f"Validation data docs: {validation.data_docs_index(settings)}")
     typer.echo(f"Service reports for {month:%Y-%m} ({len(reports)}):")
     for path in reports:
         typer.echo(f"  {path}")
