@@ -56,6 +56,19 @@ def create_database(maintenance_url: str) -> Callable[[str], str]:
 
 
 @pytest.fixture(scope="session")
+def create_warehouse(create_database) -> Callable[[str], str]:
+    """Like create_database, with the warehouse schemas (raw, staging, intermediate, marts)."""
+    from itss_warehouse.warehouse.connection import ensure_schemas
+
+    def create(suffix: str) -> str:
+        url = create_database(suffix)
+        ensure_schemas(url)
+        return url
+
+    return create
+
+
+@pytest.fixture(scope="session")
 def small_landing(tmp_path_factory) -> Path:
     from small_landing import write_small_landing
 
@@ -71,13 +84,11 @@ def pipeline_settings(tmp_path_factory, small_landing: Path) -> Settings:
 
 
 @pytest.fixture(scope="module")
-def tool_environment(pipeline_settings: Settings, create_database) -> str:
+def tool_environment(pipeline_settings: Settings, create_warehouse) -> str:
     """Create the pipeline test database and export the dbt/GX environment for this module only."""
     from itss_warehouse import environment
-    from itss_warehouse.warehouse.connection import ensure_schemas
 
-    url = create_database("pipeline")
-    ensure_schemas(url)
+    url = create_warehouse("pipeline")
     saved = dict(os.environ)
     environment.export(pipeline_settings, url)
     yield url

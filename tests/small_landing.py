@@ -26,33 +26,14 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
+from itss_warehouse.demo import HEADERS, SHEETS
+
 EXPECTED_PROJECT_RATES = {"P1": 0.75, "P2": 0.5}
 EXPECTED_ORGANISATION_RATE = 0.625
 EXPECTED_WEIGHTED_RATE = round(4 / 6, 6)
 BAD_TICKET_ROW = 9  # INC-8, as a spreadsheet numbers the row (header = 1)
 
-TICKET_HEADERS = [
-    "工单编号",
-    "工单类型",
-    "项目编号",
-    "优先级",
-    "分类",
-    "创建时间",
-    "响应时间",
-    "到场时间",
-    "解决时间",
-    "关闭时间",
-    "状态",
-    "处理人",
-    "处理组",
-    "转派次数",
-    "重开次数",
-    "是否重大",
-    "服务方式",
-    "实施结果",
-    "关联问题",
-    "更新时间",
-]
+TICKET_HEADERS = list(HEADERS["tickets.csv"])
 
 
 def _ticket(ticket_id, kind, project, priority, opened, responded, onsite, resolved, mode="远程"):
@@ -117,66 +98,32 @@ POLICY_ROWS = [
 ]
 
 
-def _write_csv(path: Path, header: list[str], rows: list[list[str]], encoding: str = "utf-8") -> None:
-    with path.open("w", newline="", encoding=encoding) as handle:
+def _write_csv(name: str, landing: Path, rows: list[list[str]], encoding: str = "utf-8") -> None:
+    with (landing / name).open("w", newline="", encoding=encoding) as handle:
         writer = csv.writer(handle)
-        writer.writerow(header)
+        writer.writerow(HEADERS[name])
         writer.writerows(rows)
 
 
+def _project(project_id: str, dept_id: str) -> list:
+    return [
+        project_id, "C1", dept_id, f"{project_id} 运维项目", "新签", "李四", dt.date(2026, 1, 1),
+        dt.date(2026, 12, 31), "驻场", "SLA-7X24", "月度", dt.date(2025, 12, 20),
+    ]  # fmt: skip
+
+
 def write_small_landing(landing: Path) -> Path:
+    """Write the organisation in the demo exports' layout (headers from the demo mapping)."""
     landing.mkdir(parents=True, exist_ok=True)
-    _write_csv(
-        landing / "departments.csv",
-        ["dept_id", "name", "in_management_system"],
-        [["D1", "运维一部", "Y"], ["D2", "运维二部", "Y"]],
-    )
-    _write_csv(
-        landing / "customers.csv",
-        ["客户编号", "客户名称", "行业", "联系邮箱"],
-        [["C1", "滇池市政务中心", "政府", "ops@c1.example.cn"]],
-    )
-    _write_csv(
-        landing / "sla_policies.csv",
-        ["policy_id", "priority", "response_minutes", "onsite_minutes", "resolution_minutes", "calendar", "timezone"],
-        POLICY_ROWS,
-    )
-    _write_csv(landing / "tickets.csv", TICKET_HEADERS, TICKETS, encoding="utf-8-sig")
+    _write_csv("departments.csv", landing, [["D1", "运维一部", "Y"], ["D2", "运维二部", "Y"]])
+    _write_csv("customers.csv", landing, [["C1", "滇池市政务中心", "政府", "ops@c1.example.cn"]])
+    _write_csv("sla_policies.csv", landing, POLICY_ROWS)
+    _write_csv("tickets.csv", landing, TICKETS, encoding="utf-8-sig")
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = "项目台账"
-    sheet.append(
-        [
-            "项目编号",
-            "客户编号",
-            "部门编号",
-            "项目名称",
-            "项目类型",
-            "项目经理",
-            "开始日期",
-            "结束日期",
-            "服务方式",
-            "SLA策略",
-            "报告频率",
-            "方案评审日期",
-        ]
-    )
-    for project_id, dept in (("P1", "D1"), ("P2", "D2")):
-        sheet.append(
-            [
-                project_id,
-                "C1",
-                dept,
-                f"{project_id} 运维项目",
-                "新签",
-                "李四",
-                dt.date(2026, 1, 1),
-                dt.date(2026, 12, 31),
-                "驻场",
-                "SLA-7X24",
-                "月度",
-                dt.date(2025, 12, 20),
-            ]
-        )
+    sheet.title = SHEETS["projects.xlsx"]
+    sheet.append(list(HEADERS["projects.xlsx"]))
+    sheet.append(_project("P1", "D1"))
+    sheet.append(_project("P2", "D2"))
     workbook.save(landing / "projects.xlsx")
     return landing

@@ -31,87 +31,22 @@ from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 from openpyxl import Workbook
 from openpyxl.writer.excel import ExcelWriter
 
+from itss_warehouse.settings import PACKAGE_DIR
+from itss_warehouse.sources import Source, load_sources
+
 BAD_OPENED_AT = "2025-02-30 25:61:00"
 BAD_PRIORITY = "未知"
-HEADERS: dict[str, tuple[str, ...]] = {
-    "departments.csv": ("dept_id", "name", "in_management_system"),
-    "customers.csv": ("客户编号", "客户名称", "行业", "联系邮箱"),
-    "projects.xlsx": (
-        "项目编号",
-        "客户编号",
-        "部门编号",
-        "项目名称",
-        "项目类型",
-        "项目经理",
-        "开始日期",
-        "结束日期",
-        "服务方式",
-        "SLA策略",
-        "报告频率",
-        "方案评审日期",
-    ),
-    "sla_policies.csv": (
-        "policy_id",
-        "priority",
-        "response_minutes",
-        "onsite_minutes",
-        "resolution_minutes",
-        "calendar",
-        "timezone",
-    ),
-    "tickets.csv": (
-        "工单编号",
-        "工单类型",
-        "项目编号",
-        "优先级",
-        "分类",
-        "创建时间",
-        "响应时间",
-        "到场时间",
-        "解决时间",
-        "关闭时间",
-        "状态",
-        "处理人",
-        "处理组",
-        "转派次数",
-        "重开次数",
-        "是否重大",
-        "服务方式",
-        "实施结果",
-        "关联问题",
-        "更新时间",
-    ),
-    "ticket_status_history.csv": ("工单编号", "状态", "变更时间"),
-    "incident_callbacks.csv": ("回访编号", "工单编号", "回访时间", "满意度", "备注"),
-    "service_reports.csv": ("project_id", "period", "report_type", "due_date", "delivered_at"),
-    "acceptances.csv": ("project_id", "kind", "applied_at", "decided_at", "result"),
-    "surveys.xlsx": (
-        "survey_id",
-        "level",
-        "customer_id",
-        "project_id",
-        "responded_at",
-        "item",
-        "score",
-        "scale",
-        "comment",
-    ),
-    "complaints.csv": (
-        "complaint_id",
-        "customer_id",
-        "project_id",
-        "received_at",
-        "is_major",
-        "escalated_at",
-        "closed_at",
-        "description",
-    ),
-    "audits.csv": ("audit_id", "year", "dept_id", "audited_at"),
-    "audit_findings.csv": ("finding_id", "audit_id", "severity", "opened_at", "closed_at"),
-    "management_reviews.csv": ("review_id", "held_at", "scope"),
-    "customer_visits.csv": ("visit_id", "customer_id", "visited_at", "scope"),
-}
-SHEETS = {"projects.xlsx": "项目台账", "surveys.xlsx": "调查结果"}
+
+
+def _layouts() -> dict[str, Source]:
+    """File name → its source in the demo mapping, the one definition of the export layouts."""
+    definitions = load_sources(PACKAGE_DIR / "mappings" / "demo.yml")
+    return {source.pattern.replace("*", ""): source for source in definitions.sources}
+
+
+LAYOUTS = _layouts()
+HEADERS = {name: tuple(source.columns) for name, source in LAYOUTS.items()}
+SHEETS = {name: source.sheet for name, source in LAYOUTS.items() if source.sheet}
 BOM_FILES = {"tickets.csv", "ticket_status_history.csv", "incident_callbacks.csv"}  # as Chinese ticket tools export
 
 DEPARTMENTS = [("D01", "运维一部", "Y"), ("D02", "运维二部", "Y"), ("D03", "运维三部", "Y"), ("D04", "行政部", "N")]

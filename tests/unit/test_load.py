@@ -11,17 +11,14 @@ import pytest
 from itss_warehouse.load import SourceFileError, load_landing
 from itss_warehouse.settings import PACKAGE_DIR
 from itss_warehouse.sources import load_sources
-from itss_warehouse.warehouse.connection import ensure_schemas
 
 pytestmark = pytest.mark.integration
 SOURCES = load_sources(PACKAGE_DIR / "mappings" / "demo.yml")
 
 
 @pytest.fixture()
-def url(create_database) -> str:
-    url = create_database("load")
-    ensure_schemas(url)
-    return url
+def url(create_warehouse) -> str:
+    return create_warehouse("load")
 
 
 def test_files_load_once_with_metadata_and_canonical_values(url: str, small_landing: Path):

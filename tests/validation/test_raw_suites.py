@@ -15,17 +15,14 @@ from itss_warehouse.load import load_landing
 from itss_warehouse.settings import PACKAGE_DIR, Settings
 from itss_warehouse.sources import load_sources
 from itss_warehouse.validation import ValidationFailed, validate_raw_batches
-from itss_warehouse.warehouse.connection import ensure_schemas
 
 pytestmark = pytest.mark.integration
 SOURCES = load_sources(PACKAGE_DIR / "mappings" / "demo.yml")
 
 
 @pytest.fixture()
-def url(create_database) -> str:
-    url = create_database("validation")
-    ensure_schemas(url)
-    return url
+def url(create_warehouse) -> str:
+    return create_warehouse("validation")
 
 
 def _load(url: str, landing: Path) -> list[int]:
