@@ -20,7 +20,7 @@ class DagRunFailed(RuntimeError):
     pass
 
 
-def _airflow(settings: Settings, log_file: Path, *args: str) -> int:
+def _airflow(log_file: Path, *args: str) -> int:
     airflow = Path(sys.executable).with_name("airflow")
     with log_file.open("a", encoding="utf-8") as log:
         return subprocess.run([str(airflow), *args], stdout=log, stderr=subprocess.STDOUT, env=os.environ).returncode
@@ -36,8 +36,8 @@ def run_dag(settings: Settings, dag_id: str, day: dt.date) -> Path:
     log_file = settings.airflow_home / "logs" / f"{dag_id}_{day.isoformat()}.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
     log_file.write_text("", encoding="utf-8")
-    if _airflow(settings, log_file, "db", "migrate") != 0:
+    if _airflow(log_file, "db", "migrate") != 0:
         raise DagRunFailed(f"airflow db migrate failed:\n{_tail(log_file)}")
-    if _airflow(settings, log_file, "dags", "test", dag_id, day.isoformat()) != 0:
+    if _airflow(log_file, "dags", "test", dag_id, day.isoformat()) != 0:
         raise DagRunFailed(f"{dag_id} failed for {day} (full log: {log_file}):\n{_tail(log_file)}")
     return log_file
