@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -16,8 +17,10 @@ from itss_warehouse.warehouse.connection import ensure_schemas, warehouse_url
 app = typer.Typer(help="ITSS O&M quality warehouse: nightly pipeline, KPI marts and reports.", no_args_is_help=True)
 demo_app = typer.Typer(help="Demo source exports.", no_args_is_help=True)
 warehouse_app = typer.Typer(help="The PostgreSQL warehouse.", no_args_is_help=True)
+source_app = typer.Typer(help="Source exports and their mappings.", no_args_is_help=True)
 app.add_typer(demo_app, name="demo")
 app.add_typer(warehouse_app, name="warehouse")
+app.add_typer(source_app, name="source")
 
 Day = Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Day to run for (default: yesterday).")]
 
@@ -84,6 +87,33 @@ def demo_generate(
     written = demo.generate(settings.landing_path, seed=seed, end_date=end_date.date() if end_date else _yesterday())
     for path in written:
         typer.echo(str(path))
+
+
+@source_app.command("check")
+def source_check(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="An export file.")],
+    mapping: Annotated[Path | None, typer.Option(help="Source definition file (default: ITSS_SOURCES_FILE).")] = None,
+    rows: Annotated[int, typer.Option(help="How many mapped rows to show.")] = 5,
+) -> None:
+    """Preview how a file maps to canonical fields and list the problems found, without loading."""
+    from itss_warehouse import mapping as mapping_module
+    from itss_warehouse.sources import load_sources
+
+    definitions = load_sources(mapping or get_settings().sources_file)
+    source = definitions.source_for(file.name)
+    total, problems, preview = 0, [], []
+    for chunk in mapping_module.read_mapped(file, source, definitions.timezone):
+        total += len(chunk.frame)
+        problems.extend(chunk.problems)
+        if len(preview) < rows:
+            preview.extend(chunk.frame.head(rows - len(preview)).to_dict("records"))
+    typer.echo(f"{file.name}: source '{source.name}' → raw.{source.entity}, {total} rows, {len(problems)} problem(s)")
+    for record in preview:
+        typer.echo("  " + ", ".join(f"{key}={value}" for key, value in record.items() if value == value))
+    for problem in sorted(problems, key=lambda problem: problem.row)[:50]:
+        typer.echo(f"  row {problem.row}, {problem.field}: {problem.value!r}: {problem.reason}")
+    if len(problems) > 50:
+        typer.echo(f"  … and {len(problems) - 50} more")
 
 
 @warehouse_app.command("url")

@@ -11,7 +11,6 @@ a value that does not parse is kept verbatim for validation to flag.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import io
 import logging
@@ -22,16 +21,10 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
+from itss_warehouse.mapping import read_mapped
 from itss_warehouse.sources import Source, SourceSet
 
 log = logging.getLogger(__name__)
-
-METADATA_COLUMNS = ("_batch_id", "_source_file", "_source_row", "_loaded_at")
-FIRST_DATA_ROW = 2  # row 1 is the header in every supported format
-
-
-class SourceFileError(ValueError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -41,6 +34,7 @@ class LoadedBatch:
     entity: str
     file_name: str
     row_count: int
+    problem_count: int
 
 
 def file_checksum(path: Path) -> str:
@@ -49,60 +43,6 @@ def file_checksum(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _cell_text(value: object) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return ""
-    if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
-
-
-def _read_raw_frame(path: Path, source: Source) -> pd.DataFrame:
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        frame = pd.read_excel(path, sheet_name=source.sheet or 0, dtype=object)
-        return frame.map(_cell_text)
-    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-
-
-def _as_iso(column: pd.Series, timezone: str, pattern: str, localize: bool) -> pd.Series:
-    parsed = pd.to_datetime(column, format="ISO8601", errors="coerce")
-    if localize:
-        parsed = parsed.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")
-    text = parsed.dt.strftime(pattern)
-    # Unparseable values stay as written so that validation can name them.
-    return text.where(parsed.notna(), column)
-
-
-def _translate(column: pd.Series, translation: dict[str, str]) -> pd.Series:
-    """Source codes to canonical ones; unmapped values stay as written for validation to flag."""
-    return column.map(lambda value: translation.get(value, value))
-
-
-def read_source_file(path: Path, source: Source, timezone: str) -> pd.DataFrame:
-    """The file's rows with canonical column names, translated values and ISO timestamps."""
-    try:
-        frame = _read_raw_frame(path, source)
-    except (ValueError, UnicodeDecodeError, OSError) as error:
-        raise SourceFileError(f"{path.name}: cannot be read as source '{source.name}': {error}") from error
-    frame.columns = [str(column).strip() for column in frame.columns]
-    missing = [header for header in source.columns if header not in frame.columns]
-    if missing:
-        raise SourceFileError(f"{path.name}: missing column(s) {', '.join(missing)} required by source '{source.name}'")
-    frame = frame[list(source.columns)].rename(columns=source.columns)
-    frame = frame.apply(lambda column: column.str.strip())
-    frame = frame.mask(frame == "")
-    for field, translation in source.values.items():
-        frame[field] = _translate(frame[field], translation)
-    for field in source.timestamps:
-        frame[field] = _as_iso(frame[field], timezone, "%Y-%m-%dT%H:%M:%S%z", localize=True)
-    for field in source.dates:
-        frame[field] = _as_iso(frame[field], timezone, "%Y-%m-%d", localize=False)
-    frame.insert(0, "_source_row", range(FIRST_DATA_ROW, FIRST_DATA_ROW + len(frame)))
-    return frame
 
 
 def ensure_raw_tables(conn: psycopg.Connection, sources: SourceSet) -> None:
@@ -164,28 +104,38 @@ def _copy_frame(conn: psycopg.Connection, entity: str, frame: pd.DataFrame) -> N
 
 
 def load_file(conn: psycopg.Connection, path: Path, source: Source, timezone: str) -> LoadedBatch | None:
-    """Load one file as one batch in one transaction; None when this exact file was loaded before."""
+    """Load one file as one batch in one transaction; None when this exact file was loaded before.
+
+    The file streams through in chunks, so memory stays bounded; a failure anywhere rolls
+    the whole batch back and the next run loads the file again, whole.
+    """
     checksum = file_checksum(path)
-    frame = read_source_file(path, source, timezone)
     with conn.transaction():
         row = conn.execute(
             """
             insert into raw.load_batches (source_name, entity, file_name, checksum, row_count)
-            values (%s, %s, %s, %s, %s)
+            values (%s, %s, %s, %s, 0)
             on conflict (source_name, checksum) do nothing
             returning batch_id, loaded_at
             """,
-            (source.name, source.entity, path.name, checksum, len(frame)),
+            (source.name, source.entity, path.name, checksum),
         ).fetchone()
         if row is None:
             return None
         batch_id, loaded_at = row
-        frame.insert(0, "_batch_id", batch_id)
-        frame.insert(1, "_source_file", path.name)
-        frame["_loaded_at"] = loaded_at.isoformat()
-        _copy_frame(conn, source.entity, frame)
-    log.info("loaded %s rows of %s into raw.%s (batch %s)", len(frame), path.name, source.entity, batch_id)
-    return LoadedBatch(batch_id, source.name, source.entity, path.name, len(frame))
+        rows = problems = 0
+        for chunk in read_mapped(path, source, timezone):
+            frame = chunk.frame
+            frame.insert(0, "_batch_id", batch_id)
+            frame.insert(1, "_source_file", path.name)
+            frame["_loaded_at"] = loaded_at.isoformat()
+            _copy_frame(conn, source.entity, frame)
+            rows += len(frame)
+            problems += len(chunk.problems)
+        conn.execute("update raw.load_batches set row_count = %s where batch_id = %s", (rows, batch_id))
+    log.info("loaded %s rows of %s into raw.%s (batch %s, %s values flagged)", rows, path.name, source.entity,
+             batch_id, problems)  # fmt: skip
+    return LoadedBatch(batch_id, source.name, source.entity, path.name, rows, problems)
 
 
 def load_landing(url: str, landing_dir: Path, sources: SourceSet) -> list[LoadedBatch]:

@@ -7,33 +7,82 @@ source values to canonical codes. Adding a ticket tool means writing such a file
 
 from __future__ import annotations
 
+import codecs
+import re
 from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 
 class SourceDefinitionError(ValueError):
     pass
 
 
+def _check_timezone(name: str | None) -> str | None:
+    if name is not None:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone '{name}'") from None
+    return name
+
+
 class Source(BaseModel):
+    """One kind of landing file and how its rows map to a canonical entity."""
+
     model_config = ConfigDict(extra="forbid")
 
     name: str
     entity: str
+    type: Literal["file"] = "file"
     pattern: str
     sheet: str | None = None
+    header_row: int = Field(default=1, ge=1, description="Row number of the header (1 = first line).")
+    encoding: str = "utf-8-sig"
+    delimiter: str = Field(default=",", min_length=1, max_length=1)
+    decimal: Literal[".", ","] = "."
+    null_markers: list[str] = Field(default=[""], description="Values meaning 'no value', e.g. ?, N/A, #N/B.")
     columns: dict[str, str]
+    extract: dict[str, str] = Field(default={}, description="Field → regex whose one group is the value.")
     values: dict[str, dict[str, str]] = {}
+    numbers: list[str] = []
     timestamps: list[str] = []
     dates: list[str] = []
+    datetime_formats: list[str] = Field(default=[], description="strptime formats tried before ISO 8601.")
+    date_formats: list[str] = []
+    timezone: str | None = Field(default=None, description="Time zone of naive timestamps; default: the file's.")
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, encoding: str) -> str:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise ValueError(f"unknown encoding '{encoding}'") from None
+        return encoding
+
+    @field_validator("extract")
+    @classmethod
+    def _one_group(cls, patterns: dict[str, str]) -> dict[str, str]:
+        for field, pattern in patterns.items():
+            try:
+                groups = re.compile(pattern).groups
+            except re.error as error:
+                raise ValueError(f"extract.{field}: invalid regular expression: {error}") from None
+            if groups != 1:
+                raise ValueError(f"extract.{field}: the expression needs exactly one group, has {groups}")
+        return patterns
+
+    _timezone = field_validator("timezone")(_check_timezone)
 
     @model_validator(mode="after")
     def _fields_are_mapped(self) -> Source:
         canonical = set(self.columns.values())
-        for kind, fields in (("values", list(self.values)), ("timestamps", self.timestamps), ("dates", self.dates)):
-            unknown = sorted(set(fields) - canonical)
+        for kind in ("extract", "values", "numbers", "timestamps", "dates"):
+            unknown = sorted(set(getattr(self, kind)) - canonical)
             if unknown:
                 raise ValueError(f"{kind} names fields not in columns: {', '.join(unknown)}")
         if not self.entity.isidentifier() or not all(f.isidentifier() for f in canonical):
@@ -50,6 +99,16 @@ class SourceSet(BaseModel):
 
     timezone: str
     sources: list[Source]
+
+    _timezone = field_validator("timezone")(_check_timezone)
+
+    def source_for(self, file_name: str) -> Source:
+        """The source whose pattern matches ``file_name``; a clear error when none or several do."""
+        matches = [source for source in self.sources if Path(file_name).match(source.pattern)]
+        if len(matches) != 1:
+            found = ", ".join(source.name for source in matches) or "none"
+            raise SourceDefinitionError(f"{file_name}: expected exactly one matching source, found {found}")
+        return matches[0]
 
 
 def load_sources(path: Path) -> SourceSet:

@@ -26,3 +26,20 @@ def test_demo_generate_writes_into_the_landing_folder(tmp_path, monkeypatch):
     written = result.output.split()
     assert str(tmp_path / "landing" / "tickets.csv") in written
     assert len(written) == 15
+
+
+def test_source_check_previews_mapped_rows_and_problems_without_loading(small_landing):
+    result = CliRunner().invoke(app, ["source", "check", str(small_landing / "tickets.csv"), "--rows", "1"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "tickets.csv: source 'ticket_tool_tickets' → raw.tickets, 20 rows, 1 problem(s)"
+    assert lines[1].startswith("  _source_row=2, ticket_id=INC-1, ticket_type=incident, project_id=P1, priority=P3,")
+    assert lines[2] == "  row 9, priority: '未知': value not in the mapping's value map"
+
+
+def test_source_check_names_a_missing_column(tmp_path):
+    export = tmp_path / "tickets.csv"
+    export.write_text("工单编号,优先级\nINC-1,高\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["source", "check", str(export)])
+    assert result.exit_code != 0
+    assert "tickets.csv: missing column(s) 工单类型, 项目编号" in str(result.exception)

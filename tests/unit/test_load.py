@@ -8,7 +8,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from itss_warehouse.load import SourceFileError, load_landing
+from itss_warehouse.load import load_landing
+from itss_warehouse.mapping import SourceFileError
 from itss_warehouse.settings import PACKAGE_DIR
 from itss_warehouse.sources import load_sources
 

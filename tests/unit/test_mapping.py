@@ -1,0 +1,129 @@
+"""Mapping real-world export quirks to canonical fields (no database needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from openpyxl import Workbook
+
+from itss_warehouse.mapping import Problem, SourceFileError, read_mapped
+from itss_warehouse.sources import Source, SourceDefinitionError, SourceSet
+
+GBK_SOURCE = Source(
+    name="excel_tickets",
+    entity="tickets",
+    pattern="工单*.csv",
+    encoding="gb18030",
+    delimiter=";",
+    decimal=",",
+    null_markers=["", "?", "N/A", "#N/B"],
+    columns={
+        "单号": "ticket_id",
+        "级别": "priority",
+        "创建": "opened_at",
+        "工时": "effort_hours",
+        "解决": "resolved_at",
+    },
+    extract={"priority": r"^(P\d)\b"},
+    values={"priority": {"P1": "P1", "P2": "P2"}},
+    numbers=["effort_hours"],
+    timestamps=["opened_at", "resolved_at"],
+    datetime_formats=["%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S"],
+    timezone="UTC",
+)
+
+
+def _frame(path: Path, source: Source, **kwargs) -> tuple[pd.DataFrame, list[Problem]]:
+    chunks = list(read_mapped(path, source, "Asia/Shanghai", **kwargs))
+    return pd.concat([chunk.frame for chunk in chunks], ignore_index=True), [p for c in chunks for p in c.problems]
+
+
+def test_gbk_csv_with_day_first_dates_decimal_comma_null_markers_and_prefixes(tmp_path: Path):
+    path = tmp_path / "工单导出.csv"
+    path.write_bytes(
+        "单号;级别;创建;工时;解决\n"
+        "A-1;P1 - 紧急;03/04/2025 09:30;1,5;03/04/2025 10:00:15\n"
+        "A-2;P2 - 高;13/04/2025 18:05;N/A;?\n"
+        "A-3;紧急;31/02/2025 08:00;#N/B;\n".encode("gb18030")
+    )
+    frame, problems = _frame(path, GBK_SOURCE)
+    assert frame.to_dict("records")[0] == {
+        "_source_row": 2,
+        "ticket_id": "A-1",
+        "priority": "P1",
+        "opened_at": "2025-04-03T09:30:00+0000",
+        "effort_hours": "1.5",
+        "resolved_at": "2025-04-03T10:00:15+0000",
+    }
+    assert pd.isna(frame.loc[1, "effort_hours"])
+    assert pd.isna(frame.loc[1, "resolved_at"])
+    assert frame.loc[2, "opened_at"] == "31/02/2025 08:00"  # kept as written for validation
+    assert problems == [
+        Problem(4, "priority", "紧急", r"does not match ^(P\d)\b"),
+        Problem(4, "priority", "紧急", "value not in the mapping's value map"),
+        Problem(4, "opened_at", "31/02/2025 08:00", "not a timestamp"),
+    ]
+
+
+def test_xlsx_with_header_on_row_three_numbers_rows_as_excel_does(tmp_path: Path):
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "工单"
+    sheet.append(["某某公司运维工单台账"])
+    sheet.append(["导出时间：2026-11-21"])
+    sheet.append(["单号", "创建"])
+    sheet.append(["B-1", "2026-11-20 08:00:00"])
+    sheet.append(["B-2", "2026-11-20 09:00:00"])
+    workbook.save(tmp_path / "ledger.xlsx")
+    source = Source(
+        name="ledger", entity="tickets", pattern="ledger.xlsx", sheet="工单", header_row=3,
+        columns={"单号": "ticket_id", "创建": "opened_at"}, timestamps=["opened_at"],
+    )  # fmt: skip
+    frame, problems = _frame(tmp_path / "ledger.xlsx", source)
+    assert frame[["_source_row", "ticket_id", "opened_at"]].values.tolist() == [
+        [4, "B-1", "2026-11-20T08:00:00+0800"],
+        [5, "B-2", "2026-11-20T09:00:00+0800"],
+    ]
+    assert problems == []
+
+
+def test_large_files_stream_in_chunks_with_continuous_row_numbers(tmp_path: Path):
+    path = tmp_path / "t.csv"
+    path.write_text("id\n" + "".join(f"T{n}\n" for n in range(5)), encoding="utf-8")
+    source = Source(name="t", entity="tickets", pattern="t.csv", columns={"id": "ticket_id"})
+    chunks = list(read_mapped(path, source, "UTC", chunk_rows=2))
+    assert [len(chunk.frame) for chunk in chunks] == [2, 2, 1]
+    assert [row for chunk in chunks for row in chunk.frame["_source_row"]] == [2, 3, 4, 5, 6]
+
+
+def test_wrong_encoding_is_a_clear_error(tmp_path: Path):
+    path = tmp_path / "工单.csv"
+    path.write_bytes("单号;级别;创建;工时;解决\n".encode("utf-16"))
+    with pytest.raises(SourceFileError, match=r"工单\.csv: cannot be read as source 'excel_tickets'"):
+        list(read_mapped(path, GBK_SOURCE, "UTC"))
+
+
+def test_definition_errors_name_the_key():
+    with pytest.raises(ValueError, match="extract.priority: the expression needs exactly one group, has 0"):
+        Source(name="x", entity="t", pattern="x", columns={"a": "priority"}, extract={"priority": "P1"})
+    with pytest.raises(ValueError, match="unknown encoding 'gbk2'"):
+        Source(name="x", entity="t", pattern="x", columns={"a": "b"}, encoding="gbk2")
+    with pytest.raises(ValueError, match="unknown time zone 'Asia/Peking'"):
+        Source(name="x", entity="t", pattern="x", columns={"a": "b"}, timezone="Asia/Peking")
+
+
+def test_a_file_must_match_exactly_one_source():
+    sources = SourceSet(
+        timezone="UTC",
+        sources=[
+            Source(name="a", entity="t", pattern="tickets*.csv", columns={"x": "y"}),
+            Source(name="b", entity="t", pattern="tickets_2*.csv", columns={"x": "y"}),
+        ],
+    )
+    assert sources.source_for("tickets_1.csv").name == "a"
+    with pytest.raises(SourceDefinitionError, match="tickets_2.csv: expected exactly one matching source, found a, b"):
+        sources.source_for("tickets_2.csv")
+    with pytest.raises(SourceDefinitionError, match="found none"):
+        sources.source_for("other.csv")
