@@ -37,8 +37,17 @@ class Source(BaseModel):
 
     name: str
     entity: str
-    type: Literal["file"] = "file"
-    pattern: str
+    type: Literal["file", "sql", "rest"] = "file"
+    pattern: str = Field(default="", description="Landing file glob; sql/rest extracts land as NAME__*.csv.")
+    # sql and rest sources: where to extract from, and which column carries the watermark
+    connection_env: str | None = Field(default=None, description="Environment variable holding the URL.")
+    query: str | None = Field(default=None, description="SQL with a :watermark parameter.")
+    watermark_column: str | None = None
+    initial_watermark: str = "1970-01-01 00:00:00"
+    updated_since_param: str = "updated_since"
+    page_param: str = "page"
+    page_size: int = Field(default=500, ge=1)
+    records_key: str | None = Field(default=None, description="Key of the record list in a JSON page.")
     sheet: str | None = None
     header_row: int = Field(default=1, ge=1, description="Row number of the header (1 = first line).")
     encoding: str = "utf-8-sig"
@@ -77,6 +86,21 @@ class Source(BaseModel):
         return patterns
 
     _timezone = field_validator("timezone")(_check_timezone)
+
+    @model_validator(mode="after")
+    def _type_settings(self) -> Source:
+        if self.type == "file" and not self.pattern:
+            raise ValueError("a file source needs a pattern")
+        if self.type != "file":
+            missing = [key for key in ("connection_env", "watermark_column") if not getattr(self, key)]
+            if self.type == "sql" and (not self.query or ":watermark" not in self.query):
+                missing.append("query (with :watermark)")
+            if missing:
+                raise ValueError(f"a {self.type} source needs {', '.join(missing)}")
+            if self.watermark_column not in self.columns:
+                raise ValueError(f"watermark_column '{self.watermark_column}' is not a key of columns")
+            self.pattern = self.pattern or f"{self.name}__*.csv"
+        return self
 
     @model_validator(mode="after")
     def _fields_are_mapped(self) -> Source:
