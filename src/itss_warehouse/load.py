@@ -21,7 +21,7 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
-from itss_warehouse.mapping import read_mapped
+from itss_warehouse.mapping import Problem, read_mapped
 from itss_warehouse.sources import Source, SourceSet
 
 log = logging.getLogger(__name__)
@@ -69,12 +69,14 @@ def ensure_raw_tables(conn: psycopg.Connection, sources: SourceSet) -> None:
             source_row integer not null,
             check_name text not null,
             column_name text,
+            raw_value text,
             reason text not null,
             quarantined_at timestamptz not null default now(),
             primary key (entity, batch_id, source_row, check_name)
         )
         """
     )
+    conn.execute("alter table raw.quarantined_rows add column if not exists raw_value text")
     for source in sources.sources:
         table = sql.Identifier("raw", source.entity)
         conn.execute(
@@ -101,6 +103,24 @@ def _copy_frame(conn: psycopg.Connection, entity: str, frame: pd.DataFrame) -> N
     statement = sql.SQL("copy {} ({}) from stdin with (format csv)").format(sql.Identifier("raw", entity), columns)
     with conn.cursor().copy(statement) as copy:
         copy.write(buffer.getvalue())
+
+
+def _quarantine(conn: psycopg.Connection, batch_id: int, entity: str, file_name: str, problems: list[Problem]) -> None:
+    """Mapping problems: the row (when it could be split into fields) stays in raw, excluded from staging."""
+    with conn.cursor() as cursor:
+        cursor.executemany(
+            """
+            insert into raw.quarantined_rows
+                (batch_id, entity, source_file, source_row, check_name, column_name, raw_value, reason)
+            values (%s, %s, %s, %s, %s, %s, %s, %s)
+            on conflict do nothing
+            """,
+            [
+                (batch_id, entity, file_name, problem.row, f"mapping:{problem.field or 'row'}", problem.field or None,
+                 problem.value, problem.reason)
+                for problem in problems
+            ],
+        )  # fmt: skip
 
 
 def load_file(conn: psycopg.Connection, path: Path, source: Source, timezone: str) -> LoadedBatch | None:
@@ -130,6 +150,7 @@ def load_file(conn: psycopg.Connection, path: Path, source: Source, timezone: st
             frame.insert(1, "_source_file", path.name)
             frame["_loaded_at"] = loaded_at.isoformat()
             _copy_frame(conn, source.entity, frame)
+            _quarantine(conn, batch_id, source.entity, path.name, chunk.problems)
             rows += len(frame)
             problems += len(chunk.problems)
         conn.execute("update raw.load_batches set row_count = %s where batch_id = %s", (rows, batch_id))

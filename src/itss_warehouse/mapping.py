@@ -9,6 +9,7 @@ person can see why; nothing is dropped here.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import re
 from collections.abc import Iterator
@@ -52,21 +53,43 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
-def _raw_chunks(path: Path, source: Source, chunk_rows: int) -> Iterator[pd.DataFrame]:
-    skip = source.header_row - 1
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        frame = pd.read_excel(path, sheet_name=source.sheet or 0, dtype=object, skiprows=skip)
-        yield frame.map(_cell_text)
-        return
-    yield from pd.read_csv(
-        path,
-        dtype=str,
-        keep_default_na=False,
-        encoding=source.encoding,
-        sep=source.delimiter,
-        skiprows=skip,
-        chunksize=chunk_rows,
-    )
+@dataclass
+class _RawChunk:
+    frame: pd.DataFrame  # source headers, all text
+    rows: list[int]  # each row's number in the file as a spreadsheet or editor shows it
+    rejected: list[Problem]  # lines that could not be split into the header's fields
+
+
+def _excel_chunks(path: Path, source: Source) -> Iterator[_RawChunk]:
+    frame = pd.read_excel(path, sheet_name=source.sheet or 0, dtype=object, skiprows=source.header_row - 1)
+    first = source.header_row + 1
+    yield _RawChunk(frame.map(_cell_text), list(range(first, first + len(frame))), [])
+
+
+def _csv_chunks(path: Path, source: Source, chunk_rows: int) -> Iterator[_RawChunk]:
+    # The csv module rather than pandas: it streams, and a line with the wrong number of
+    # fields is rejected with its line number and text instead of failing the whole file.
+    with path.open(encoding=source.encoding, newline="") as handle:
+        reader = csv.reader(handle, delimiter=source.delimiter)
+        for _ in range(source.header_row - 1):
+            next(reader, None)
+        header = [name.strip() for name in next(reader, [])]
+        records: list[list[str]] = []
+        rows: list[int] = []
+        rejected: list[Problem] = []
+        line = reader.line_num + 1
+        for fields in reader:
+            if fields and len(fields) != len(header):
+                text = source.delimiter.join(fields)
+                rejected.append(Problem(line, "", text, f"expected {len(header)} fields, found {len(fields)}"))
+            elif fields:
+                records.append(fields)
+                rows.append(line)
+            line = reader.line_num + 1
+            if len(records) >= chunk_rows:
+                yield _RawChunk(pd.DataFrame(records, columns=header, dtype=str), rows, rejected)
+                records, rows, rejected = [], [], []
+        yield _RawChunk(pd.DataFrame(records, columns=header, dtype=str), rows, rejected)
 
 
 def _flag(problems: list[Problem], rows: pd.Series, column: pd.Series, bad: pd.Series, field: str, reason: str) -> None:
@@ -93,7 +116,8 @@ class _Mapper:
         self.nulls = set(source.null_markers)
         self.extract = {field: re.compile(pattern) for field, pattern in source.extract.items()}
 
-    def map(self, raw: pd.DataFrame, first_row: int, path: Path) -> MappedChunk:
+    def map(self, chunk: _RawChunk, path: Path) -> MappedChunk:
+        raw = chunk.frame
         raw.columns = [str(column).strip() for column in raw.columns]
         missing = [header for header in self.source.columns if header not in raw.columns]
         if missing:
@@ -103,8 +127,8 @@ class _Mapper:
         frame = raw[list(self.source.columns)].rename(columns=self.source.columns).reset_index(drop=True)
         frame = frame.apply(lambda column: column.str.strip())
         frame = frame.mask(frame.isin(self.nulls))
-        rows = pd.Series(range(first_row, first_row + len(frame)))
-        problems: list[Problem] = []
+        rows = pd.Series(chunk.rows, dtype="int64")
+        problems = list(chunk.rejected)
         for field, pattern in self.extract.items():
             extracted = frame[field].str.extract(pattern, expand=False)
             _flag(problems, rows, frame[field], frame[field].notna() & extracted.isna(), field,
@@ -149,17 +173,17 @@ class _Mapper:
 
 
 def read_mapped(
-    path: Path, source: Source, default_timezone: str, chunk_rows: int = CHUNK_ROWS
+    path: Path, source: Source, default_timezone: str, chunk_rows: int | None = None
 ) -> Iterator[MappedChunk]:
-    """Yield the file's rows mapped to canonical fields, in chunks of bounded size."""
+    """Yield the file's rows mapped to canonical fields, in chunks of at most ``chunk_rows`` rows."""
+    chunk_rows = chunk_rows or CHUNK_ROWS
     mapper = _Mapper(source, default_timezone)
-    first_row = source.header_row + 1
+    is_excel = path.suffix.lower() in (".xlsx", ".xlsm")
     try:
-        for raw in _raw_chunks(path, source, chunk_rows):
-            chunk = mapper.map(raw, first_row, path)
-            first_row += len(raw)
-            yield chunk
-    except (ValueError, UnicodeDecodeError, OSError) as error:
-        if isinstance(error, SourceFileError):
-            raise
+        raw_chunks = _excel_chunks(path, source) if is_excel else _csv_chunks(path, source, chunk_rows)
+        for raw in raw_chunks:
+            yield mapper.map(raw, path)
+    except SourceFileError:
+        raise
+    except (ValueError, UnicodeDecodeError, OSError, csv.Error) as error:
         raise SourceFileError(f"{path.name}: cannot be read as source '{source.name}': {error}") from error

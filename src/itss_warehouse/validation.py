@@ -83,8 +83,8 @@ def _quarantine(
         cursor.executemany(
             """
             insert into raw.quarantined_rows
-                (batch_id, entity, source_file, source_row, check_name, column_name, reason)
-            values (%s, %s, %s, %s, %s, %s, %s)
+                (batch_id, entity, source_file, source_row, check_name, column_name, raw_value, reason)
+            values (%s, %s, %s, %s, %s, %s, %s, %s)
             on conflict do nothing
             """,
             [
@@ -95,10 +95,11 @@ def _quarantine(
                     row["_source_row"],
                     check,
                     column,
-                    f"{description} (value: {row.get(column)!r})" if column else description,
+                    row.get(column) if column else None,
+                    description,
                 )
                 for row in rows
-            ],
+            ],  # fmt: skip
         )
     return len(rows)
 

@@ -80,3 +80,63 @@ def test_unparseable_timestamp_is_kept_as_written(url: str, small_landing: Path,
         assert conn.execute("select opened_at from raw.tickets where ticket_id = 'INC-1'").fetchone() == (
             "2026-02-30 25:61:00",
         )
+
+
+def _with_tickets(small_landing: Path, tmp_path: Path, edit) -> Path:
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    text = (small_landing / "tickets.csv").read_text(encoding="utf-8-sig")
+    (landing / "tickets.csv").write_text(edit(text), encoding="utf-8-sig")
+    return landing
+
+
+def test_malformed_lines_are_rejected_with_line_and_text_and_the_rest_loads(url, small_landing, tmp_path):
+    # line 4 (INC-3) loses its last field; a stray line with two fields follows INC-6
+    def edit(text: str) -> str:
+        lines = text.splitlines()
+        lines[3] = lines[3].rsplit(",", 1)[0]
+        lines.insert(7, "垃圾,行")
+        return "\n".join(lines) + "\n"
+
+    landing = _with_tickets(small_landing, tmp_path, edit)
+    (batch,) = load_landing(url, landing, SOURCES)
+    assert (batch.row_count, batch.problem_count) == (19, 3)  # 21 data lines, 2 rejected, 1 unknown priority
+    with psycopg.connect(url) as conn:
+        rejected = conn.execute(
+            "select source_row, check_name, column_name, reason from raw.quarantined_rows"
+            " where check_name = 'mapping:row' order by source_row"
+        ).fetchall()
+        stored = conn.execute("select count(*) from raw.tickets where ticket_id in ('INC-3', '垃圾')").fetchone()
+    assert rejected == [
+        (4, "mapping:row", None, "expected 20 fields, found 19"),
+        (8, "mapping:row", None, "expected 20 fields, found 2"),
+    ]
+    assert stored == (0,)
+
+
+def test_a_crash_mid_batch_leaves_nothing_and_the_rerun_loads_the_file_whole(url, small_landing, monkeypatch):
+    import itss_warehouse.load as load_module
+    import itss_warehouse.mapping as mapping_module
+
+    monkeypatch.setattr(mapping_module, "CHUNK_ROWS", 5)
+    real_copy = load_module._copy_frame
+    calls = []
+
+    def crash_on_second_chunk(conn, entity, frame):  # fault injection: the process "dies" mid-file
+        calls.append(entity)
+        if entity == "tickets" and calls.count("tickets") == 2:
+            raise RuntimeError("injected crash")
+        real_copy(conn, entity, frame)
+
+    monkeypatch.setattr(load_module, "_copy_frame", crash_on_second_chunk)
+    with pytest.raises(RuntimeError, match="injected crash"):
+        load_landing(url, small_landing, SOURCES)
+    with psycopg.connect(url) as conn:
+        assert conn.execute("select count(*) from raw.tickets").fetchone() == (0,)
+        assert conn.execute("select count(*) from raw.load_batches where entity = 'tickets'").fetchone() == (0,)
+
+    monkeypatch.setattr(load_module, "_copy_frame", real_copy)
+    loaded = load_landing(url, small_landing, SOURCES)
+    assert [batch.entity for batch in loaded] == ["tickets"]  # the other files were loaded before the crash
+    with psycopg.connect(url) as conn:
+        assert conn.execute("select count(*), count(distinct _source_row) from raw.tickets").fetchone() == (20, 20)

@@ -21,7 +21,7 @@ create schema marts;
 create table raw.load_batches (batch_id bigint primary key, source_name text, loaded_at timestamptz not null);
 create table raw.quarantined_rows (
     batch_id bigint, entity text, source_file text, source_row integer,
-    check_name text, column_name text, reason text
+    check_name text, column_name text, raw_value text, reason text
 );
 create table marts.dim_projects (
     project_id text, project_name text, customer_id text, customer_name text, dept_id text,
@@ -44,8 +44,9 @@ insert into raw.load_batches values
     (1, 'itsm', '2026-10-31 23:00+08'),
     (2, 'pmo', '2026-11-01 02:00+08');
 insert into raw.quarantined_rows values
-    (2, 'tickets', 'tickets_2026-10.xlsx', 17, 'not_null', 'priority', 'priority is empty'),
-    (2, 'tickets', 'tickets_2026-10.xlsx', 42, 'timestamp', 'opened_at', 'not a timestamp: 2026-13-01');
+    (2, 'tickets', 'tickets_2026-10.xlsx', 17, 'not_null', 'priority', null, 'priority is empty'),
+    (2, 'tickets', 'tickets_2026-10.xlsx', 42, 'timestamp', 'opened_at', '2026-13-01', 'not a timestamp'),
+    (2, 'tickets', 'tickets_2026-10.xlsx', 42, 'in_order', 'opened_at', '2026-13-01', 'opened before resolved');
 
 insert into marts.dim_projects values
     ('PRJ-A', '华东数据中心运维', 'C1', '华东银行', 'D1', '运维一部', 'om', 'onsite', 'POL1', 'monthly',
@@ -160,7 +161,8 @@ def test_quarantine_section_shows_the_count_and_rows(zh_reports):
     html = report_for(zh_reports, "PRJ-A")
     assert '<span class="bad">2 行数据被隔离</span>' in html
     assert (
-        "<td>tickets_2026-10.xlsx</td>" + numbers(42) + "<td>opened_at</td><td>not a timestamp: 2026-13-01</td>" in html
+        "<td>tickets_2026-10.xlsx</td>" + numbers(42) + "<td>opened_at</td><td>2026-13-01</td><td>not a timestamp</td>"
+        in html
     )
 
 

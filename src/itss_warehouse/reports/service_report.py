@@ -67,10 +67,14 @@ BREACHED_TICKETS = """
     order by opened_at, ticket_id
 """
 
-QUARANTINE_COUNT = "select count(*) as count from raw.quarantined_rows"
+# Rows, not findings: one row may fail several checks.
+QUARANTINE_COUNT = """
+    select count(*) as count
+    from (select distinct entity, batch_id, source_row from raw.quarantined_rows) as quarantined
+"""
 
 QUARANTINE_ROWS = """
-    select source_file, source_row, column_name, reason
+    select source_file, source_row, column_name, raw_value, reason
     from raw.quarantined_rows
     order by batch_id, source_file, source_row, check_name
     limit %(limit)s
