@@ -53,7 +53,7 @@ def _cell(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ")  # naive whole seconds: YYYY-MM-DD HH:MM:SS
+        return value.isoformat(sep=" ")  # YYYY-MM-DD HH:MM:SS when naive, whole seconds
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, bool | list | dict):
@@ -84,11 +84,9 @@ def _read_watermark(warehouse_url: str, source: Source) -> str:
 def _save_watermark(warehouse_url: str, source: Source, watermark: str, file_name: str) -> None:
     with psycopg.connect(warehouse_url) as conn:
         conn.execute(
-            """
-            insert into raw.source_watermarks (source_name, watermark, file_name) values (%s, %s, %s)
-            on conflict (source_name) do update
-            set watermark = excluded.watermark, file_name = excluded.file_name, extracted_at = now()
-            """,
+            "insert into raw.source_watermarks (source_name, watermark, file_name) values (%s, %s, %s)"
+            " on conflict (source_name) do update"
+            " set watermark = excluded.watermark, file_name = excluded.file_name, extracted_at = now()",
             (source.name, watermark, file_name),
         )
 

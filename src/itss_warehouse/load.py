@@ -21,6 +21,7 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
+from itss_warehouse.canonical import ENTITIES
 from itss_warehouse.mapping import Problem, read_mapped
 from itss_warehouse.sources import Source, SourceSet
 
@@ -85,7 +86,7 @@ def ensure_raw_tables(conn: psycopg.Connection, sources: SourceSet) -> None:
                 " _source_file text not null, _source_row integer not null, _loaded_at timestamptz not null)"
             ).format(table)
         )
-        for field in source.fields:
+        for field in ENTITIES[source.entity]:
             conn.execute(
                 sql.SQL("alter table {} add column if not exists {} text").format(table, sql.Identifier(field))
             )

@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from itss_warehouse.canonical import ENTITIES
+
 
 class SourceDefinitionError(ValueError):
     pass
@@ -109,8 +111,11 @@ class Source(BaseModel):
             unknown = sorted(set(getattr(self, kind)) - canonical)
             if unknown:
                 raise ValueError(f"{kind} names fields not in columns: {', '.join(unknown)}")
-        if not self.entity.isidentifier() or not all(f.isidentifier() for f in canonical):
-            raise ValueError("entity and canonical field names must be identifiers")
+        if self.entity not in ENTITIES:
+            raise ValueError(f"unknown entity '{self.entity}' (known: {', '.join(ENTITIES)})")
+        unknown = sorted(canonical - set(ENTITIES[self.entity]))
+        if unknown:
+            raise ValueError(f"columns map to fields that {self.entity} does not have: {', '.join(unknown)}")
         return self
 
     @property

@@ -17,18 +17,16 @@ GBK_SOURCE = Source(
     pattern="工单*.csv",
     encoding="gb18030",
     delimiter=";",
-    decimal=",",
     null_markers=["", "?", "N/A", "#N/B"],
     columns={
         "单号": "ticket_id",
         "级别": "priority",
         "创建": "opened_at",
-        "工时": "effort_hours",
+        "分类": "category",
         "解决": "resolved_at",
     },
     extract={"priority": r"^(P\d)\b"},
     values={"priority": {"P1": "P1", "P2": "P2"}},
-    numbers=["effort_hours"],
     timestamps=["opened_at", "resolved_at"],
     datetime_formats=["%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S"],
     timezone="UTC",
@@ -40,11 +38,11 @@ def _frame(path: Path, source: Source, **kwargs) -> tuple[pd.DataFrame, list[Pro
     return pd.concat([chunk.frame for chunk in chunks], ignore_index=True), [p for c in chunks for p in c.problems]
 
 
-def test_gbk_csv_with_day_first_dates_decimal_comma_null_markers_and_prefixes(tmp_path: Path):
+def test_gbk_csv_with_day_first_dates_null_markers_and_prefixes(tmp_path: Path):
     path = tmp_path / "工单导出.csv"
     path.write_bytes(
-        "单号;级别;创建;工时;解决\n"
-        "A-1;P1 - 紧急;03/04/2025 09:30;1,5;03/04/2025 10:00:15\n"
+        "单号;级别;创建;分类;解决\n"
+        "A-1;P1 - 紧急;03/04/2025 09:30;网络;03/04/2025 10:00:15\n"
         "A-2;P2 - 高;13/04/2025 18:05;N/A;?\n"
         "A-3;紧急;31/02/2025 08:00;#N/B;\n".encode("gb18030")
     )
@@ -54,10 +52,10 @@ def test_gbk_csv_with_day_first_dates_decimal_comma_null_markers_and_prefixes(tm
         "ticket_id": "A-1",
         "priority": "P1",
         "opened_at": "2025-04-03T09:30:00+0000",
-        "effort_hours": "1.5",
+        "category": "网络",
         "resolved_at": "2025-04-03T10:00:15+0000",
     }
-    assert pd.isna(frame.loc[1, "effort_hours"])
+    assert pd.isna(frame.loc[1, "category"])
     assert pd.isna(frame.loc[1, "resolved_at"])
     assert frame.loc[2, "opened_at"] == "31/02/2025 08:00"  # kept as written for validation
     assert problems == [
@@ -65,6 +63,18 @@ def test_gbk_csv_with_day_first_dates_decimal_comma_null_markers_and_prefixes(tm
         Problem(4, "priority", "紧急", "value not in the mapping's value map"),
         Problem(4, "opened_at", "31/02/2025 08:00", "not a timestamp"),
     ]
+
+
+def test_decimal_comma_numbers(tmp_path: Path):
+    path = tmp_path / "survey.csv"
+    path.write_text("问卷;题目;得分\nS1;服务态度;4,5\nS1;响应速度;1.234,0\nS1;总体;好\n", encoding="utf-8")
+    source = Source(
+        name="survey", entity="survey_responses", pattern="survey.csv", delimiter=";", decimal=",",
+        columns={"问卷": "survey_id", "题目": "item", "得分": "score"}, numbers=["score"],
+    )  # fmt: skip
+    frame, problems = _frame(path, source)
+    assert frame["score"].tolist() == ["4.5", "1234.0", "好"]
+    assert problems == [Problem(4, "score", "好", "not a number")]
 
 
 def test_xlsx_with_header_on_row_three_numbers_rows_as_excel_does(tmp_path: Path):
@@ -100,26 +110,30 @@ def test_large_files_stream_in_chunks_with_continuous_row_numbers(tmp_path: Path
 
 def test_wrong_encoding_is_a_clear_error(tmp_path: Path):
     path = tmp_path / "工单.csv"
-    path.write_bytes("单号;级别;创建;工时;解决\n".encode("utf-16"))
+    path.write_bytes("单号;级别;创建;分类;解决\n".encode("utf-16"))
     with pytest.raises(SourceFileError, match=r"工单\.csv: cannot be read as source 'excel_tickets'"):
         list(read_mapped(path, GBK_SOURCE, "UTC"))
 
 
 def test_definition_errors_name_the_key():
     with pytest.raises(ValueError, match="extract.priority: the expression needs exactly one group, has 0"):
-        Source(name="x", entity="t", pattern="x", columns={"a": "priority"}, extract={"priority": "P1"})
+        Source(name="x", entity="tickets", pattern="x", columns={"a": "priority"}, extract={"priority": "P1"})
     with pytest.raises(ValueError, match="unknown encoding 'gbk2'"):
-        Source(name="x", entity="t", pattern="x", columns={"a": "b"}, encoding="gbk2")
+        Source(name="x", entity="tickets", pattern="x", columns={"a": "status"}, encoding="gbk2")
+    with pytest.raises(ValueError, match="columns map to fields that tickets does not have: opend_at"):
+        Source(name="x", entity="tickets", pattern="x", columns={"a": "opend_at"})
+    with pytest.raises(ValueError, match="unknown entity 'ticket'"):
+        Source(name="x", entity="ticket", pattern="x", columns={"a": "ticket_id"})
     with pytest.raises(ValueError, match="unknown time zone 'Asia/Peking'"):
-        Source(name="x", entity="t", pattern="x", columns={"a": "b"}, timezone="Asia/Peking")
+        Source(name="x", entity="tickets", pattern="x", columns={"a": "status"}, timezone="Asia/Peking")
 
 
 def test_a_file_must_match_exactly_one_source():
     sources = SourceSet(
         timezone="UTC",
         sources=[
-            Source(name="a", entity="t", pattern="tickets*.csv", columns={"x": "y"}),
-            Source(name="b", entity="t", pattern="tickets_2*.csv", columns={"x": "y"}),
+            Source(name="a", entity="tickets", pattern="tickets*.csv", columns={"x": "ticket_id"}),
+            Source(name="b", entity="tickets", pattern="tickets_2*.csv", columns={"x": "ticket_id"}),
         ],
     )
     assert sources.source_for("tickets_1.csv").name == "a"

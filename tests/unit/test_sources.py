@@ -30,6 +30,8 @@ def test_error_names_the_file_and_the_key(tmp_path: Path):
 
 def test_unknown_key_is_rejected(tmp_path: Path):
     path = tmp_path / "typo.yml"
-    path.write_text("timezone: UTC\nsources:\n  - {name: t, entity: e, pattern: x, columns: {a: b}, colums: {}}\n")
+    path.write_text(
+        "timezone: UTC\nsources:\n  - {name: t, entity: tickets, pattern: x, columns: {a: ticket_id}, colums: {}}\n"
+    )
     with pytest.raises(SourceDefinitionError, match=r"typo\.yml: sources\.0\.colums"):
         load_sources(path)

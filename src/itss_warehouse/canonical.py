@@ -1,0 +1,45 @@
+"""The canonical entities and their fields (SPEC §2): what a source mapping may produce.
+
+Raw tables get every field of their entity, so staging can rely on the columns existing
+whichever sources feed them; a mapping naming a field not listed here is an error
+(a typo such as ``opend_at`` would otherwise become a silently empty column).
+"""
+
+from __future__ import annotations
+
+ENTITIES: dict[str, tuple[str, ...]] = {
+    "departments": ("dept_id", "name", "in_management_system"),
+    "customers": ("customer_id", "name", "industry", "contact_email"),
+    "projects": (
+        "project_id", "customer_id", "dept_id", "name", "kind", "manager", "start_date", "end_date",
+        "service_mode", "sla_policy_id", "report_frequency", "plan_reviewed_at",
+    ),
+    "sla_policies": (
+        "policy_id", "priority", "response_minutes", "onsite_minutes", "resolution_minutes", "calendar", "timezone",
+    ),
+    "tickets": (
+        "ticket_id", "ticket_type", "project_id", "priority", "category", "title", "opened_at", "responded_at",
+        "onsite_arrived_at", "resolved_at", "closed_at", "status", "assignee", "assignment_group",
+        "reassignment_count", "reopen_count", "is_major", "delivery_mode", "outcome", "related_problem_id",
+        "updated_at", "update_sequence",
+    ),
+    "ticket_status_changes": ("ticket_id", "status", "changed_at"),
+    "incident_callbacks": ("callback_id", "ticket_id", "called_at", "rating", "comment"),
+    "service_reports": ("project_id", "period", "report_type", "due_date", "delivered_at"),
+    "acceptances": ("project_id", "kind", "applied_at", "decided_at", "result"),
+    "survey_responses": (
+        "survey_id", "level", "customer_id", "project_id", "ticket_id", "responded_at", "item", "score", "scale",
+        "comment",
+    ),
+    "complaints": (
+        "complaint_id", "customer_id", "project_id", "received_at", "is_major", "escalated_at", "closed_at",
+        "description",
+    ),
+    "audits": ("audit_id", "year", "dept_id", "audited_at"),
+    "audit_findings": ("finding_id", "audit_id", "severity", "opened_at", "closed_at"),
+    "management_reviews": ("review_id", "held_at", "scope"),
+    "process_assessments": ("assessment_id", "held_at", "scope"),
+    "process_reviews": ("review_id", "held_at", "scope"),
+    "customer_visits": ("visit_id", "customer_id", "visited_at", "scope"),
+    "emergency_drills": ("drill_id", "held_at", "scope"),
+}  # fmt: skip
