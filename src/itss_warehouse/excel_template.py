@@ -53,10 +53,13 @@ FIELD_NOTES: dict[str, FieldNote] = {
         "是", "工单的唯一编号，如 YW-2026-0001；同一工单始终使用同一编号，不同工单不可重复。", cell_format="@"
     ),
     "ticket_type": FieldNote(
-        "是", "事件：故障或服务中断；服务请求：咨询、账号开通等标准服务；问题：查找事件的根本原因；变更、发布：对系统的改动及上线。"
+        "是",
+        "事件：故障或服务中断；服务请求：咨询、账号开通等标准服务；问题：查找事件的根本原因；变更、发布：对系统的改动及上线。",
     ),
     "project_id": FieldNote(
-        "是", "工单所属运维项目的编号，须与项目台账中的项目编号完全一致，否则无法匹配服务级别协议（SLA）。", cell_format="@"
+        "是",
+        "工单所属运维项目的编号，须与项目台账中的项目编号完全一致，否则无法匹配服务级别协议（SLA）。",
+        cell_format="@",
     ),
     "priority": FieldNote("是", "按项目 SLA 约定的优先级定义判定，决定响应、到场和解决时限。"),
     "category": FieldNote("否", "服务分类，如 网络、服务器、桌面终端、应用系统，供统计分析使用。", format="文本"),
@@ -199,7 +202,8 @@ def _instructions_sheet(workbook: Workbook, source: Source, notes: dict[str, Fie
     blanks = "、".join(f"“{marker}”" for marker in source.null_markers if marker)
     prefix = template_file_name(source).removesuffix(Path(source.pattern).suffix)
     general = [
-        f"1. 请勿修改“{source.sheet}”工作表的名称和第一行表头，也不要删除列；系统按表头名称读取各列，缺少任一列整个文件都无法导入。",
+        f"1. 请勿修改“{source.sheet}”工作表的名称和第一行表头，也不要删除列；"
+        "系统按表头名称读取各列，缺少任一列整个文件都无法导入。",
         "2. 红色表头为必填列；橙色表头为条件必填列，何时必填见该列说明；蓝色表头为选填列。",
         "3. 每张工单填写一行，工单编号不可重复；处理过程中直接修改该行，并同时更新“更新时间”。",
         f"4. 日期时间按“年-月-日 时:分”填写，如 {DATETIME_EXAMPLE}，均为{zone}。",

@@ -2,8 +2,9 @@
   One row per ticket: its latest version, SLA targets, durations and statuses.
   Incremental: a run reads only raw batches newer than the table's newest batch, plus
   the tickets still in progress (their status depends on as_of, not on new data), so
-  the nightly cost follows the day's changes, not the history. A late batch carrying an
-  older version of a ticket never overwrites a newer one.
+  the nightly cost follows the day's changes, not the history. Versions are ranked by
+  updated_at, then update_sequence (event-style exports), then load order; a late batch
+  carrying an older version never overwrites a newer one.
   SLA durations here are on a 7x24 calendar (business calendars: see DECISIONS.md).
 #}
 {{ config(materialized='incremental', unique_key='ticket_id', on_schema_change='fail') }}
@@ -12,7 +13,7 @@
     'ticket_id', 'ticket_type', 'project_id', 'priority', 'category', 'opened_at',
     'responded_at', 'onsite_arrived_at', 'resolved_at', 'closed_at', 'status',
     'reassignment_count', 'reopen_count', 'is_major', 'delivery_mode', 'outcome',
-    'related_problem_id', 'updated_at', 'batch_id'
+    'related_problem_id', 'updated_at', 'update_sequence', 'batch_id'
 ] %}
 
 with new_rows as (
@@ -25,7 +26,7 @@ with new_rows as (
 latest_versions as (
     select distinct on (ticket_id) *
     from new_rows
-    order by ticket_id, updated_at desc nulls last, batch_id desc, source_row desc
+    order by ticket_id, {{ version_order() }}
 ),
 
 {% if is_incremental() %}
@@ -35,7 +36,7 @@ newer_versions as (
     left join {{ this }} as current_tickets
         on latest_versions.ticket_id = current_tickets.ticket_id
     where current_tickets.ticket_id is null
-        or latest_versions.updated_at >= current_tickets.updated_at
+        or {{ version_key('latest_versions') }} >= {{ version_key('current_tickets') }}
 ),
 
 still_in_progress as (

@@ -10,6 +10,7 @@ renamed as (
         project_id,
         priority,
         category,
+        title,
         {{ safe_timestamptz('opened_at') }} as opened_at,
         {{ safe_timestamptz('responded_at') }} as responded_at,
         {{ safe_timestamptz('onsite_arrived_at') }} as onsite_arrived_at,
@@ -25,6 +26,7 @@ renamed as (
         outcome,
         related_problem_id,
         {{ safe_timestamptz('updated_at') }} as updated_at,
+        {{ safe_integer('update_sequence') }} as update_sequence,
         _batch_id as batch_id,
         _source_file as source_file,
         _source_row as source_row
