@@ -46,7 +46,7 @@ def file_checksum(path: Path) -> str:
     return digest.hexdigest()
 
 
-def ensure_raw_tables(conn: psycopg.Connection, sources: SourceSet) -> None:
+def ensure_raw_tables(conn: psycopg.Connection) -> None:
     conn.execute(
         """
         create table if not exists raw.load_batches (
@@ -78,21 +78,22 @@ def ensure_raw_tables(conn: psycopg.Connection, sources: SourceSet) -> None:
         """
     )
     conn.execute("alter table raw.quarantined_rows add column if not exists raw_value text")
-    for source in sources.sources:
-        table = sql.Identifier("raw", source.entity)
+    # Every canonical entity gets its table, fed or not, so staging and validation can rely on it.
+    for entity, fields in ENTITIES.items():
+        table = sql.Identifier("raw", entity)
         conn.execute(
             sql.SQL(
                 "create table if not exists {} (_batch_id bigint not null references raw.load_batches,"
                 " _source_file text not null, _source_row integer not null, _loaded_at timestamptz not null)"
             ).format(table)
         )
-        for field in ENTITIES[source.entity]:
+        for field in fields:
             conn.execute(
                 sql.SQL("alter table {} add column if not exists {} text").format(table, sql.Identifier(field))
             )
         conn.execute(
             sql.SQL("create index if not exists {} on {} (_batch_id)").format(
-                sql.Identifier(f"{source.entity}_batch_idx"), table
+                sql.Identifier(f"{entity}_batch_idx"), table
             )
         )
 
@@ -168,7 +169,7 @@ def load_landing(url: str, landing_dir: Path, sources: SourceSet) -> list[Loaded
         log.warning("%s matches no source definition and was not loaded", path.name)
     with psycopg.connect(url) as conn:
         with conn.transaction():
-            ensure_raw_tables(conn, sources)
+            ensure_raw_tables(conn)
         for source in sources.sources:
             for path in sorted(landing_dir.glob(source.pattern)):
                 batch = load_file(conn, path, source, sources.timezone)

@@ -57,28 +57,45 @@ def _context(settings: Settings, url: str) -> Any:
     )
 
 
+def _failing_rows(result: Any) -> list[dict[str, Any]]:
+    """Failing rows with their _source_file/_source_row, from column checks or custom SQL checks."""
+    details = result.result
+    return details.get("unexpected_index_list") or (details.get("details") or {}).get("unexpected_rows") or []
+
+
+def _error(result: Any) -> str | None:
+    """The message of a check that could not run (GX reports it per metric, not as an exception)."""
+    info = result.exception_info or {}
+    messages = [info.get("exception_message")] + [
+        entry.get("exception_message") for entry in info.values() if isinstance(entry, dict)
+    ]
+    return next((message for message in messages if message), None)
+
+
 def _describe(result: Any) -> tuple[str, str | None, str]:
     config = result.expectation_config
-    column = config.kwargs.get("column") or config.kwargs.get("column_A")
+    column = config.kwargs.get("column") or config.kwargs.get("column_A") or (config.meta or {}).get("column")
     check = f"{config.type}:{column}" if column else config.type
     return check, column, config.description or config.type
 
 
 def _failure_message(file_name: str, column: str | None, description: str, result: Any) -> str:
     details = result.result
-    rows = [str(item["_source_row"]) for item in details.get("unexpected_index_list") or []]
+    rows = [str(item["_source_row"]) for item in _failing_rows(result) if "_source_row" in item]
     shown = ", ".join(rows[:MAX_ROWS_IN_MESSAGE]) + (" …" if len(rows) > MAX_ROWS_IN_MESSAGE else "")
-    count = details.get("unexpected_count", len(rows))
-    error = (result.exception_info or {}).get("exception_message")
+    count = details.get("unexpected_count", details.get("observed_value", len(rows)))
+    error = _error(result)
     if error:
-        return f"{file_name}: check '{description}' could not run: {error}"
-    return f"{file_name}, column {column or '-'}: {count} row(s) fail '{description}' (rows {shown or 'n/a'})"
+        return f"{file_name}: check '{description}' could not run: {error.splitlines()[0]}"
+    if column is None:  # a check on the export as a whole
+        return f"{file_name}: check failed: '{description}'"
+    return f"{file_name}, column {column}: {count} row(s) fail '{description}' (rows {shown or 'n/a'})"
 
 
 def _quarantine(
     conn: psycopg.Connection, batch_id: int, entity: str, check: str, column: str | None, description: str, result: Any
 ) -> int:
-    rows = result.result.get("unexpected_index_list") or []
+    rows = _failing_rows(result)
     with conn.cursor() as cursor:
         cursor.executemany(
             """
@@ -113,7 +130,8 @@ def validate_raw_batches(url: str, batch_ids: list[int], settings: Settings) -> 
     checkpoints = {checkpoint.name for checkpoint in context.checkpoints.all()}
     with psycopg.connect(url) as conn:
         batches = conn.execute(
-            "select batch_id, entity, file_name from raw.load_batches where batch_id = any(%s) order by batch_id",
+            "select batch_id, entity, file_name from raw.load_batches"
+            " where batch_id = any(%s) and row_count > 0 order by batch_id",  # an empty export has nothing to check
             (batch_ids,),
         ).fetchall()
         for batch_id, entity, file_name in batches:
@@ -134,7 +152,9 @@ def validate_raw_batches(url: str, batch_ids: list[int], settings: Settings) -> 
                     if result.success:
                         continue
                     message = _failure_message(file_name, column, description, result)
-                    (summary.failures if config.severity == "critical" else summary.warnings).append(message)
+                    # A check that cannot run is a defect to fix, never a warning to live with.
+                    is_critical = config.severity == "critical" or _error(result) is not None
+                    (summary.failures if is_critical else summary.warnings).append(message)
         conn.commit()
     for warning in summary.warnings:
         log.warning("raw validation warning: %s", warning)
@@ -154,7 +174,8 @@ def validate_marts(url: str, settings: Settings) -> dict[str, Any]:
                 continue
             _, column, description = _describe(result)
             message = _failure_message("marts.kpi_scorecard", column, description, result)
-            (summary.failures if result.expectation_config.severity == "critical" else summary.warnings).append(message)
+            is_critical = result.expectation_config.severity == "critical" or _error(result) is not None
+            (summary.failures if is_critical else summary.warnings).append(message)
     summary.batches = 1
     if summary.failures:
         raise ValidationFailed("marts validation failed (critical):\n  " + "\n  ".join(summary.failures))

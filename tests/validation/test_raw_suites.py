@@ -9,8 +9,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from openpyxl import Workbook
 
 from itss_warehouse import demo
+from itss_warehouse.demo import HEADERS, SHEETS
 from itss_warehouse.load import load_landing
 from itss_warehouse.settings import PACKAGE_DIR, Settings
 from itss_warehouse.sources import load_sources
@@ -85,3 +87,42 @@ def test_critical_failure_names_file_column_and_rows(url: str, small_landing: Pa
         assert conn.execute(
             "select count(distinct source_row) from raw.quarantined_rows where column_name = 'priority'"
         ).fetchone() == (5,)
+
+
+def test_scores_out_of_scale_are_quarantined_and_unknown_references_are_warnings(url, small_landing, tmp_path):
+    landing = tmp_path / "landing"
+    shutil.copytree(small_landing, landing)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = SHEETS["surveys.xlsx"]
+    sheet.append(list(HEADERS["surveys.xlsx"]))
+    for survey_id, level, customer, score, scale in (
+        ("S1", "annual", "C1", 95, "0-100"),
+        ("S2", "project", "C1", 7, "1-5"),
+        ("S3", "annual", "C9", 80, "0-100"),
+    ):
+        sheet.append([survey_id, level, customer, "P1", dt.date(2026, 10, 20), "总体满意度", score, scale, None])
+    workbook.save(landing / "surveys.xlsx")
+
+    summary = validate_raw_batches(url, _load(url, landing), Settings(_env_file=None))
+    assert (
+        "surveys.xlsx, column customer_id: 1 row(s) fail 'customer_id refers to a known customer_id' (rows 4)"
+        in (summary["warnings"])
+    )
+    with psycopg.connect(url) as conn:
+        assert conn.execute(
+            "select source_row, column_name, raw_value from raw.quarantined_rows where entity = 'survey_responses'"
+        ).fetchall() == [(3, "score", "7")]
+
+
+def test_an_export_much_smaller_than_recent_ones_is_a_warning(url, small_landing, tmp_path):
+    landing = tmp_path / "landing"
+    shutil.copytree(small_landing, landing)
+    validate_raw_batches(url, _load(url, landing), Settings(_env_file=None))
+    lines = (landing / "tickets.csv").read_text(encoding="utf-8-sig").splitlines()
+    (landing / "tickets_2026-11-22.csv").write_text("\n".join(lines[:3]) + "\n", encoding="utf-8-sig")
+    summary = validate_raw_batches(url, _load(url, landing), Settings(_env_file=None))
+    assert summary["warnings"] == [
+        "tickets_2026-11-22.csv: check failed: 'the export has at least half the rows of the source's"
+        " last seven exports on average'"
+    ]

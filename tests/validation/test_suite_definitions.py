@@ -1,0 +1,45 @@
+"""The committed GX suites are exactly what expectations/build_suites.py defines."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from pathlib import Path
+
+import pytest
+
+from itss_warehouse.canonical import ENTITIES
+
+BUILDER = Path(__file__).resolve().parents[2] / "expectations" / "build_suites.py"
+
+
+@pytest.fixture(scope="module")
+def builder():
+    spec = importlib.util.spec_from_file_location("build_suites", BUILDER)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _shape(expectation) -> tuple:
+    config = expectation.configuration
+    kwargs = {key: value for key, value in config.kwargs.items() if key != "batch_id"}
+    return config.type, repr(sorted(kwargs.items())), repr(sorted((config.meta or {}).items())), str(config.severity)
+
+
+def test_every_canonical_entity_has_a_raw_suite(builder):
+    assert set(builder.RAW_SUITES) == set(ENTITIES)
+
+
+def test_committed_suites_match_the_definitions(builder):
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    import great_expectations as gx
+
+    context = gx.get_context(mode="file", project_root_dir=BUILDER.parent)
+    defined = {f"raw_{name}": suite for name, suite in builder.RAW_SUITES.items()}
+    defined |= {f"marts_{name}": suite for name, suite in builder.MART_SUITES.items()}
+    committed = {suite.name: suite for suite in context.suites.all()}
+    assert set(committed) == set(defined), "run expectations/build_suites.py and commit the result"
+    for name, expectations in defined.items():
+        assert sorted(map(_shape, committed[name].expectations)) == sorted(map(_shape, expectations)), name
+    assert {checkpoint.name for checkpoint in context.checkpoints.all()} == set(defined)
