@@ -1,7 +1,8 @@
 """
 ### itss_nightly
 
-Nightly ITSS warehouse run (01:00 Asia/Shanghai): load new landing files into `raw`
+Nightly ITSS warehouse run (01:00 Asia/Shanghai): land the changes of database and
+API sources as files, load new landing files into `raw`
 (COPY, one batch per file, idempotent) → validate the new batches with Great
 Expectations (bad rows quarantined, critical failures stop the run) → dbt build of
 staging, intermediate and marts through astronomer-cosmos → validate the marts →
@@ -21,7 +22,7 @@ import pendulum
 from airflow.sdk import Asset, dag, task
 from airflow.timetables.trigger import CronTriggerTimetable
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
-from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
+from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, SourceRenderingBehavior, TestBehavior
 
 DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
 
@@ -45,6 +46,12 @@ REPORTS_ASSET = Asset("itss://reports/service_report")
     doc_md=__doc__,
 )
 def itss_nightly():
+    @task
+    def extract_sources() -> list[str]:
+        from itss_warehouse import pipeline
+
+        return pipeline.extract_sources()
+
     @task(outlets=[RAW_ASSET])
     def load_raw() -> list[int]:
         from itss_warehouse import pipeline
@@ -75,6 +82,7 @@ def itss_nightly():
             load_method=LoadMode.DBT_MANIFEST,
             test_behavior=TestBehavior.BUILD,
             should_detach_multiple_parents_tests=True,
+            source_rendering_behavior=SourceRenderingBehavior.WITH_TESTS_OR_FRESHNESS,
             emit_datasets=False,
         ),
         execution_config=ExecutionConfig(execution_mode=ExecutionMode.LOCAL, invocation_mode=InvocationMode.DBT_RUNNER),
@@ -97,7 +105,9 @@ def itss_nightly():
 
         return pipeline.render_reports(pendulum.parse(ds).date())
 
-    checked = validate_raw(load_raw())
+    loaded = load_raw()
+    extract_sources() >> loaded
+    checked = validate_raw(loaded)
     checked >> transform >> validate_marts() >> render_reports()
 
 

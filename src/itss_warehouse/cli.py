@@ -50,7 +50,7 @@ def _logging(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) 
 @app.command()
 def run(date: Day = None, seed: Annotated[int, typer.Option(help="Seed for demo data.")] = 42) -> None:
     """The main job: demo data if the landing folder is empty, then the nightly DAG through Airflow."""
-    from itss_warehouse import airflow_runner, demo, pipeline, transform, validation
+    from itss_warehouse import airflow_runner, demo, load, pipeline, transform, validation
 
     settings = get_settings()
     day = date.date() if date else _yesterday()
@@ -64,7 +64,12 @@ def run(date: Day = None, seed: Annotated[int, typer.Option(help="Seed for demo 
     # cosmos renders the dbt task group from the parsed manifest, so parse before Airflow does.
     transform.run_dbt(settings, "--quiet", "parse")
     typer.echo(f"Running itss_nightly for {day} through Airflow …")
+    before = load.last_batch_id(url)
     log_file = airflow_runner.run_dag(settings, "itss_nightly", day)
+    loaded = load.batch_summaries(url, before)
+    typer.echo(f"Loaded {len(loaded)} new file(s)" + (":" if loaded else " (all files were loaded before)."))
+    for batch in loaded:
+        typer.echo(f"  {batch.file_name} → raw.{batch.entity}: {batch.rows} rows, {batch.quarantined_rows} quarantined")
     month = pipeline.last_closed_month(day)
     reports = sorted((settings.output_path / "service_report" / f"{month:%Y-%m}").glob("*.html"))
     typer.echo(f"itss_nightly succeeded (log: {log_file})")
@@ -114,6 +119,16 @@ def source_check(
         typer.echo(f"  row {problem.row}, {problem.field}: {problem.value!r}: {problem.reason}")
     if len(problems) > 50:
         typer.echo(f"  … and {len(problems) - 50} more")
+
+
+@source_app.command("template")
+def source_template(
+    path: Annotated[Path, typer.Argument(help="File or folder to write the Excel template to.")] = Path("."),
+) -> None:
+    """Write the Chinese Excel ticket template (with its 填写说明 sheet) for companies without a ticket tool."""
+    from itss_warehouse.excel_template import write_template
+
+    typer.echo(str(write_template(path)))
 
 
 @warehouse_app.command("url")

@@ -161,6 +161,39 @@ def load_file(conn: psycopg.Connection, path: Path, source: Source, timezone: st
     return LoadedBatch(batch_id, source.name, source.entity, path.name, rows, problems)
 
 
+@dataclass(frozen=True)
+class BatchSummary:
+    file_name: str
+    entity: str
+    rows: int
+    quarantined_rows: int
+
+
+def last_batch_id(url: str) -> int:
+    with psycopg.connect(url) as conn:
+        if conn.execute("select to_regclass('raw.load_batches')").fetchone()[0] is None:
+            return 0
+        return conn.execute("select coalesce(max(batch_id), 0) from raw.load_batches").fetchone()[0]
+
+
+def batch_summaries(url: str, after_batch_id: int) -> list[BatchSummary]:
+    """Loaded and quarantined row counts of the batches after ``after_batch_id``, for run summaries."""
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            """
+            select batches.file_name, batches.entity, batches.row_count,
+                   count(distinct quarantined.source_row)
+            from raw.load_batches as batches
+            left join raw.quarantined_rows as quarantined on quarantined.batch_id = batches.batch_id
+            where batches.batch_id > %s
+            group by batches.batch_id
+            order by batches.batch_id
+            """,
+            (after_batch_id,),
+        ).fetchall()
+    return [BatchSummary(*row) for row in rows]
+
+
 def load_landing(url: str, landing_dir: Path, sources: SourceSet) -> list[LoadedBatch]:
     """Load every not-yet-loaded landing file that a source claims; return the new batches."""
     loaded: list[LoadedBatch] = []

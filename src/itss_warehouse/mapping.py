@@ -119,6 +119,9 @@ class _Mapper:
     def map(self, chunk: _RawChunk, path: Path) -> MappedChunk:
         raw = chunk.frame
         raw.columns = [str(column).strip() for column in raw.columns]
+        repeated = sorted({header for header in self.source.columns if list(raw.columns).count(header) > 1})
+        if repeated:
+            raise SourceFileError(f"{path.name}: column(s) {', '.join(repeated)} appear more than once")
         missing = [header for header in self.source.columns if header not in raw.columns]
         if missing:
             raise SourceFileError(
@@ -127,6 +130,8 @@ class _Mapper:
         frame = raw[list(self.source.columns)].rename(columns=self.source.columns).reset_index(drop=True)
         frame = frame.apply(lambda column: column.str.strip())
         frame = frame.mask(frame.isin(self.nulls))
+        for field, value in self.source.constants.items():
+            frame[field] = value
         rows = pd.Series(chunk.rows, dtype="int64")
         problems = list(chunk.rejected)
         for field, pattern in self.extract.items():

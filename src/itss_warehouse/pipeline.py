@@ -26,6 +26,17 @@ def last_closed_month(day: dt.date) -> dt.date:
     return (first_of_month - dt.timedelta(days=1)).replace(day=1)
 
 
+def extract_sources() -> list[str]:
+    """Land the changes of database and API sources as files; return their names."""
+    from itss_warehouse import extract
+
+    settings = get_settings()
+    url = warehouse_url(settings)
+    ensure_schemas(url)
+    definitions = sources.load_sources(settings.sources_file)
+    return [path.name for path in extract.extract_all(definitions, settings.landing_path, url)]
+
+
 def load_raw() -> list[int]:
     """Load new landing files into raw; return the new batch ids."""
     settings = get_settings()

@@ -58,6 +58,7 @@ class Source(BaseModel):
     null_markers: list[str] = Field(default=[""], description="Values meaning 'no value', e.g. ?, N/A, #N/B.")
     columns: dict[str, str]
     extract: dict[str, str] = Field(default={}, description="Field → regex whose one group is the value.")
+    constants: dict[str, str] = Field(default={}, description="Field → the value every row of this source has.")
     values: dict[str, dict[str, str]] = {}
     numbers: list[str] = []
     timestamps: list[str] = []
@@ -107,6 +108,10 @@ class Source(BaseModel):
     @model_validator(mode="after")
     def _fields_are_mapped(self) -> Source:
         canonical = set(self.columns.values())
+        both = sorted(canonical & set(self.constants))
+        if both:
+            raise ValueError(f"constants and columns both set: {', '.join(both)}")
+        canonical |= set(self.constants)
         for kind in ("extract", "values", "numbers", "timestamps", "dates"):
             unknown = sorted(set(getattr(self, kind)) - canonical)
             if unknown:
@@ -120,7 +125,7 @@ class Source(BaseModel):
 
     @property
     def fields(self) -> list[str]:
-        return list(self.columns.values())
+        return [*self.columns.values(), *self.constants]
 
 
 class SourceSet(BaseModel):

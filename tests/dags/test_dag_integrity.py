@@ -82,7 +82,7 @@ def test_nightly_dag_is_scheduled_tagged_and_documented(parsed: dict):
 
 def test_nightly_dag_wires_load_validate_dbt_and_reports(parsed: dict):
     tasks = parsed["dags"]["itss_nightly"]["tasks"]
-    for task_id in ("load_raw", "validate_raw", "validate_marts", "render_reports"):
+    for task_id in ("extract_sources", "load_raw", "validate_raw", "validate_marts", "render_reports"):
         assert task_id in tasks
     # cosmos renders one dbt build task per model from the manifest
     assert "dbt_build.fct_tickets_model_build" in tasks

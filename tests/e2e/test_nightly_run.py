@@ -53,7 +53,9 @@ def first_run(create_database, small_landing: Path, tmp_path_factory):
 def test_run_prints_report_paths_and_marts_hold_hand_computed_values(first_run):
     url, home, _, result = first_run
     report = home / "output" / "service_report" / "2026-10" / "P1.zh-CN.html"
-    assert f"  {report}" in result.stdout.splitlines()
+    lines = result.stdout.splitlines()
+    assert f"  {report}" in lines
+    assert "  tickets.csv → raw.tickets: 20 rows, 1 quarantined" in lines
     with psycopg.connect(url) as conn:
         organisation = conn.execute(
             "select value from marts.kpi_scorecard where kpi_code = 'SLA_ATTAINMENT' and grain = 'organisation'"
@@ -73,6 +75,7 @@ def test_second_run_adds_nothing_and_gives_the_same_result(first_run):
     html_before = report.read_bytes()
     result = _run(home, landing, url)
     assert result.returncode == 0, result.stdout + result.stderr
+    assert "Loaded 0 new file(s) (all files were loaded before)." in result.stdout
     assert _counts(url) == before
     assert report.read_bytes() == html_before
 

@@ -43,3 +43,11 @@ def test_source_check_names_a_missing_column(tmp_path):
     result = CliRunner().invoke(app, ["source", "check", str(export)])
     assert result.exit_code != 0
     assert "tickets.csv: missing column(s) 工单类型, 项目编号" in str(result.exception)
+
+
+def test_source_template_writes_the_published_excel_file(tmp_path):
+    result = CliRunner().invoke(app, ["source", "template", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    written = tmp_path / "运维工单登记表.xlsx"
+    assert result.output.strip() == str(written)
+    assert written.stat().st_size > 0

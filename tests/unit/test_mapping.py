@@ -141,3 +141,17 @@ def test_a_file_must_match_exactly_one_source():
         sources.source_for("tickets_2.csv")
     with pytest.raises(SourceDefinitionError, match="found none"):
         sources.source_for("other.csv")
+
+
+def test_constants_fill_a_field_the_export_lacks_and_repeated_headers_are_refused(tmp_path: Path):
+    path = tmp_path / "incidents.csv"
+    path.write_text("number,state\nINC001,New\n", encoding="utf-8")
+    source = Source(
+        name="incidents", entity="tickets", pattern="incidents.csv",
+        columns={"number": "ticket_id", "state": "status"}, constants={"ticket_type": "incident"},
+    )  # fmt: skip
+    frame, _ = _frame(path, source)
+    assert frame.loc[0, "ticket_type"] == "incident"
+    path.write_text("number,state,number\nINC001,New,INC002\n", encoding="utf-8")
+    with pytest.raises(SourceFileError, match=r"incidents\.csv: column\(s\) number appear more than once"):
+        _frame(path, source)
