@@ -87,3 +87,4 @@ def test_nightly_dag_wires_load_validate_dbt_and_reports(parsed: dict):
     # cosmos renders one dbt build task per model from the manifest
     assert "dbt_build.fct_tickets_model_build" in tasks
     assert "dbt_build.kpi_scorecard_model_build" in tasks
+    assert "dbt_build.raw_tickets_source" in tasks  # source freshness
