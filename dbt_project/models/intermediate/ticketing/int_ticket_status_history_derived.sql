@@ -5,13 +5,13 @@
   update). Repeated observations of the same status collapse into the first.
 #}
 with recorded as (
-    select ticket_id, status, changed_at
+    select ticket_id, status, changed_at, null::integer as update_sequence
     from {{ ref('stg_ticket_tool__status_changes') }}
     where status is not null and changed_at is not null
 ),
 
 observed as (
-    select ticket_id, status, updated_at as changed_at
+    select ticket_id, status, updated_at as changed_at, update_sequence
     from {{ ref('stg_ticket_tool__tickets') }}
     where status is not null and updated_at is not null
 ),
@@ -25,7 +25,10 @@ evidence as (
 sequenced as (
     select
         *,
-        lag(status) over (partition by ticket_id order by changed_at, status) as previous_status
+        -- Updates stamped with the same time keep the order of the export's update counter.
+        lag(status) over (
+            partition by ticket_id order by changed_at, update_sequence nulls first, status
+        ) as previous_status
     from evidence
 ),
 
