@@ -256,3 +256,8 @@ def test_filled_template_maps_cleanly(template: Path, tmp_path: Path):
     assert second["opened_at"] == "2026-11-22T20:00:00+0800"
     assert second["updated_at"] == "2026-11-22T21:15:00+0800"
     assert second["resolved_at"] is None and second["related_problem_id"] is None  # 无 and / mean empty
+
+
+def test_the_published_template_is_what_the_mapping_generates(tmp_path: Path):
+    published = Path(__file__).resolve().parents[2] / "docs" / "templates" / "运维工单登记表.xlsx"
+    assert published.read_bytes() == write_template(tmp_path).read_bytes(), "run: itss source template docs/templates"
