@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -107,8 +107,21 @@ def _copy_frame(conn: psycopg.Connection, entity: str, frame: pd.DataFrame) -> N
         copy.write(buffer.getvalue())
 
 
-def _quarantine(conn: psycopg.Connection, batch_id: int, entity: str, file_name: str, problems: list[Problem]) -> None:
-    """Mapping problems: the row (when it could be split into fields) stays in raw, excluded from staging."""
+@dataclass(frozen=True)
+class QuarantinedRow:
+    """A row kept out of the marts, with why; the raw row (if it could be split into fields) stays."""
+
+    batch_id: int
+    entity: str
+    source_file: str
+    source_row: int
+    check_name: str
+    column_name: str | None
+    raw_value: str | None
+    reason: str
+
+
+def record_quarantined(conn: psycopg.Connection, rows: list[QuarantinedRow]) -> None:
     with conn.cursor() as cursor:
         cursor.executemany(
             """
@@ -117,12 +130,16 @@ def _quarantine(conn: psycopg.Connection, batch_id: int, entity: str, file_name:
             values (%s, %s, %s, %s, %s, %s, %s, %s)
             on conflict do nothing
             """,
-            [
-                (batch_id, entity, file_name, problem.row, f"mapping:{problem.field or 'row'}", problem.field or None,
-                 problem.value, problem.reason)
-                for problem in problems
-            ],
-        )  # fmt: skip
+            [astuple(row) for row in rows],
+        )
+
+
+def _mapping_problems(batch_id: int, entity: str, file_name: str, problems: list[Problem]) -> list[QuarantinedRow]:
+    return [
+        QuarantinedRow(batch_id, entity, file_name, problem.row, f"mapping:{problem.field or 'row'}",
+                       problem.field or None, problem.value, problem.reason)
+        for problem in problems
+    ]  # fmt: skip
 
 
 def load_file(conn: psycopg.Connection, path: Path, source: Source, timezone: str) -> LoadedBatch | None:
@@ -152,7 +169,7 @@ def load_file(conn: psycopg.Connection, path: Path, source: Source, timezone: st
             frame.insert(1, "_source_file", path.name)
             frame["_loaded_at"] = loaded_at.isoformat()
             _copy_frame(conn, source.entity, frame)
-            _quarantine(conn, batch_id, source.entity, path.name, chunk.problems)
+            record_quarantined(conn, _mapping_problems(batch_id, source.entity, path.name, chunk.problems))
             rows += len(frame)
             problems += len(chunk.problems)
         conn.execute("update raw.load_batches set row_count = %s where batch_id = %s", (rows, batch_id))

@@ -19,6 +19,7 @@ from typing import Any
 
 import psycopg
 
+from itss_warehouse.load import QuarantinedRow, record_quarantined
 from itss_warehouse.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -95,29 +96,12 @@ def _failure_message(file_name: str, column: str | None, description: str, resul
 def _quarantine(
     conn: psycopg.Connection, batch_id: int, entity: str, check: str, column: str | None, description: str, result: Any
 ) -> int:
-    rows = _failing_rows(result)
-    with conn.cursor() as cursor:
-        cursor.executemany(
-            """
-            insert into raw.quarantined_rows
-                (batch_id, entity, source_file, source_row, check_name, column_name, raw_value, reason)
-            values (%s, %s, %s, %s, %s, %s, %s, %s)
-            on conflict do nothing
-            """,
-            [
-                (
-                    batch_id,
-                    entity,
-                    row["_source_file"],
-                    row["_source_row"],
-                    check,
-                    column,
-                    row.get(column) if column else None,
-                    description,
-                )
-                for row in rows
-            ],  # fmt: skip
-        )
+    rows = [
+        QuarantinedRow(batch_id, entity, row["_source_file"], row["_source_row"], check, column,
+                       row.get(column) if column else None, description)
+        for row in _failing_rows(result)
+    ]  # fmt: skip
+    record_quarantined(conn, rows)
     return len(rows)
 
 
