@@ -21,6 +21,8 @@ source_app = typer.Typer(help="Source exports and their mappings.", no_args_is_h
 app.add_typer(demo_app, name="demo")
 app.add_typer(warehouse_app, name="warehouse")
 app.add_typer(source_app, name="source")
+bench_app = typer.Typer(help="Benchmarks (results under $ITSS_HOME/bench).", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
 
 Day = Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Day to run for (default: yesterday).")]
 
@@ -129,6 +131,21 @@ def source_template(
     from itss_warehouse.excel_template import write_template
 
     typer.echo(str(write_template(path)))
+
+
+@bench_app.command("load")
+def bench_load(rows: Annotated[int, typer.Option(help="Rows in the synthetic ticket export.")] = 1_000_000) -> None:
+    """Load a ticket export into raw and compare with a plain COPY of the same file, on a scratch database."""
+    from itss_warehouse import bench
+
+    settings = get_settings()
+    result = bench.benchmark_load(warehouse_url(settings), settings.home_path / "bench", rows)
+    json_path, _ = bench.write_results(result, settings.home_path / "bench")
+    typer.echo(
+        f"{result.rows} rows ({result.file_megabytes:.0f} MB): COPY {result.copy_seconds:.2f} s,"
+        f" load {result.load_seconds:.2f} s, ratio {result.ratio:.2f}, load peak {result.load_peak_megabytes:.0f} MB"
+    )
+    typer.echo(f"results: {json_path}")
 
 
 @warehouse_app.command("url")
