@@ -94,7 +94,7 @@ def resolvable(column: str, table: str, key: str) -> gxe.Expectation:
     # Warning, not quarantine: registers (projects, tickets) often arrive after the facts.
     return gxe.UnexpectedRowsExpectation(
         unexpected_rows_query=(
-            # GX substitutes {batch} with an already aliased subquery, hence the extra select.
+            # GX aliases {batch} itself in a query without a join, hence the extra select.
             f"select _source_file, _source_row, {column} from (select * from {{batch}}) as facts"
             f" where {column} is not null"
             f" and not exists (select 1 from raw.{table} as known where known.{key} = facts.{column})"
@@ -107,14 +107,16 @@ def resolvable(column: str, table: str, key: str) -> gxe.Expectation:
 
 def volume_like_recent_batches() -> gxe.Expectation:
     return gxe.UnexpectedRowsExpectation(
+        # GX leaves {batch} unaliased in a query with a join; PostgreSQL 15 requires the alias.
         unexpected_rows_query=(
-            "with this_batch as (select max(_batch_id) as batch_id, count(*) as row_count from {batch}),"
-            " recent as (select earlier.row_count from raw.load_batches as earlier"
+            "select this_batch.batch_id, this_batch.row_count"
+            " from (select max(_batch_id) as batch_id, count(*) as row_count from {batch} as batch_rows)"
+            " as this_batch"
+            " where this_batch.row_count < 0.5 * (select avg(recent.row_count) from ("
+            " select earlier.row_count from raw.load_batches as earlier"
             " join raw.load_batches as current_batch on current_batch.source_name = earlier.source_name"
-            " join this_batch on current_batch.batch_id = this_batch.batch_id"
-            " where earlier.batch_id < this_batch.batch_id order by earlier.batch_id desc limit 7)"
-            " select batch_id, row_count from this_batch"
-            " where row_count < 0.5 * (select avg(row_count) from recent)"
+            " where current_batch.batch_id = this_batch.batch_id and earlier.batch_id < this_batch.batch_id"
+            " order by earlier.batch_id desc limit 7) as recent)"
         ),
         severity="warning",
         description="the export has at least half the rows of the source's last seven exports on average",
