@@ -62,10 +62,6 @@ class Settings(BaseSettings):
         return self.project_dir / "dbt_project"
 
     @property
-    def dbt_target_path(self) -> Path:
-        return self.home_path / "dbt" / "target"
-
-    @property
     def dags_path(self) -> Path:
         return self.project_dir / "dags"
 
