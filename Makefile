@@ -14,8 +14,8 @@ test: install
 	$(UV) run --frozen pytest
 
 lint: install
-	$(UV) run --frozen ruff check src tests dags
-	$(UV) run --frozen ruff format --check src tests dags
+	$(UV) run --frozen ruff check src tests dags expectations
+	$(UV) run --frozen ruff format --check src tests dags expectations
 
 install: $(UV)
 	$(UV) sync --frozen --python 3.11
