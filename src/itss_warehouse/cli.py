@@ -21,6 +21,8 @@ source_app = typer.Typer(help="Source exports and their mappings.", no_args_is_h
 app.add_typer(demo_app, name="demo")
 app.add_typer(warehouse_app, name="warehouse")
 app.add_typer(source_app, name="source")
+calendar_app = typer.Typer(help="Working-day calendars for SLA measurement.", no_args_is_help=True)
+app.add_typer(calendar_app, name="calendar")
 bench_app = typer.Typer(help="Benchmarks (results under $ITSS_HOME/bench).", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
 
@@ -131,6 +133,14 @@ def source_template(
     from itss_warehouse.excel_template import write_template
 
     typer.echo(str(write_template(path)))
+
+
+@calendar_app.command("seed")
+def calendar_seed() -> None:
+    """Rewrite the dbt seed of Chinese statutory holidays and adjusted workdays from chinesecalendar."""
+    from itss_warehouse.statutory_calendar import SEED_NAME, write_seed
+
+    typer.echo(str(write_seed(get_settings().dbt_project_path / "seeds" / SEED_NAME)))
 
 
 @bench_app.command("load")

@@ -77,6 +77,34 @@ organisation_weighted as (
     group by period_type, period_start
 ),
 
+{# Per-metric punctuality: ticket-weighted at every grain (DECISIONS.md). #}
+metric_months as (
+    select
+        case metric
+            when 'response' then 'RESPONSE_ON_TIME'
+            when 'onsite' then 'ONSITE_ON_TIME'
+            when 'resolution' then 'RESOLUTION_ON_TIME'
+        end as kpi_code,
+        grain,
+        grain_id,
+        month,
+        met,
+        judged
+    from {{ ref('sla_attainment_monthly') }}
+    where priority = 'all' and metric <> 'all' and judged > 0
+),
+
+metric_rates as (
+    select kpi_code, grain, grain_id, 'month' as period_type, month as period_start,
+           met::numeric as numerator, judged::numeric as denominator
+    from metric_months
+    union all
+    select kpi_code, grain, grain_id, 'year', date_trunc('year', month)::date,
+           sum(met)::numeric, sum(judged)::numeric
+    from metric_months
+    group by kpi_code, grain, grain_id, date_trunc('year', month)
+),
+
 results as (
     select kpi_code, grain, grain_id, period_type, period_start, numerator, denominator
     from project_rates
@@ -86,6 +114,8 @@ results as (
     select * from organisation_rates
     union all
     select * from organisation_weighted
+    union all
+    select * from metric_rates
 ),
 
 targets as (

@@ -9,6 +9,8 @@ renamed as (
         ticket_type,
         project_id,
         priority,
+        impact,
+        urgency,
         category,
         title,
         {{ safe_timestamptz('opened_at') }} as opened_at,
@@ -25,6 +27,8 @@ renamed as (
         delivery_mode,
         outcome,
         related_problem_id,
+        -- The ticket tool's own SLA verdict, where the export carries one (reconciliation).
+        {{ safe_boolean('tool_sla_met') }} as tool_sla_met,
         {{ safe_timestamptz('updated_at') }} as updated_at,
         {{ safe_integer('update_sequence') }} as update_sequence,
         _batch_id as batch_id,

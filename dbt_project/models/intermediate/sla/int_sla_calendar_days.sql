@@ -1,0 +1,96 @@
+{#
+  One row per business calendar, time zone and date: the day's working windows in
+  minutes after local midnight (a lunch break splits the day in two) and the working
+  minutes accumulated before the day starts. Business minutes between two instants are
+  then a difference of two lookups by date (macros/business_minutes.sql), and a due time
+  one indexed search for the day where the running total reaches the target.
+
+  A day is worked when its weekday has hours in seeds/sla_calendars.csv, except that
+  statutory holidays and company days off are not, and adjusted working days (调休) and
+  company working days are, with the hours of the calendar's first weekday.
+#}
+{{ config(
+    materialized='table',
+    post_hook=[
+        "create index if not exists {{ this.name }}_date_idx on {{ this }} (calendar_id, timezone, calendar_date)",
+        "create index if not exists {{ this.name }}_total_idx on {{ this }} (calendar_id, timezone, minutes_through_day)
+         where working_minutes > 0",
+    ]
+) }}
+
+with policy_calendars as (
+    select distinct calendar as calendar_id, timezone
+    from {{ ref('int_sla_policies_deduplicated') }}
+    where calendar <> '7x24'
+),
+
+hours as (
+    select
+        calendar_id,
+        weekday::integer as weekday,
+        extract(epoch from start_time::time) / 60 as start_minute,
+        extract(epoch from end_time::time) / 60 as end_minute,
+        extract(epoch from nullif(lunch_start, '')::time) / 60 as lunch_start_minute,
+        extract(epoch from nullif(lunch_end, '')::time) / 60 as lunch_end_minute
+    from {{ ref('sla_calendars') }}
+),
+
+first_weekday_hours as (
+    select distinct on (calendar_id) *
+    from hours
+    order by calendar_id, weekday
+),
+
+days as (
+    select
+        policy_calendars.calendar_id,
+        policy_calendars.timezone,
+        calendar.calendar_date,
+        calendar.calendar_source,
+        case
+            when calendar.is_company_override or calendar.is_statutory_holiday or calendar.is_adjusted_workday
+                then calendar.is_workday
+            else weekday_hours.calendar_id is not null
+        end as is_worked,
+        coalesce(weekday_hours.start_minute, first_weekday_hours.start_minute) as start_minute,
+        coalesce(weekday_hours.end_minute, first_weekday_hours.end_minute) as end_minute,
+        coalesce(weekday_hours.lunch_start_minute, first_weekday_hours.lunch_start_minute) as lunch_start_minute,
+        coalesce(weekday_hours.lunch_end_minute, first_weekday_hours.lunch_end_minute) as lunch_end_minute
+    from policy_calendars
+    inner join first_weekday_hours on policy_calendars.calendar_id = first_weekday_hours.calendar_id
+    cross join {{ ref('dim_calendar') }} as calendar
+    left join hours as weekday_hours
+        on policy_calendars.calendar_id = weekday_hours.calendar_id
+        and calendar.iso_weekday = weekday_hours.weekday
+),
+
+windows as (
+    select
+        calendar_id,
+        timezone,
+        calendar_date,
+        calendar_source,
+        case when is_worked then start_minute end as first_start,
+        case when is_worked then coalesce(lunch_start_minute, end_minute) end as first_end,
+        case when is_worked then lunch_end_minute end as second_start,
+        case when is_worked and lunch_end_minute is not null then end_minute end as second_end
+    from days
+),
+
+totalled as (
+    select
+        *,
+        coalesce(first_end - first_start, 0) + coalesce(second_end - second_start, 0) as working_minutes
+    from windows
+),
+
+final as (
+    select
+        *,
+        sum(working_minutes) over calendar_order - working_minutes as minutes_before_day,
+        sum(working_minutes) over calendar_order as minutes_through_day
+    from totalled
+    window calendar_order as (partition by calendar_id, timezone order by calendar_date)
+)
+
+select * from final

@@ -1,0 +1,306 @@
+{#
+  One row per SLA-measured ticket and metric (response, onsite, resolution): the policy
+  and priority that set the target, elapsed calendar and business minutes, paused
+  minutes, due time and status (met, breached, in_progress, no_policy). Rules and worked
+  examples: DECISIONS.md, "SLA engine".
+
+  Incremental: a run re-measures the tickets with a newer version or new status changes
+  since the last run, and the tickets with a metric still open (their status depends on
+  the as-of moment); the rest of history is not touched.
+#}
+{{ config(
+    materialized='incremental',
+    unique_key='ticket_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail'
+) }}
+
+with status_changes as (
+    select ticket_id, batch_id from {{ ref('stg_ticket_tool__status_changes') }}
+),
+
+inputs_through as (
+    select greatest(
+        (select max(last_batch_id) from {{ ref('int_tickets_latest') }}),
+        (select max(batch_id) from status_changes)
+    ) as batch_id
+),
+
+tickets as (
+    select *
+    from {{ ref('int_tickets_latest') }}
+    where ticket_type in ('incident', 'service_request')
+        and opened_at is not null
+    {% if is_incremental() %}
+        and (
+            last_batch_id > (select coalesce(max(measured_through_batch), 0) from {{ this }})
+            or ticket_id in (select ticket_id from {{ this }} where done_at is null)
+            or ticket_id in (
+                select ticket_id from status_changes
+                where batch_id > (select coalesce(max(measured_through_batch), 0) from {{ this }})
+            )
+        )
+    {% endif %}
+),
+
+policies as (
+    select * from {{ ref('int_sla_policies_deduplicated') }}
+),
+
+policy_settings as (
+    {{ rows_for_policy('sla_policy_settings', 'policies', ['priority_basis']) }}
+),
+
+pause_statuses as (
+    {{ rows_for_policy('sla_pause_statuses', 'policies', ['status']) }}
+),
+
+prioritised as (
+    select
+        tickets.*,
+        projects.sla_policy_id as policy_id,
+        coalesce(policy_settings.priority_basis, 'at_open') as priority_basis,
+        case
+            when policy_settings.priority_basis = 'current' then tickets.priority
+            else coalesce(tickets.priority_at_open, tickets.priority)
+        end as priority_applied
+    from tickets
+    left join {{ ref('int_projects_deduplicated') }} as projects on tickets.project_id = projects.project_id
+    left join policy_settings on projects.sla_policy_id = policy_settings.policy_id
+),
+
+targeted as (
+    select
+        prioritised.*,
+        policies.policy_id is not null as has_policy,
+        policies.calendar as calendar_id,
+        policies.timezone,
+        policies.response_target_minutes,
+        policies.onsite_target_minutes,
+        policies.resolution_target_minutes
+    from prioritised
+    left join policies
+        on prioritised.policy_id = policies.policy_id
+        and prioritised.priority_applied = policies.priority
+),
+
+metrics as (
+    select
+        targeted.ticket_id,
+        targeted.project_id,
+        targeted.opened_month,
+        targeted.opened_at,
+        targeted.has_policy,
+        case when targeted.has_policy then targeted.policy_id end as policy_id,
+        targeted.calendar_id,
+        targeted.timezone,
+        targeted.priority_basis,
+        targeted.priority_applied,
+        targeted.reopen_count > 0 or targeted.status = 'reopened' as is_reopened,
+        metric.metric,
+        metric.target_minutes,
+        -- Done after the as-of moment means not done yet on the day measured (back-fills).
+        case when metric.done_at <= {{ as_of() }} then metric.done_at end as done_at
+    from targeted
+    cross join lateral (
+        values
+            ('response', targeted.response_target_minutes, targeted.responded_at),
+            ('onsite', targeted.onsite_target_minutes, targeted.onsite_arrived_at),
+            ('resolution', targeted.resolution_target_minutes, targeted.resolved_at)
+    ) as metric (metric, target_minutes, done_at)
+    where (metric.metric <> 'onsite' or targeted.delivery_mode = 'onsite')
+        and (not targeted.has_policy or metric.target_minutes is not null)
+),
+
+measured as (
+    select
+        *,
+        greatest(coalesce(done_at, {{ as_of() }}), opened_at) as measured_until
+    from metrics
+),
+
+status_intervals as (
+    select
+        ticket_id,
+        status,
+        changed_at as started_at,
+        lead(changed_at) over (partition by ticket_id order by changed_at) as ended_at
+    from {{ ref('int_ticket_status_history_derived') }}
+    where ticket_id in (select ticket_id from tickets)
+),
+
+pauses as (
+    select
+        measured.ticket_id,
+        measured.metric,
+        measured.calendar_id,
+        measured.timezone,
+        greatest(status_intervals.started_at, measured.opened_at) as paused_from,
+        least(coalesce(status_intervals.ended_at, measured.measured_until), measured.measured_until) as paused_until
+    from measured
+    inner join status_intervals on measured.ticket_id = status_intervals.ticket_id
+    inner join pause_statuses
+        on measured.policy_id = pause_statuses.policy_id
+        and status_intervals.status = pause_statuses.status
+    where measured.has_policy
+),
+
+effective_pauses as (
+    select * from pauses where paused_until > paused_from
+),
+
+instants as (
+    select calendar_id, timezone, opened_at as instant_at from measured where has_policy
+    union
+    select calendar_id, timezone, measured_until from measured where has_policy
+    union
+    select calendar_id, timezone, paused_from from effective_pauses
+    union
+    select calendar_id, timezone, paused_until from effective_pauses
+),
+
+running_totals as (
+    select
+        instants.*,
+        {{ cumulative_minutes('instants.instant_at', 'instants.calendar_id', 'instants.timezone', 'day') }}
+            as total_minutes,
+        day.calendar_source
+    from instants
+    left join {{ ref('int_sla_calendar_days') }} as day
+        on instants.calendar_id = day.calendar_id
+        and instants.timezone = day.timezone
+        and (instants.instant_at at time zone instants.timezone)::date = day.calendar_date
+),
+
+paused_spans as (
+    select
+        effective_pauses.ticket_id,
+        effective_pauses.metric,
+        pause_start.total_minutes as start_total,
+        pause_end.total_minutes - pause_start.total_minutes as paused_minutes
+    from effective_pauses
+    inner join running_totals as pause_start
+        on pause_start.calendar_id = effective_pauses.calendar_id
+        and pause_start.timezone = effective_pauses.timezone
+        and pause_start.instant_at = effective_pauses.paused_from
+    inner join running_totals as pause_end
+        on pause_end.calendar_id = effective_pauses.calendar_id
+        and pause_end.timezone = effective_pauses.timezone
+        and pause_end.instant_at = effective_pauses.paused_until
+),
+
+paused_running as (
+    select
+        *,
+        coalesce(sum(paused_minutes) over (
+            partition by ticket_id, metric order by start_total rows between unbounded preceding and 1 preceding
+        ), 0) as paused_before
+    from paused_spans
+),
+
+totals as (
+    select
+        measured.*,
+        opened.total_minutes as opened_total,
+        until.total_minutes - opened.total_minutes as elapsed_business_minutes,
+        until.calendar_source as until_calendar_source
+    from measured
+    left join running_totals as opened
+        on opened.calendar_id = measured.calendar_id
+        and opened.timezone = measured.timezone
+        and opened.instant_at = measured.opened_at
+    left join running_totals as until
+        on until.calendar_id = measured.calendar_id
+        and until.timezone = measured.timezone
+        and until.instant_at = measured.measured_until
+),
+
+with_pauses as (
+    select
+        totals.*,
+        coalesce(pause_sums.paused_minutes, 0) as paused_minutes,
+        coalesce(pause_sums.due_shift_minutes, 0) as due_shift_minutes
+    from totals
+    left join (
+        -- A pause moves the due time only if it began before the net clock reached the target.
+        select
+            paused_running.ticket_id,
+            paused_running.metric,
+            sum(paused_running.paused_minutes) as paused_minutes,
+            sum(paused_running.paused_minutes) filter (
+                where paused_running.start_total - totals.opened_total - paused_running.paused_before
+                    < totals.target_minutes
+            ) as due_shift_minutes
+        from paused_running
+        inner join totals
+            on paused_running.ticket_id = totals.ticket_id
+            and paused_running.metric = totals.metric
+        group by paused_running.ticket_id, paused_running.metric
+    ) as pause_sums
+        on totals.ticket_id = pause_sums.ticket_id
+        and totals.metric = pause_sums.metric
+),
+
+due as (
+    select
+        with_pauses.*,
+        with_pauses.opened_total + with_pauses.target_minutes + with_pauses.due_shift_minutes as due_total
+    from with_pauses
+),
+
+dated as (
+    select
+        due.*,
+        {{ instant_at_cumulative('due.due_total', 'due.calendar_id', 'due.timezone', 'due_day') }} as due_at,
+        due_day.calendar_source as due_calendar_source
+    from due
+    left join lateral (
+        select *
+        from {{ ref('int_sla_calendar_days') }} as day
+        where day.calendar_id = due.calendar_id
+            and day.timezone = due.timezone
+            and day.working_minutes > 0
+            and day.minutes_through_day >= due.due_total
+        order by day.minutes_through_day
+        limit 1
+    ) as due_day on due.has_policy and due.calendar_id <> '7x24'
+),
+
+final as (
+    select
+        ticket_id,
+        metric,
+        project_id,
+        opened_month,
+        policy_id,
+        calendar_id,
+        timezone,
+        priority_basis,
+        priority_applied,
+        target_minutes,
+        opened_at,
+        done_at,
+        case when has_policy then due_at end as due_at,
+        round(extract(epoch from measured_until - opened_at) / 60, 2) as elapsed_calendar_minutes,
+        round(elapsed_business_minutes, 2) as elapsed_business_minutes,
+        round(paused_minutes, 2) as paused_minutes,
+        round(elapsed_business_minutes - paused_minutes, 2) as net_minutes,
+        case
+            when not has_policy then 'no_policy'
+            when elapsed_business_minutes - paused_minutes > target_minutes then 'breached'
+            when done_at is not null then 'met'
+            else 'in_progress'
+        end as status,
+        case
+            when elapsed_business_minutes - paused_minutes > target_minutes
+                then round(elapsed_business_minutes - paused_minutes - target_minutes, 2)
+        end as breach_minutes,
+        is_reopened,
+        'weekday_fallback' in (until_calendar_source, due_calendar_source) as uses_fallback_calendar,
+        {{ as_of() }} as as_of,
+        (select batch_id from inputs_through) as measured_through_batch,
+        '{{ run_started_at }}'::timestamptz as measured_at
+    from dated
+)
+
+select * from final
