@@ -20,6 +20,7 @@ TICKET_FIELDS = {
     "ticket_id", "ticket_type", "project_id", "priority", "category", "opened_at", "responded_at",
     "onsite_arrived_at", "resolved_at", "closed_at", "status", "assignee", "assignment_group",
     "reassignment_count", "reopen_count", "is_major", "delivery_mode", "outcome", "related_problem_id", "updated_at",
+    "impact", "urgency", "tool_sla_met",
 }  # fmt: skip
 CANONICAL_CODES = {
     "ticket_type": {"incident", "service_request", "problem", "change", "release"},
@@ -28,6 +29,9 @@ CANONICAL_CODES = {
     "is_major": {"true", "false"},
     "delivery_mode": {"onsite", "remote"},
     "outcome": {"success", "failed", "rolled_back"},
+    "impact": {"high", "medium", "low"},
+    "urgency": {"high", "medium", "low"},
+    "tool_sla_met": {"true", "false"},
 }
 SHIPPED = ["servicenow.yml", "jira_service_management.yml", "excel_template.yml"]
 
@@ -78,6 +82,9 @@ def test_servicenow_incident_export():
         "reopen_count": "0",
         "related_problem_id": "PRB0040012",
         "updated_at": "2026-11-23T10:05:00+0800",
+        "impact": "high",
+        "urgency": "high",
+        "tool_sla_met": "false",
     }
     assert rows["INC0010233"] == {
         "_source_row": 4,
@@ -96,6 +103,9 @@ def test_servicenow_incident_export():
         "reopen_count": "0",
         "related_problem_id": None,
         "updated_at": "2026-11-21T09:40:12+0800",
+        "impact": "medium",
+        "urgency": "medium",
+        "tool_sla_met": "true",
     }
     assert [rows[f"INC001023{n}"]["priority"] for n in range(1, 7)] == ["P1", "P2", "P3", "P4", "P4", "P3"]
     assert rows["INC0010235"]["priority"] == "P4"  # 5 - Planning
