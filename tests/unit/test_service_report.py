@@ -33,11 +33,13 @@ create table marts.kpi_scorecard (
     numerator numeric, denominator numeric, value numeric, target numeric, is_met boolean
 );
 create table marts.fct_tickets (
-    ticket_id text, ticket_type text, project_id text, priority text, opened_at timestamptz,
-    responded_at timestamptz, resolved_at timestamptz, status text, delivery_mode text, is_major boolean,
-    response_target_minutes int, resolution_target_minutes int, response_minutes numeric,
-    resolution_minutes numeric, response_status text, resolution_status text, sla_status text,
-    opened_month date
+    ticket_id text, ticket_type text, project_id text, priority text, opened_at timestamptz, opened_month date
+);
+create table marts.fct_ticket_sla (project_id text, opened_month date, uses_fallback_calendar boolean);
+create table marts.sla_breaches (
+    ticket_id text, metric text, project_id text, opened_month date, priority_applied text,
+    opened_at timestamptz, due_at timestamptz, done_at timestamptz, target_minutes integer,
+    net_minutes numeric, breach_minutes numeric
 );
 
 insert into raw.load_batches values
@@ -62,18 +64,24 @@ insert into marts.kpi_scorecard values
     ('SLA_ATTAINMENT', 'project', 'PRJ-A', 'month', '2026-09-01', 5, 5, 1.000000, 0.950000, true),
     ('SLA_ATTAINMENT', 'department', 'D1', 'month', '2026-10-01', 0.5, 1, 0.500000, 0.950000, false);
 
-insert into marts.fct_tickets
-    (ticket_id, ticket_type, project_id, priority, opened_at, response_target_minutes,
-     resolution_target_minutes, response_minutes, resolution_minutes, response_status,
-     resolution_status, sla_status, opened_month)
-values
-    ('INC-0901', 'incident', 'PRJ-A', 'P1', '2026-09-30 15:00+00', 30, 240, 90, 600, 'breached', 'breached', 'breached', '2026-09-01'),
-    ('INC-1001', 'incident', 'PRJ-A', 'P1', '2026-10-05 01:30+00', 30, 240, 45.5, 300, 'breached', 'breached', 'breached', '2026-10-01'),
-    ('INC-1002', 'incident', 'PRJ-A', 'P2', '2026-10-06 02:00+00', 60, 480, 10, 120, 'met', 'met', 'met', '2026-10-01'),
-    ('INC-1003', 'incident', 'PRJ-A', 'P1', '2026-10-07 03:00+00', 30, 240, 5, 60, 'met', 'met', 'met', '2026-10-01'),
-    ('SR-1001', 'service_request', 'PRJ-A', 'P3', '2026-10-08 04:00+00', 120, 1440, 30, 200, 'met', 'met', 'met', '2026-10-01'),
-    ('CHG-1001', 'change', 'PRJ-A', 'P4', '2026-10-30 20:00+00', null, null, null, null, 'not_applicable', 'in_progress', 'in_progress', '2026-10-01'),
-    ('SR-2001', 'service_request', 'PRJ-B', 'P3', '2026-10-20 04:00+00', null, null, null, null, 'not_applicable', 'not_applicable', 'no_policy', '2026-10-01');
+insert into marts.fct_tickets values
+    ('INC-0901', 'incident', 'PRJ-A', 'P1', '2026-09-30 15:00+00', '2026-09-01'),
+    ('INC-1001', 'incident', 'PRJ-A', 'P1', '2026-10-05 01:30+00', '2026-10-01'),
+    ('INC-1002', 'incident', 'PRJ-A', 'P2', '2026-10-06 02:00+00', '2026-10-01'),
+    ('INC-1003', 'incident', 'PRJ-A', 'P1', '2026-10-07 03:00+00', '2026-10-01'),
+    ('SR-1001', 'service_request', 'PRJ-A', 'P3', '2026-10-08 04:00+00', '2026-10-01'),
+    ('CHG-1001', 'change', 'PRJ-A', 'P4', '2026-10-30 20:00+00', '2026-10-01'),
+    ('SR-2001', 'service_request', 'PRJ-B', 'P3', '2026-10-20 04:00+00', '2026-10-01');
+insert into marts.fct_ticket_sla values
+    ('PRJ-A', '2026-10-01', false),
+    ('PRJ-B', '2026-10-01', true);
+insert into marts.sla_breaches values
+    ('INC-0901', 'response', 'PRJ-A', '2026-09-01', 'P1', '2026-09-30 15:00+00', '2026-09-30 15:30+00',
+     '2026-09-30 16:30+00', 30, 90, 60),
+    ('INC-1001', 'resolution', 'PRJ-A', '2026-10-01', 'P1', '2026-10-05 01:30+00', '2026-10-05 05:30+00',
+     null, 240, 300, 60),
+    ('INC-1001', 'response', 'PRJ-A', '2026-10-01', 'P1', '2026-10-05 01:30+00', '2026-10-05 02:00+00',
+     '2026-10-05 02:15:30+00', 30, 45.5, 15.5);
 """
 
 
@@ -137,15 +145,26 @@ def test_ticket_volume_by_type_and_priority(zh_reports):
     assert "<td>问题</td>" not in html
 
 
-def test_breach_list_shows_only_this_months_breaches(zh_reports):
+def test_breach_list_shows_each_breached_metric_of_this_month(zh_reports):
     html = report_for(zh_reports, "PRJ-A")
     breaches = html.split("SLA 违约工单", 1)[1]
-    assert (
-        "<td>INC-1001</td><td>事件</td><td>P1</td><td>2026-10-05 09:30</td><td>违约</td><td>违约</td>"
-        + numbers("45.5", 30, 300, 240)
-    ) in breaches
+    response = (
+        "<td>INC-1001</td><td>事件</td><td>P1</td><td>响应</td>"
+        "<td>2026-10-05 09:30</td><td>2026-10-05 10:00</td><td>2026-10-05 10:15</td>" + numbers(30, "45.5", "15.5")
+    )
+    resolution = (
+        "<td>INC-1001</td><td>事件</td><td>P1</td><td>解决</td>"
+        "<td>2026-10-05 09:30</td><td>2026-10-05 13:30</td><td>未完成</td>" + numbers(240, 300, 60)
+    )
+    assert response in breaches and resolution in breaches
+    assert breaches.index(response) < breaches.index(resolution)
     assert "INC-1002" not in breaches
     assert "INC-0901" not in html
+    assert "法定节假日安排尚未发布" not in html
+
+
+def test_fallback_calendar_is_flagged(zh_reports):
+    assert "部分时长按周一至周五工作日推算：该年度的法定节假日安排尚未发布。" in report_for(zh_reports, "PRJ-B")
 
 
 def test_project_without_scorecard_row_says_so(zh_reports):

@@ -59,12 +59,22 @@ TICKET_VOLUME = """
         ticket_type
 """
 
+# One row per breached metric (marts.sla_breaches), so a ticket late on two metrics shows twice.
 BREACHED_TICKETS = """
-    select ticket_id, ticket_type, priority, opened_at, response_status, resolution_status,
-           response_minutes, resolution_minutes, response_target_minutes, resolution_target_minutes
-    from marts.fct_tickets
-    where project_id = %(project_id)s and opened_month = %(month)s and sla_status = 'breached'
-    order by opened_at, ticket_id
+    select breaches.ticket_id, tickets.ticket_type, breaches.priority_applied as priority, breaches.metric,
+           breaches.opened_at, breaches.due_at, breaches.done_at, breaches.target_minutes, breaches.net_minutes,
+           breaches.breach_minutes
+    from marts.sla_breaches as breaches
+    inner join marts.fct_tickets as tickets on breaches.ticket_id = tickets.ticket_id
+    where breaches.project_id = %(project_id)s and breaches.opened_month = %(month)s
+    order by breaches.opened_at, breaches.ticket_id,
+        array_position(array['response', 'onsite', 'resolution'], breaches.metric)
+"""
+
+USES_FALLBACK_CALENDAR = """
+    select coalesce(bool_or(uses_fallback_calendar), false) as uses_fallback_calendar
+    from marts.fct_ticket_sla
+    where project_id = %(project_id)s and opened_month = %(month)s
 """
 
 # Rows, not findings: one row may fail several checks.
@@ -207,4 +217,5 @@ def _project_sections(cur: psycopg.Cursor, params: dict[str, Any]) -> dict[str, 
         "sla": {"month": scorecard.get("month"), "year": scorecard.get("year")},
         "volume": cur.execute(TICKET_VOLUME, params).fetchall(),
         "breaches": cur.execute(BREACHED_TICKETS, params).fetchall(),
+        "uses_fallback_calendar": cur.execute(USES_FALLBACK_CALENDAR, params).fetchone()["uses_fallback_calendar"],
     }
