@@ -212,3 +212,18 @@ def test_tool_verdicts_are_reconciled(measured, tool_environment):
         ("ORG", dt.date(2025, 11, 1), 1, 1, Decimal("1.000000")),
         ("ORG", dt.date(2026, 3, 1), 1, 0, Decimal("0.000000")),
     ]
+
+
+def test_dim_calendar_marks_holidays_adjusted_days_and_the_fallback(measured, tool_environment):
+    with psycopg.connect(tool_environment) as conn:
+        days = conn.execute(
+            "select calendar_date, is_workday, is_statutory_holiday, is_adjusted_workday, calendar_source"
+            " from marts.dim_calendar where calendar_date in ('2025-10-01', '2025-10-11', '2026-12-31', '2027-01-01')"
+            " order by calendar_date"
+        ).fetchall()
+    assert days == [
+        (dt.date(2025, 10, 1), False, True, False, "chinesecalendar"),
+        (dt.date(2025, 10, 11), True, False, True, "chinesecalendar"),
+        (dt.date(2026, 12, 31), True, False, False, "chinesecalendar"),
+        (dt.date(2027, 1, 1), True, False, False, "weekday_fallback"),
+    ]
