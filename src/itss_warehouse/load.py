@@ -225,4 +225,7 @@ def load_landing(url: str, landing_dir: Path, sources: SourceSet) -> list[Loaded
                 batch = load_file(conn, path, source, sources.timezone)
                 if batch is not None:
                     loaded.append(batch)
+        # Planner statistics for what validation and dbt read next (autovacuum may lag).
+        for entity in sorted({batch.entity for batch in loaded}):
+            conn.execute(sql.SQL("analyze {}").format(sql.Identifier("raw", entity)))
     return loaded

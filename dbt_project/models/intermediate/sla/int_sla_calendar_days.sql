@@ -1,13 +1,16 @@
 {#
-  One row per business calendar, time zone and date: the day's working windows in
-  minutes after local midnight (a lunch break splits the day in two) and the working
-  minutes accumulated before the day starts. Business minutes between two instants are
-  then a difference of two lookups by date (macros/business_minutes.sql), and a due time
-  one indexed search for the day where the running total reaches the target.
+  One row per business calendar, time zone and date: the day's working windows as
+  instants (a lunch break splits the day in two) and the working minutes accumulated
+  before the day starts. Business minutes between two instants are then a difference of
+  two lookups by local date (macros/business_minutes.sql), and a due time one indexed
+  search for the day where the running total reaches the target. Windows are instants,
+  so a day on which daylight saving time starts or ends counts the minutes that really
+  pass.
 
   A day is worked when its weekday has hours in seeds/sla_calendars.csv, except that
   statutory holidays and company days off are not, and adjusted working days (调休) and
-  company working days are, with the hours of the calendar's first weekday.
+  company working days are: with that weekday's hours if the calendar has them, else
+  with the hours of the calendar's first weekday.
 #}
 {{ config(
     materialized='table',
@@ -15,6 +18,7 @@
         "create index if not exists {{ this.name }}_date_idx on {{ this }} (calendar_id, timezone, calendar_date)",
         "create index if not exists {{ this.name }}_total_idx on {{ this }} (calendar_id, timezone, minutes_through_day)
          where working_minutes > 0",
+        "analyze {{ this }}",
     ]
 ) }}
 
@@ -52,10 +56,15 @@ days as (
                 then calendar.is_workday
             else weekday_hours.calendar_id is not null
         end as is_worked,
-        coalesce(weekday_hours.start_minute, first_weekday_hours.start_minute) as start_minute,
-        coalesce(weekday_hours.end_minute, first_weekday_hours.end_minute) as end_minute,
-        coalesce(weekday_hours.lunch_start_minute, first_weekday_hours.lunch_start_minute) as lunch_start_minute,
-        coalesce(weekday_hours.lunch_end_minute, first_weekday_hours.lunch_end_minute) as lunch_end_minute
+        -- A weekday's own row, lunch included; the first weekday's only for days without one.
+        case when weekday_hours.calendar_id is null then first_weekday_hours.start_minute
+             else weekday_hours.start_minute end as start_minute,
+        case when weekday_hours.calendar_id is null then first_weekday_hours.end_minute
+             else weekday_hours.end_minute end as end_minute,
+        case when weekday_hours.calendar_id is null then first_weekday_hours.lunch_start_minute
+             else weekday_hours.lunch_start_minute end as lunch_start_minute,
+        case when weekday_hours.calendar_id is null then first_weekday_hours.lunch_end_minute
+             else weekday_hours.lunch_end_minute end as lunch_end_minute
     from policy_calendars
     inner join first_weekday_hours on policy_calendars.calendar_id = first_weekday_hours.calendar_id
     cross join {{ ref('dim_calendar') }} as calendar
@@ -64,23 +73,38 @@ days as (
         and calendar.iso_weekday = weekday_hours.weekday
 ),
 
-windows as (
+window_minutes as (
     select
         calendar_id,
         timezone,
         calendar_date,
         calendar_source,
-        case when is_worked then start_minute end as first_start,
-        case when is_worked then coalesce(lunch_start_minute, end_minute) end as first_end,
-        case when is_worked then lunch_end_minute end as second_start,
-        case when is_worked and lunch_end_minute is not null then end_minute end as second_end
+        case when is_worked then start_minute end as first_start_minute,
+        case when is_worked then coalesce(lunch_start_minute, end_minute) end as first_end_minute,
+        case when is_worked then lunch_end_minute end as second_start_minute,
+        case when is_worked and lunch_end_minute is not null then end_minute end as second_end_minute
     from days
+),
+
+windows as (
+    -- Local wall-clock times as instants: the date plus minutes, read in the calendar's zone.
+    select
+        calendar_id,
+        timezone,
+        calendar_date,
+        calendar_source,
+        (calendar_date + first_start_minute * interval '1 minute') at time zone timezone as first_start,
+        (calendar_date + first_end_minute * interval '1 minute') at time zone timezone as first_end,
+        (calendar_date + second_start_minute * interval '1 minute') at time zone timezone as second_start,
+        (calendar_date + second_end_minute * interval '1 minute') at time zone timezone as second_end
+    from window_minutes
 ),
 
 totalled as (
     select
         *,
-        coalesce(first_end - first_start, 0) + coalesce(second_end - second_start, 0) as working_minutes
+        coalesce(extract(epoch from first_end - first_start) / 60, 0)
+            + coalesce(extract(epoch from second_end - second_start) / 60, 0) as working_minutes
     from windows
 ),
 

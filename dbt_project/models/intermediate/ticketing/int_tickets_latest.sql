@@ -8,7 +8,12 @@
   priority at open.
   A version without a priority takes it from the impact × urgency matrix (seed).
 #}
-{{ config(materialized='incremental', unique_key='ticket_id', on_schema_change='fail') }}
+{{ config(
+    materialized='incremental',
+    unique_key='ticket_id',
+    on_schema_change='fail',
+    post_hook="analyze {{ this }}"
+) }}
 
 {% set ticket_columns = [
     'ticket_id', 'ticket_type', 'project_id', 'priority', 'impact', 'urgency', 'category', 'opened_at',

@@ -162,7 +162,7 @@ instants as (
 running_totals as (
     select
         instants.*,
-        {{ cumulative_minutes('instants.instant_at', 'instants.calendar_id', 'instants.timezone', 'day') }}
+        {{ cumulative_minutes('instants.instant_at', 'instants.calendar_id', 'day') }}
             as total_minutes,
         day.calendar_source
     from instants
@@ -251,7 +251,7 @@ due as (
 dated as (
     select
         due.*,
-        {{ instant_at_cumulative('due.due_total', 'due.calendar_id', 'due.timezone', 'due_day') }} as due_at,
+        {{ instant_at_cumulative('due.due_total', 'due.calendar_id', 'due_day') }} as due_at,
         due_day.calendar_source as due_calendar_source
     from due
     left join lateral (
