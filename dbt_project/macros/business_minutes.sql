@@ -31,3 +31,11 @@
         )
     end
 {%- endmacro %}
+
+{# `running_totals` (a CTE of fct_ticket_sla) as `alias`, at `instant` in the calendar of `owner`. #}
+{% macro running_total_at(alias, owner, instant) -%}
+    running_totals as {{ alias }}
+        on {{ alias }}.calendar_id = {{ owner }}.calendar_id
+        and {{ alias }}.timezone = {{ owner }}.timezone
+        and {{ alias }}.instant_at = {{ instant }}
+{%- endmacro %}

@@ -179,14 +179,8 @@ paused_spans as (
         pause_start.total_minutes as start_total,
         pause_end.total_minutes - pause_start.total_minutes as paused_minutes
     from effective_pauses
-    inner join running_totals as pause_start
-        on pause_start.calendar_id = effective_pauses.calendar_id
-        and pause_start.timezone = effective_pauses.timezone
-        and pause_start.instant_at = effective_pauses.paused_from
-    inner join running_totals as pause_end
-        on pause_end.calendar_id = effective_pauses.calendar_id
-        and pause_end.timezone = effective_pauses.timezone
-        and pause_end.instant_at = effective_pauses.paused_until
+    inner join {{ running_total_at('pause_start', 'effective_pauses', 'effective_pauses.paused_from') }}
+    inner join {{ running_total_at('pause_end', 'effective_pauses', 'effective_pauses.paused_until') }}
 ),
 
 paused_running as (
@@ -205,14 +199,8 @@ totals as (
         until.total_minutes - opened.total_minutes as elapsed_business_minutes,
         until.calendar_source as until_calendar_source
     from measured
-    left join running_totals as opened
-        on opened.calendar_id = measured.calendar_id
-        and opened.timezone = measured.timezone
-        and opened.instant_at = measured.opened_at
-    left join running_totals as until
-        on until.calendar_id = measured.calendar_id
-        and until.timezone = measured.timezone
-        and until.instant_at = measured.measured_until
+    left join {{ running_total_at('opened', 'measured', 'measured.opened_at') }}
+    left join {{ running_total_at('until', 'measured', 'measured.measured_until') }}
 ),
 
 with_pauses as (
