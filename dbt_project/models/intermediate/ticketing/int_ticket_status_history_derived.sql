@@ -4,22 +4,51 @@
   version row says "status was S at updated_at"; event-style exports carry one row per
   update). Repeated observations of the same status collapse into the first.
 #}
+{{ config(
+    materialized='incremental',
+    unique_key='ticket_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    post_hook=[
+        "create index if not exists {{ this.name }}_ticket_idx on {{ this }} (ticket_id)",
+        "analyze {{ this }}",
+    ]
+) }}
+
 with recorded as (
-    select ticket_id, status, changed_at, null::integer as update_sequence
+    select ticket_id, status, changed_at, null::integer as update_sequence, batch_id
     from {{ ref('stg_ticket_tool__status_changes') }}
     where status is not null and changed_at is not null
 ),
 
 observed as (
-    select ticket_id, status, updated_at as changed_at, update_sequence
+    select ticket_id, status, updated_at as changed_at, update_sequence, batch_id
     from {{ ref('stg_ticket_tool__tickets') }}
     where status is not null and updated_at is not null
 ),
 
-evidence as (
-    select * from recorded
+{# Incremental: the whole history of every ticket with evidence in a newer batch. #}
+{% if is_incremental() %}
+touched as (
+    select ticket_id from recorded
+    where batch_id > (select coalesce(max(last_batch_id), 0) from {{ this }})
     union
-    select * from observed
+    select ticket_id from observed
+    where batch_id > (select coalesce(max(last_batch_id), 0) from {{ this }})
+),
+{% endif %}
+
+evidence as (
+    select ticket_id, status, changed_at, update_sequence, max(batch_id) as batch_id
+    from (
+        select * from recorded
+        union all
+        select * from observed
+    ) as all_evidence
+    {% if is_incremental() %}
+    where ticket_id in (select ticket_id from touched)
+    {% endif %}
+    group by ticket_id, status, changed_at, update_sequence
 ),
 
 sequenced as (
@@ -37,7 +66,8 @@ final as (
         ticket_id,
         status,
         changed_at,
-        previous_status
+        previous_status,
+        max(batch_id) over (partition by ticket_id) as last_batch_id
     from sequenced
     where previous_status is distinct from status
 )
