@@ -158,6 +158,29 @@ def bench_load(rows: Annotated[int, typer.Option(help="Rows in the synthetic tic
     typer.echo(f"results: {json_path}")
 
 
+@bench_app.command("sla")
+def bench_sla(
+    tickets: Annotated[int, typer.Option(help="Tickets in the synthetic 24-month history.")] = 1_000_000,
+) -> None:
+    """Time dbt build of the SLA marts over a synthetic history, in full and for one more day, on a scratch database."""
+    from itss_warehouse import bench
+
+    settings = get_settings()
+    result = bench.benchmark_sla(settings, warehouse_url(settings), settings.home_path / "bench", tickets)
+    json_path, _ = bench.write_sla_results(result, settings.home_path / "bench")
+    day = f"{result.day_new_tickets} new, {result.day_updated_tickets} updated tickets"
+    for title, build in (
+        (f"{result.tickets} tickets, full build", result.full),
+        (f"one more day ({day})", result.incremental),
+    ):
+        typer.echo(f"{title}: {build.seconds:.1f} s ({build.node_seconds:.1f} s running nodes)")
+        for failure in build.failed:
+            typer.secho(f"  not successful: {failure}", fg=typer.colors.RED, err=True)
+    typer.echo(f"results: {json_path}")
+    if result.full.failed or result.incremental.failed:
+        raise SystemExit(1)
+
+
 @warehouse_app.command("url")
 def warehouse_url_command() -> None:
     """Print the warehouse URL (starts the embedded server if needed) for psql or a BI tool."""
