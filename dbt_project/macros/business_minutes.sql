@@ -39,3 +39,15 @@
         and {{ alias }}.timezone = {{ owner }}.timezone
         and {{ alias }}.instant_at = {{ instant }}
 {%- endmacro %}
+
+{# The instant of a wall-clock time on `day` in `timezone`. A time skipped when daylight
+   saving time starts is the moment of the skip, where PostgreSQL would read it an hour
+   late (transitions fall on whole UTC hours in the zones this is meant for). #}
+{% macro local_instant(day, minute, timezone) -%}
+    {%- set wall = "(" ~ day ~ " + " ~ minute ~ " * interval '1 minute')" -%}
+    case
+        when ({{ wall }} at time zone {{ timezone }}) at time zone {{ timezone }} = {{ wall }}
+            then {{ wall }} at time zone {{ timezone }}
+        else date_trunc('hour', {{ wall }} at time zone {{ timezone }}, 'UTC')
+    end
+{%- endmacro %}

@@ -343,6 +343,15 @@ def connection(compiled: CompiledSql) -> Iterator[psycopg.Connection]:
     pick=1234,
     second=1,
 )
+# Found by this test: a window ending at 02:01 on the night Berlin skips 02:00-03:00 ends at the skip (SQL 181, not 180).
+@example(
+    calendar={day: Hours(0, 121) for day in range(1, 8)},
+    zone="Europe/Berlin",
+    start=datetime(2026, 3, 29, tzinfo=UTC),
+    duration=timedelta(days=1),
+    pick=0,
+    second=1,
+)
 # Found by this test: a weekday without a lunch break gets the first weekday's (Tue 2025-03-04: SQL 480, not 540).
 @example(
     calendar={1: Hours(540, 1080, (720, 780)), 2: Hours(540, 1080)},

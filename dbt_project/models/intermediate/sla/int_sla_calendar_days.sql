@@ -87,16 +87,16 @@ window_minutes as (
 ),
 
 windows as (
-    -- Local wall-clock times as instants: the date plus minutes, read in the calendar's zone.
+    -- Local wall-clock times as instants, read in the calendar's zone.
     select
         calendar_id,
         timezone,
         calendar_date,
         calendar_source,
-        (calendar_date + first_start_minute * interval '1 minute') at time zone timezone as first_start,
-        (calendar_date + first_end_minute * interval '1 minute') at time zone timezone as first_end,
-        (calendar_date + second_start_minute * interval '1 minute') at time zone timezone as second_start,
-        (calendar_date + second_end_minute * interval '1 minute') at time zone timezone as second_end
+        {{ local_instant('calendar_date', 'first_start_minute', 'timezone') }} as first_start,
+        {{ local_instant('calendar_date', 'first_end_minute', 'timezone') }} as first_end,
+        {{ local_instant('calendar_date', 'second_start_minute', 'timezone') }} as second_start,
+        {{ local_instant('calendar_date', 'second_end_minute', 'timezone') }} as second_end
     from window_minutes
 ),
 
