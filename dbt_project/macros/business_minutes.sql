@@ -19,7 +19,7 @@
 {%- endmacro %}
 
 {# The instant at which the running total reaches `total`, on `day`: the first working
-   day whose total through its end is at least `total` (found by the caller). #}
+   day whose total through its end is at least `total` (working_day_reaching). #}
 {% macro instant_at_cumulative(total, calendar_id, day) -%}
     case
         when {{ calendar_id }} = '7x24' then to_timestamp({{ total }} * 60)
@@ -32,12 +32,13 @@
     end
 {%- endmacro %}
 
-{# `running_totals` (a CTE of fct_ticket_sla) as `alias`, at `instant` in the calendar of `owner`. #}
-{% macro running_total_at(alias, owner, instant) -%}
-    running_totals as {{ alias }}
+{# The row of int_sla_calendar_days as `alias` for the local date of `instant` in the
+   calendar and time zone of `owner` (a join target; none for 7x24). #}
+{% macro calendar_day_of(alias, owner, instant) -%}
+    {{ ref('int_sla_calendar_days') }} as {{ alias }}
         on {{ alias }}.calendar_id = {{ owner }}.calendar_id
         and {{ alias }}.timezone = {{ owner }}.timezone
-        and {{ alias }}.instant_at = {{ instant }}
+        and {{ alias }}.calendar_date = ({{ instant }} at time zone {{ owner }}.timezone)::date
 {%- endmacro %}
 
 {# The instant of a wall-clock time on `day` in `timezone`. A time skipped when daylight
@@ -50,4 +51,19 @@
             then {{ wall }} at time zone {{ timezone }}
         else date_trunc('hour', {{ wall }} at time zone {{ timezone }}, 'UTC')
     end
+{%- endmacro %}
+
+{# The first working day of `owner`'s calendar and time zone by whose end the running
+   total reaches `total`, as `alias` (a lateral join target; one indexed search). #}
+{% macro working_day_reaching(alias, owner, total) -%}
+    lateral (
+        select *
+        from {{ ref('int_sla_calendar_days') }} as day
+        where day.calendar_id = {{ owner }}.calendar_id
+            and day.timezone = {{ owner }}.timezone
+            and day.working_minutes > 0
+            and day.minutes_through_day >= {{ total }}
+        order by day.minutes_through_day
+        limit 1
+    ) as {{ alias }}
 {%- endmacro %}

@@ -381,7 +381,7 @@ def _dbt_in_child(settings: Settings, url: str, dbt_dir: str, args: list[str], r
     environment.export(settings, url)
     # Private target and log folders: someone may be running dbt in the project's own at the same time.
     os.environ.update(DBT_TARGET_PATH=str(Path(dbt_dir) / "target"), DBT_LOG_PATH=str(Path(dbt_dir) / "logs"))
-    os.environ["PGOPTIONS"] = f"-c statement_timeout={STATEMENT_TIMEOUT}"
+    os.environ["PGOPTIONS"] += f" -c statement_timeout={STATEMENT_TIMEOUT}"
     started = time.perf_counter()
     try:
         transform.run_dbt(settings, *args)

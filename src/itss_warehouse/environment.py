@@ -20,6 +20,9 @@ def tool_environment(settings: Settings, url: str) -> dict[str, str]:
         "ITSS_WAREHOUSE_URL": url,
         **dbt_environment(url),
         "DBT_PROFILES_DIR": str(settings.dbt_project_path),
+        # JIT-compiling a model's query costs seconds, more than it saves at this scale,
+        # and the planner's guess of a night's changes (a third of history) sets it off.
+        "PGOPTIONS": " ".join(filter(None, [os.environ.get("PGOPTIONS"), "-c jit=off"])),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DBT_USE_COLORS": "false",
         # No internet in production networks either: no usage pings from cosmos.

@@ -58,26 +58,14 @@ from unnest(%(instants)s::timestamptz[]) with ordinality as instants_array(insta
 cross join lateral (
     select instants_array.instant_at, %(calendar_id)s::text as calendar_id, %(timezone)s::text as timezone
 ) as instants
-left join {{ ref('int_sla_calendar_days') }} as day
-    on instants.calendar_id = day.calendar_id
-    and instants.timezone = day.timezone
-    and (instants.instant_at at time zone instants.timezone)::date = day.calendar_date
+left join {{ calendar_day_of('day', 'instants', 'instants.instant_at') }}
 order by instants_array.position
 """
 
 INSTANT_QUERY = """
 select {{ instant_at_cumulative('due.due_total', 'due.calendar_id', 'due_day') }}
 from (select %(total)s::numeric as due_total, %(calendar_id)s::text as calendar_id, %(timezone)s::text as timezone) as due
-left join lateral (
-    select *
-    from {{ ref('int_sla_calendar_days') }} as day
-    where day.calendar_id = due.calendar_id
-        and day.timezone = due.timezone
-        and day.working_minutes > 0
-        and day.minutes_through_day >= due.due_total
-    order by day.minutes_through_day
-    limit 1
-) as due_day on true
+left join {{ working_day_reaching('due_day', 'due', 'due.due_total') }} on true
 """
 
 

@@ -14,12 +14,11 @@
 #}
 {{ config(
     materialized='table',
-    post_hook=[
-        "create index if not exists {{ this.name }}_date_idx on {{ this }} (calendar_id, timezone, calendar_date)",
-        "create index if not exists {{ this.name }}_total_idx on {{ this }} (calendar_id, timezone, minutes_through_day)
-         where working_minutes > 0",
-        "analyze {{ this }}",
-    ]
+    indexes=[
+        {'columns': ['calendar_id', 'timezone', 'calendar_date'], 'unique': true},
+        {'columns': ['calendar_id', 'timezone', 'minutes_through_day']},
+    ],
+    post_hook="analyze {{ this }}"
 ) }}
 
 with policy_calendars as (

@@ -9,13 +9,23 @@
     unique_key='ticket_id',
     incremental_strategy='delete+insert',
     on_schema_change='fail',
-    post_hook=[
-        "create index if not exists {{ this.name }}_ticket_idx on {{ this }} (ticket_id)",
-        "analyze {{ this }}",
-    ]
+    indexes=[{'columns': ['ticket_id', 'changed_at', 'status']}],
+    post_hook="analyze {{ this }}"
 ) }}
 
-with recorded as (
+{# Incremental: the whole history of every ticket with evidence in a newer batch. #}
+with
+{% if is_incremental() %}
+touched as (
+    select ticket_id from {{ ref('stg_ticket_tool__status_changes') }}
+    where batch_id > (select coalesce(max(last_batch_id), 0) from {{ this }})
+    union
+    select ticket_id from {{ ref('stg_ticket_tool__tickets') }}
+    where batch_id > (select coalesce(max(last_batch_id), 0) from {{ this }})
+),
+{% endif %}
+
+recorded as (
     select ticket_id, status, changed_at, null::integer as update_sequence, batch_id
     from {{ ref('stg_ticket_tool__status_changes') }}
     where status is not null and changed_at is not null
@@ -27,17 +37,6 @@ observed as (
     where status is not null and updated_at is not null
 ),
 
-{# Incremental: the whole history of every ticket with evidence in a newer batch. #}
-{% if is_incremental() %}
-touched as (
-    select ticket_id from recorded
-    where batch_id > (select coalesce(max(last_batch_id), 0) from {{ this }})
-    union
-    select ticket_id from observed
-    where batch_id > (select coalesce(max(last_batch_id), 0) from {{ this }})
-),
-{% endif %}
-
 evidence as (
     select ticket_id, status, changed_at, update_sequence, max(batch_id) as batch_id
     from (
@@ -46,7 +45,7 @@ evidence as (
         select * from observed
     ) as all_evidence
     {% if is_incremental() %}
-    where ticket_id in (select ticket_id from touched)
+    where {{ among('ticket_id', 'select ticket_id from touched') }}
     {% endif %}
     group by ticket_id, status, changed_at, update_sequence
 ),

@@ -12,6 +12,7 @@
     materialized='incremental',
     unique_key='ticket_id',
     on_schema_change='fail',
+    indexes=[{'columns': ['ticket_id']}],
     post_hook="analyze {{ this }}"
 ) }}
 
@@ -22,7 +23,15 @@
     'tool_sla_met', 'updated_at', 'update_sequence', 'batch_id'
 ] %}
 
-with new_rows as (
+with
+{% if is_incremental() %}
+touched as (
+    select ticket_id from {{ ref('stg_ticket_tool__tickets') }}
+    where batch_id > (select coalesce(max(last_batch_id), 0) from {{ this }})
+),
+{% endif %}
+
+new_rows as (
     select
         versions.*,
         coalesce(versions.priority, matrix.priority) as effective_priority
@@ -31,10 +40,7 @@ with new_rows as (
         on versions.impact = matrix.impact
         and versions.urgency = matrix.urgency
     {% if is_incremental() %}
-    where versions.ticket_id in (
-        select ticket_id from {{ ref('stg_ticket_tool__tickets') }}
-        where batch_id > (select coalesce(max(last_batch_id), 0) from {{ this }})
-    )
+    where {{ among('versions.ticket_id', 'select ticket_id from touched') }}
     {% endif %}
 ),
 

@@ -12,17 +12,14 @@
     materialized='incremental',
     unique_key='ticket_id',
     incremental_strategy='delete+insert',
-    on_schema_change='fail'
+    on_schema_change='fail',
+    indexes=[{'columns': ['ticket_id', 'metric']}]
 ) }}
 
-with status_changes as (
-    select ticket_id, batch_id from {{ ref('stg_ticket_tool__status_changes') }}
-),
-
-inputs_through as (
+with inputs_through as (
     select greatest(
         (select max(last_batch_id) from {{ ref('int_tickets_latest') }}),
-        (select max(batch_id) from status_changes)
+        (select max(batch_id) from {{ ref('stg_ticket_tool__status_changes') }})
     ) as batch_id
 ),
 
@@ -39,7 +36,8 @@ touched as (
     union
     select ticket_id from {{ this }} where done_at is null
     union
-    select ticket_id from status_changes where batch_id > (select batch_id from watermark)
+    select ticket_id from {{ ref('stg_ticket_tool__status_changes') }}
+    where batch_id > (select batch_id from watermark)
 ),
 {% endif %}
 
@@ -49,7 +47,7 @@ tickets as (
     where ticket_type in ('incident', 'service_request')
         and opened_at is not null
     {% if is_incremental() %}
-        and ticket_id in (select ticket_id from touched)
+        and {{ among('ticket_id', 'select ticket_id from touched') }}
     {% endif %}
 ),
 
@@ -129,6 +127,22 @@ measured as (
     from metrics
 ),
 
+totals as (
+    select
+        *,
+        until_total - opened_total as elapsed_business_minutes
+    from (
+        select
+            measured.*,
+            {{ cumulative_minutes('measured.opened_at', 'measured.calendar_id', 'opened_day') }} as opened_total,
+            {{ cumulative_minutes('measured.measured_until', 'measured.calendar_id', 'until_day') }} as until_total,
+            until_day.calendar_source as until_calendar_source
+        from measured
+        left join {{ calendar_day_of('opened_day', 'measured', 'measured.opened_at') }}
+        left join {{ calendar_day_of('until_day', 'measured', 'measured.measured_until') }}
+    ) as measured_totals
+),
+
 status_intervals as (
     select
         ticket_id,
@@ -136,61 +150,50 @@ status_intervals as (
         changed_at as started_at,
         lead(changed_at) over (partition by ticket_id order by changed_at) as ended_at
     from {{ ref('int_ticket_status_history_derived') }}
-    where ticket_id in (select ticket_id from tickets)
+    {% if is_incremental() %}
+    where {{ among('ticket_id', 'select ticket_id from tickets') }}
+    {% endif %}
 ),
 
 pauses as (
     select
-        measured.ticket_id,
-        measured.metric,
-        measured.calendar_id,
-        measured.timezone,
-        greatest(status_intervals.started_at, measured.opened_at) as paused_from,
-        least(coalesce(status_intervals.ended_at, measured.measured_until), measured.measured_until) as paused_until
-    from measured
-    inner join status_intervals on measured.ticket_id = status_intervals.ticket_id
+        totals.ticket_id,
+        totals.metric,
+        totals.calendar_id,
+        totals.timezone,
+        totals.opened_total,
+        totals.target_minutes,
+        greatest(status_intervals.started_at, totals.opened_at) as paused_from,
+        least(coalesce(status_intervals.ended_at, totals.measured_until), totals.measured_until) as paused_until
+    from totals
+    inner join status_intervals on totals.ticket_id = status_intervals.ticket_id
     inner join pause_statuses
-        on measured.policy_id = pause_statuses.policy_id
+        on totals.policy_id = pause_statuses.policy_id
         and status_intervals.status = pause_statuses.status
-    where measured.has_policy
-),
-
-effective_pauses as (
-    select * from pauses where paused_until > paused_from
-),
-
-instants as (
-    select calendar_id, timezone, opened_at as instant_at from measured where has_policy
-    union
-    select calendar_id, timezone, measured_until from measured where has_policy
-    union
-    select calendar_id, timezone, paused_from from effective_pauses
-    union
-    select calendar_id, timezone, paused_until from effective_pauses
-),
-
-running_totals as (
-    select
-        instants.*,
-        {{ cumulative_minutes('instants.instant_at', 'instants.calendar_id', 'day') }}
-            as total_minutes,
-        day.calendar_source
-    from instants
-    left join {{ ref('int_sla_calendar_days') }} as day
-        on instants.calendar_id = day.calendar_id
-        and instants.timezone = day.timezone
-        and (instants.instant_at at time zone instants.timezone)::date = day.calendar_date
+    where totals.has_policy
 ),
 
 paused_spans as (
     select
-        effective_pauses.ticket_id,
-        effective_pauses.metric,
-        pause_start.total_minutes as start_total,
-        pause_end.total_minutes - pause_start.total_minutes as paused_minutes
-    from effective_pauses
-    inner join {{ running_total_at('pause_start', 'effective_pauses', 'effective_pauses.paused_from') }}
-    inner join {{ running_total_at('pause_end', 'effective_pauses', 'effective_pauses.paused_until') }}
+        ticket_id,
+        metric,
+        opened_total,
+        target_minutes,
+        start_total,
+        end_total - start_total as paused_minutes
+    from (
+        select
+            pauses.ticket_id,
+            pauses.metric,
+            pauses.opened_total,
+            pauses.target_minutes,
+            {{ cumulative_minutes('pauses.paused_from', 'pauses.calendar_id', 'start_day') }} as start_total,
+            {{ cumulative_minutes('pauses.paused_until', 'pauses.calendar_id', 'end_day') }} as end_total
+        from pauses
+        left join {{ calendar_day_of('start_day', 'pauses', 'pauses.paused_from') }}
+        left join {{ calendar_day_of('end_day', 'pauses', 'pauses.paused_until') }}
+        where pauses.paused_until > pauses.paused_from
+    ) as pause_totals
 ),
 
 paused_running as (
@@ -200,17 +203,6 @@ paused_running as (
             partition by ticket_id, metric order by start_total rows between unbounded preceding and 1 preceding
         ), 0) as paused_before
     from paused_spans
-),
-
-totals as (
-    select
-        measured.*,
-        opened.total_minutes as opened_total,
-        until.total_minutes - opened.total_minutes as elapsed_business_minutes,
-        until.calendar_source as until_calendar_source
-    from measured
-    left join {{ running_total_at('opened', 'measured', 'measured.opened_at') }}
-    left join {{ running_total_at('until', 'measured', 'measured.measured_until') }}
 ),
 
 with_pauses as (
@@ -226,13 +218,10 @@ with_pauses as (
             paused_running.metric,
             sum(paused_running.paused_minutes) as paused_minutes,
             sum(paused_running.paused_minutes) filter (
-                where paused_running.start_total - totals.opened_total - paused_running.paused_before
-                    < totals.target_minutes
+                where paused_running.start_total - paused_running.opened_total - paused_running.paused_before
+                    < paused_running.target_minutes
             ) as due_shift_minutes
         from paused_running
-        inner join totals
-            on paused_running.ticket_id = totals.ticket_id
-            and paused_running.metric = totals.metric
         group by paused_running.ticket_id, paused_running.metric
     ) as pause_sums
         on totals.ticket_id = pause_sums.ticket_id
@@ -252,16 +241,8 @@ dated as (
         {{ instant_at_cumulative('due.due_total', 'due.calendar_id', 'due_day') }} as due_at,
         due_day.calendar_source as due_calendar_source
     from due
-    left join lateral (
-        select *
-        from {{ ref('int_sla_calendar_days') }} as day
-        where day.calendar_id = due.calendar_id
-            and day.timezone = due.timezone
-            and day.working_minutes > 0
-            and day.minutes_through_day >= due.due_total
-        order by day.minutes_through_day
-        limit 1
-    ) as due_day on due.has_policy and due.calendar_id <> '7x24'
+    left join {{ working_day_reaching('due_day', 'due', 'due.due_total') }}
+        on due.has_policy and due.calendar_id <> '7x24'
 ),
 
 final as (

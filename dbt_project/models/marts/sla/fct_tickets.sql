@@ -5,18 +5,30 @@
   every target, SPEC §3). Metric detail and the rules: fct_ticket_sla, DECISIONS.md.
   Incremental: rebuilds the tickets with a new version or re-measured in this run.
 #}
-{{ config(materialized='incremental', unique_key='ticket_id', on_schema_change='fail') }}
+{{ config(
+    materialized='incremental',
+    unique_key='ticket_id',
+    on_schema_change='fail',
+    indexes=[{'columns': ['ticket_id']}]
+) }}
 
 {% set metrics = ['response', 'onsite', 'resolution'] %}
 
-with tickets as (
+with
+{% if is_incremental() %}
+touched as (
+    select ticket_id from {{ ref('int_tickets_latest') }}
+    where last_batch_id > (select coalesce(max(last_batch_id), 0) from {{ this }})
+    union
+    select ticket_id from {{ ref('fct_ticket_sla') }}
+    where measured_at > (select coalesce(max(sla_measured_at), '-infinity') from {{ this }})
+),
+{% endif %}
+
+tickets as (
     select * from {{ ref('int_tickets_latest') }}
     {% if is_incremental() %}
-    where last_batch_id > (select coalesce(max(last_batch_id), 0) from {{ this }})
-        or ticket_id in (
-            select ticket_id from {{ ref('fct_ticket_sla') }}
-            where measured_at > (select coalesce(max(sla_measured_at), '-infinity') from {{ this }})
-        )
+    where {{ among('ticket_id', 'select ticket_id from touched') }}
     {% endif %}
 ),
 
@@ -36,7 +48,9 @@ sla as (
         bool_or(status = 'breached') as has_breach,
         bool_or(status = 'in_progress') as has_open_metric
     from {{ ref('fct_ticket_sla') }}
-    where ticket_id in (select ticket_id from tickets)
+    {% if is_incremental() %}
+    where {{ among('ticket_id', 'select ticket_id from tickets') }}
+    {% endif %}
     group by ticket_id
 ),
 

@@ -17,13 +17,29 @@ with metric_rows as (
     where sla_status <> 'not_measured'
 ),
 
+-- Counted once at the finest grain; the roll-ups then add up a few thousand rows.
+project_counts as (
+    select
+        project_id,
+        opened_month,
+        coalesce(priority, 'unknown') as priority_group,
+        metric,
+        count(*) filter (where status = 'met') as met,
+        count(*) filter (where status = 'breached') as breached,
+        count(*) filter (where status = 'in_progress') as in_progress,
+        count(*) filter (where status = 'no_policy') as no_policy,
+        count(*) filter (where is_reopened) as reopened,
+        bool_or(uses_fallback_calendar) as uses_fallback_calendar
+    from metric_rows
+    group by project_id, opened_month, coalesce(priority, 'unknown'), metric
+),
+
 with_departments as (
     select
-        metric_rows.*,
-        coalesce(projects.dept_id, 'unknown') as dept_id,
-        coalesce(metric_rows.priority, 'unknown') as priority_group
-    from metric_rows
-    left join {{ ref('dim_projects') }} as projects on metric_rows.project_id = projects.project_id
+        project_counts.*,
+        coalesce(projects.dept_id, 'unknown') as dept_id
+    from project_counts
+    left join {{ ref('dim_projects') }} as projects on project_counts.project_id = projects.project_id
 ),
 
 grouped as (
@@ -37,11 +53,11 @@ grouped as (
         opened_month as month,
         case when grouping(priority_group) = 0 then priority_group else 'all' end as priority,
         metric,
-        count(*) filter (where status = 'met') as met,
-        count(*) filter (where status = 'breached') as breached,
-        count(*) filter (where status = 'in_progress') as in_progress,
-        count(*) filter (where status = 'no_policy') as no_policy,
-        count(*) filter (where is_reopened) as reopened,
+        sum(met)::bigint as met,
+        sum(breached)::bigint as breached,
+        sum(in_progress)::bigint as in_progress,
+        sum(no_policy)::bigint as no_policy,
+        sum(reopened)::bigint as reopened,
         bool_or(uses_fallback_calendar) as uses_fallback_calendar
     from with_departments
     group by grouping sets (
