@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from itss_warehouse.sources import Source
@@ -98,15 +99,32 @@ def _flag(problems: list[Problem], rows: pd.Series, column: pd.Series, bad: pd.S
     )
 
 
-def _parse_times(column: pd.Series, formats: list[str]) -> pd.Series:
-    # Declared formats first; ISO 8601 last, which also reads cells Excel stored as dates.
-    parsed = pd.Series(pd.NaT, index=column.index, dtype="datetime64[ns]")
+# A value carrying its own UTC offset ("Z", "+08:00", "-0500") names an instant.
+OFFSET_SUFFIX = r"(?:[Zz]|[+-]\d{2}:?\d{2})$"
+
+
+def _parse_times(column: pd.Series, formats: list[str], timezone: str) -> pd.Series:
+    """The instants the values name, in ``timezone``; NaT where no format reads a value.
+
+    Declared formats first; ISO 8601 last, which also reads cells Excel stored as dates. A
+    value with an offset keeps its instant; one without is a wall-clock time in ``timezone``.
+    """
+    parsed = pd.Series(pd.NaT, index=column.index, dtype=f"datetime64[ns, {timezone}]")
+    has_offset = column.str.contains(OFFSET_SUFFIX, na=False)
     for fmt in [*formats, "ISO8601"]:
-        missing = parsed.isna() & column.notna()
-        if not missing.any():
-            break
-        parsed[missing] = pd.to_datetime(column[missing], format=fmt, errors="coerce")
+        for offset in (False, True):
+            missing = parsed.isna() & column.notna() & (has_offset == offset)
+            if missing.any():
+                values = pd.to_datetime(column[missing], format=fmt, errors="coerce", utc=offset)
+                parsed[missing] = values.dt.tz_convert(timezone) if offset else _wall_clock(values, timezone)
     return parsed
+
+
+def _wall_clock(values: pd.Series, timezone: str) -> pd.Series:
+    # As the SLA calendars read them: a time skipped when daylight saving starts is the
+    # moment of the skip, a time that repeats when it ends is its first occurrence.
+    first_occurrence = np.ones(len(values), dtype=bool)
+    return values.dt.tz_localize(timezone, ambiguous=first_occurrence, nonexistent="shift_forward")
 
 
 class _Mapper:
@@ -165,16 +183,10 @@ class _Mapper:
     def _time(
         self, column: pd.Series, rows: pd.Series, field: str, problems: list[Problem], formats: list[str], is_ts: bool
     ) -> pd.Series:
-        parsed = _parse_times(column, formats)
+        parsed = _parse_times(column, formats, self.timezone)
         bad = column.notna() & parsed.isna()
         _flag(problems, rows, column, bad, field, "not a timestamp" if is_ts else "not a date")
-        if is_ts:
-            if parsed.dt.tz is None:
-                parsed = parsed.dt.tz_localize(self.timezone, ambiguous="NaT", nonexistent="NaT")
-            text = parsed.dt.strftime(TIMESTAMP_PATTERN)
-        else:
-            text = parsed.dt.strftime(DATE_PATTERN)
-        return text.where(parsed.notna(), column)
+        return parsed.dt.strftime(TIMESTAMP_PATTERN if is_ts else DATE_PATTERN).where(parsed.notna(), column)
 
 
 def read_mapped(

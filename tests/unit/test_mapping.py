@@ -155,3 +155,31 @@ def test_constants_fill_a_field_the_export_lacks_and_repeated_headers_are_refuse
     path.write_text("number,state,number\nINC001,New,INC002\n", encoding="utf-8")
     with pytest.raises(SourceFileError, match=r"incidents\.csv: column\(s\) number appear more than once"):
         _frame(path, source)
+
+
+def test_timestamps_with_their_own_offset_keep_their_instant_and_daylight_saving_edges_are_read(tmp_path: Path):
+    path = tmp_path / "api.csv"
+    path.write_text(
+        "id,opened\n"
+        "N1,2026-03-01T08:00:00Z\n"  # UTC, as REST APIs write it
+        "N2,2026-03-01 09:00:00+02:00\n"
+        "N3,2026-03-01 09:00:00\n"  # wall-clock time in the source's zone
+        "N4,2026-03-08 02:30:00\n"  # skipped in New York: the moment of the jump
+        "N5,2026-11-01 01:30:00\n"  # repeated in New York: its first occurrence (EDT)
+        "N6,2026-03-01T25:00:00Z\n",
+        encoding="utf-8",
+    )
+    source = Source(
+        name="api", entity="tickets", pattern="api.csv", timezone="America/New_York",
+        columns={"id": "ticket_id", "opened": "opened_at"}, timestamps=["opened_at"],
+    )  # fmt: skip
+    frame, problems = _frame(path, source)
+    assert frame["opened_at"].tolist() == [
+        "2026-03-01T03:00:00-0500",
+        "2026-03-01T02:00:00-0500",
+        "2026-03-01T09:00:00-0500",
+        "2026-03-08T03:00:00-0400",
+        "2026-11-01T01:30:00-0400",
+        "2026-03-01T25:00:00Z",
+    ]
+    assert problems == [Problem(7, "opened_at", "2026-03-01T25:00:00Z", "not a timestamp")]
