@@ -135,10 +135,15 @@ def record_quarantined(conn: psycopg.Connection, rows: list[QuarantinedRow]) -> 
 
 
 def _mapping_problems(batch_id: int, entity: str, file_name: str, problems: list[Problem]) -> list[QuarantinedRow]:
+    # One quarantine row per row and field, so a value failing two steps (extraction and
+    # the value map) keeps both reasons.
+    reasons: dict[tuple[int, str, str], list[str]] = {}
+    for problem in problems:
+        reasons.setdefault((problem.row, problem.field, problem.value), []).append(problem.reason)
     return [
-        QuarantinedRow(batch_id, entity, file_name, problem.row, f"mapping:{problem.field or 'row'}",
-                       problem.field or None, problem.value, problem.reason)
-        for problem in problems
+        QuarantinedRow(batch_id, entity, file_name, row, f"mapping:{field or 'row'}", field or None, value,
+                       "; ".join(row_reasons))
+        for (row, field, value), row_reasons in reasons.items()
     ]  # fmt: skip
 
 

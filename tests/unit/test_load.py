@@ -11,7 +11,7 @@ import pytest
 from itss_warehouse.load import load_landing
 from itss_warehouse.mapping import SourceFileError
 from itss_warehouse.settings import PACKAGE_DIR
-from itss_warehouse.sources import load_sources
+from itss_warehouse.sources import Source, SourceSet, load_sources
 
 pytestmark = pytest.mark.integration
 SOURCES = load_sources(PACKAGE_DIR / "mappings" / "demo.yml")
@@ -140,3 +140,23 @@ def test_a_crash_mid_batch_leaves_nothing_and_the_rerun_loads_the_file_whole(url
     assert [batch.entity for batch in loaded] == ["tickets"]  # the other files were loaded before the crash
     with psycopg.connect(url) as conn:
         assert conn.execute("select count(*), count(distinct _source_row) from raw.tickets").fetchone() == (20, 20)
+
+
+def test_a_value_failing_two_mapping_steps_keeps_both_reasons(url: str, tmp_path: Path):
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    (landing / "levels.csv").write_text("id,level\nL-1,P1 - urgent\nL-2,紧急\n", encoding="utf-8")
+    source = Source(
+        name="levels", entity="tickets", pattern="levels.csv", columns={"id": "ticket_id", "level": "priority"},
+        extract={"priority": r"^(P\d)\b"}, values={"priority": {"P1": "P1"}},
+    )  # fmt: skip
+    (batch,) = load_landing(url, landing, SourceSet(timezone="UTC", sources=[source]))
+    assert batch.problem_count == 2
+    with psycopg.connect(url) as conn:
+        quarantined = conn.execute(
+            "select source_row, check_name, raw_value, reason from raw.quarantined_rows where batch_id = %s",
+            (batch.batch_id,),
+        ).fetchall()
+    assert quarantined == [
+        (3, "mapping:priority", "紧急", r"does not match ^(P\d)\b; value not in the mapping's value map")
+    ]
