@@ -70,6 +70,8 @@ def test_scorecard_columns_are_the_documented_contract(built: str):
         "value",
         "target",
         "is_met",
+        "target_source",
+        "gap",
     ]
 
 

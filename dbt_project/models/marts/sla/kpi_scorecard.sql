@@ -118,27 +118,61 @@ results as (
     select * from metric_rates
 ),
 
-targets as (
-    select * from {{ ref('kpi_targets') }}
+-- The most specific target set: the project's own, its department's, the organisation's,
+-- else the catalogue default (seeds kpi_target_overrides, kpi_catalogue).
+targeted as (
+    select
+        results.*,
+        catalogue.comparator,
+        coalesce(project_target.target, department_target.target, organisation_target.target, catalogue.target)
+            as target,
+        case
+            when project_target.target is not null then 'project'
+            when department_target.target is not null then 'department'
+            when organisation_target.target is not null then 'organisation'
+            when catalogue.target is not null then 'catalogue'
+        end as target_source
+    from results
+    inner join {{ ref('kpi_catalogue') }} as catalogue on results.kpi_code = catalogue.kpi_code
+    left join {{ ref('dim_projects') }} as projects
+        on results.grain = 'project' and results.grain_id = projects.project_id
+    left join {{ ref('kpi_target_overrides') }} as project_target
+        on results.kpi_code = project_target.kpi_code
+        and project_target.grain = 'project'
+        and results.grain = 'project'
+        and results.grain_id = project_target.grain_id
+    left join {{ ref('kpi_target_overrides') }} as department_target
+        on results.kpi_code = department_target.kpi_code
+        and department_target.grain = 'department'
+        and department_target.grain_id = case results.grain
+            when 'project' then projects.dept_id
+            when 'department' then results.grain_id
+        end
+    left join {{ ref('kpi_target_overrides') }} as organisation_target
+        on results.kpi_code = organisation_target.kpi_code
+        and organisation_target.grain = 'organisation'
+        and organisation_target.grain_id = '{{ var("organisation_id") }}'
 ),
 
 final as (
     select
-        results.kpi_code,
-        results.grain,
-        results.grain_id,
-        results.period_type,
-        results.period_start,
-        results.numerator,
-        results.denominator,
-        round(results.numerator / results.denominator, 6) as value,
-        targets.target,
-        case targets.comparator
-            when '>=' then results.numerator / results.denominator >= targets.target
-            when '<=' then results.numerator / results.denominator <= targets.target
-        end as is_met
-    from results
-    inner join targets on results.kpi_code = targets.kpi_code
+        kpi_code,
+        grain,
+        grain_id,
+        period_type,
+        period_start,
+        numerator,
+        denominator,
+        round(numerator / denominator, 6) as value,
+        target,
+        case comparator
+            when '>=' then numerator / denominator >= target
+            when '<=' then numerator / denominator <= target
+        end as is_met,
+        target_source,
+        -- Signed distance to the target: negative is short of a ">=" target.
+        round(numerator / denominator - target, 6) as gap
+    from targeted
 )
 
 select * from final
