@@ -22,8 +22,6 @@ import pandas as pd
 from itss_warehouse.sources import Source
 
 CHUNK_ROWS = 100_000
-TIMESTAMP_PATTERN = "%Y-%m-%dT%H:%M:%S%z"
-DATE_PATTERN = "%Y-%m-%d"
 
 
 class SourceFileError(ValueError):
@@ -120,6 +118,24 @@ def _parse_times(column: pd.Series, formats: list[str], timezone: str) -> pd.Ser
     return parsed
 
 
+def _iso_text(parsed: pd.Series, with_offset: bool) -> pd.Series:
+    """The local date, or local time and UTC offset (``2026-03-01T08:00:00+0800``), as text.
+
+    Written with numpy rather than ``strftime``, which takes seconds per million values.
+    """
+    local = parsed.dt.tz_localize(None)
+    text = pd.Series(np.datetime_as_string(local.to_numpy(), unit="s" if with_offset else "D"), index=parsed.index)
+    if not with_offset:
+        return text
+    minutes = (local - parsed.dt.tz_convert("UTC").dt.tz_localize(None)).dt.total_seconds() // 60
+    return text + minutes.map({minute: _offset_label(int(minute)) for minute in minutes.dropna().unique()})
+
+
+def _offset_label(minutes: int) -> str:
+    sign = "+" if minutes >= 0 else "-"
+    return f"{sign}{abs(minutes) // 60:02d}{abs(minutes) % 60:02d}"
+
+
 def _wall_clock(values: pd.Series, timezone: str) -> pd.Series:
     # As the SLA calendars read them: a time skipped when daylight saving starts is the
     # moment of the skip, a time that repeats when it ends is its first occurrence.
@@ -186,7 +202,7 @@ class _Mapper:
         parsed = _parse_times(column, formats, self.timezone)
         bad = column.notna() & parsed.isna()
         _flag(problems, rows, column, bad, field, "not a timestamp" if is_ts else "not a date")
-        return parsed.dt.strftime(TIMESTAMP_PATTERN if is_ts else DATE_PATTERN).where(parsed.notna(), column)
+        return _iso_text(parsed, is_ts).where(parsed.notna(), column)
 
 
 def read_mapped(

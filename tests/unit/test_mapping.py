@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
-from itss_warehouse.mapping import Problem, SourceFileError, read_mapped
+from itss_warehouse.mapping import Problem, SourceFileError, _iso_text, read_mapped
 from itss_warehouse.sources import Source, SourceDefinitionError, SourceSet
 
 GBK_SOURCE = Source(
@@ -183,3 +183,13 @@ def test_timestamps_with_their_own_offset_keep_their_instant_and_daylight_saving
         "2026-03-01T25:00:00Z",
     ]
     assert problems == [Problem(7, "opened_at", "2026-03-01T25:00:00Z", "not a timestamp")]
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "America/New_York", "Asia/Kolkata", "America/St_Johns", "UTC"])
+def test_times_are_written_as_strftime_would_write_them(zone: str):
+    # Every hour of 2026 in zones with daylight saving, half-hour and negative offsets.
+    instants = pd.Series(pd.date_range("2026-01-01", "2026-12-31 23:00", freq="h", tz="UTC").tz_convert(zone))
+    instants[3] = pd.NaT
+    expected = instants.dt.strftime("%Y-%m-%dT%H:%M:%S%z")
+    assert _iso_text(instants, True).where(instants.notna()).equals(expected.where(instants.notna()))
+    assert _iso_text(instants, False).where(instants.notna()).equals(instants.dt.strftime("%Y-%m-%d"))
