@@ -2,8 +2,9 @@
 ### itss_nightly
 
 Nightly ITSS warehouse run (01:00 Asia/Shanghai): land the changes of database and
-API sources as files, load new landing files into `raw`
-(COPY, one batch per file, idempotent) → validate the new batches with Great
+API sources as files → land new landing files in `raw_landing` as they are (COPY,
+one batch per file, idempotent) → map the landed batches to canonical fields in `raw`
+(values that cannot be mapped are quarantined) → validate them with Great
 Expectations (bad rows quarantined, critical failures stop the run) → dbt build of
 staging, intermediate and marts through astronomer-cosmos → validate the marts →
 render the monthly service reports of the last closed month.
@@ -52,11 +53,19 @@ def itss_nightly():
 
         return pipeline.extract_sources()
 
-    @task(outlets=[RAW_ASSET])
+    @task
     def load_raw() -> list[int]:
         from itss_warehouse import pipeline
 
         return pipeline.load_raw()
+
+    # Maps every batch not yet mapped, not only tonight's: a batch whose mapping failed
+    # on an earlier night (say, a source definition to fix) is mapped once it can be.
+    @task(outlets=[RAW_ASSET])
+    def map_raw() -> list[int]:
+        from itss_warehouse import pipeline
+
+        return pipeline.map_raw()
 
     @task(retries=0)
     def validate_raw(batch_ids: list[int]) -> dict:
@@ -105,9 +114,9 @@ def itss_nightly():
 
         return pipeline.render_reports(pendulum.parse(ds).date())
 
-    loaded = load_raw()
-    extract_sources() >> loaded
-    checked = validate_raw(loaded)
+    mapped = map_raw()
+    extract_sources() >> load_raw() >> mapped
+    checked = validate_raw(mapped)
     checked >> transform >> validate_marts() >> render_reports()
 
 

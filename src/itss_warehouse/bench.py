@@ -1,9 +1,10 @@
 """Benchmarks, measured side by side in one run so that ratios hold on a noisy machine.
 
-``load``: a synthetic ticket export in the demo layout is loaded into ``raw`` by the
-loader and, for reference, copied by a plain PostgreSQL ``COPY`` into an unindexed
-table; both on a scratch database ``itss_bench`` of the warehouse's server. The load
-runs in a child process so its peak memory is its own.
+``load``: a synthetic ticket export in the demo layout is landed by the loader and, for
+reference, copied by a plain PostgreSQL ``COPY`` into an unindexed table; then the
+landed batch is mapped into ``raw.tickets``; all on a scratch database ``itss_bench`` of
+the warehouse's server. Landing and mapping each run in a child process, so that each
+one's peak memory is its own.
 
 ``sla``: a synthetic ticket history (24 months, written straight into ``raw`` with COPY)
 on a scratch database ``itss_bench_sla``; times ``dbt build`` of the SLA marts with
@@ -37,6 +38,7 @@ from itss_warehouse.canonical import ENTITIES
 from itss_warehouse.demo import HEADERS, SLA_POLICIES
 from itss_warehouse.load import ensure_raw_tables
 from itss_warehouse.settings import PACKAGE_DIR, Settings
+from itss_warehouse.sources import SourceSet, load_sources
 from itss_warehouse.warehouse.connection import ensure_database, ensure_schemas
 
 BENCH_DATABASE = "itss_bench"
@@ -48,8 +50,10 @@ class LoadBenchmark:
     rows: int
     file_megabytes: float
     copy_seconds: float
-    load_seconds: float
+    load_seconds: float  # landing: the file into raw_landing, with its batch row and checksum
     load_peak_megabytes: float
+    map_seconds: float  # mapping the landed batch into raw.tickets
+    map_peak_megabytes: float
 
     @property
     def ratio(self) -> float:
@@ -110,14 +114,27 @@ def _run_in_child(target, *args):
     return results.get()
 
 
-def _load_in_child(url: str, landing: str, results: multiprocessing.Queue) -> None:
-    from itss_warehouse.load import load_landing
-    from itss_warehouse.sources import SourceSet, load_sources
-
+def _ticket_source() -> SourceSet:
     demo = load_sources(PACKAGE_DIR / "mappings" / "demo.yml")
-    tickets = SourceSet(timezone=demo.timezone, sources=[demo.source_for("tickets.csv")])
+    return SourceSet(timezone=demo.timezone, sources=[demo.source_for("tickets.csv")])
+
+
+def _land_in_child(url: str, landing: str, results: multiprocessing.Queue) -> None:
+    from itss_warehouse.load import load_landing
+
     started = time.perf_counter()
-    load_landing(url, Path(landing), tickets)
+    (batch,) = load_landing(url, Path(landing), _ticket_source())
+    if batch.rejected:
+        raise RuntimeError(f"{batch.rejected} records of the benchmark's own export were rejected")
+    seconds = time.perf_counter() - started
+    results.put((seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+
+
+def _map_in_child(url: str, results: multiprocessing.Queue) -> None:
+    from itss_warehouse.map_batches import map_landed
+
+    started = time.perf_counter()
+    map_landed(url, _ticket_source())
     seconds = time.perf_counter() - started
     results.put((seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
 
@@ -125,12 +142,14 @@ def _load_in_child(url: str, landing: str, results: multiprocessing.Queue) -> No
 def benchmark_load(warehouse_url: str, work_dir: Path, rows: int) -> LoadBenchmark:
     url = _scratch_url(warehouse_url)
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("drop schema if exists raw cascade")
+        conn.execute("drop schema if exists raw, raw_landing cascade")
     ensure_schemas(url)
     path = write_ticket_export(work_dir / "landing" / "tickets.csv", rows)
     copy_seconds = _copy_seconds(url, path)
-    load_seconds, peak = _run_in_child(_load_in_child, url, str(path.parent))
-    return LoadBenchmark(rows, path.stat().st_size / 2**20, copy_seconds, load_seconds, peak)
+    load_seconds, load_peak = _run_in_child(_land_in_child, url, str(path.parent))
+    map_seconds, map_peak = _run_in_child(_map_in_child, url)
+    megabytes = path.stat().st_size / 2**20
+    return LoadBenchmark(rows, megabytes, copy_seconds, load_seconds, load_peak, map_seconds, map_peak)
 
 
 def write_results(result: LoadBenchmark, out_dir: Path) -> tuple[Path, Path]:
@@ -140,9 +159,11 @@ def write_results(result: LoadBenchmark, out_dir: Path) -> tuple[Path, Path]:
     json_path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     markdown = out_dir / "load.md"
     markdown.write_text(
-        "| rows | file MB | COPY s | load s | load / COPY | load peak MB |\n|---|---|---|---|---|---|\n"
+        "| rows | file MB | COPY s | load s | load / COPY | load peak MB | map s | map peak MB |\n"
+        "|---|---|---|---|---|---|---|---|\n"
         f"| {result.rows} | {result.file_megabytes:.0f} | {result.copy_seconds:.2f} | {result.load_seconds:.2f}"
-        f" | {result.ratio:.2f} | {result.load_peak_megabytes:.0f} |\n",
+        f" | {result.ratio:.2f} | {result.load_peak_megabytes:.0f} | {result.map_seconds:.2f}"
+        f" | {result.map_peak_megabytes:.0f} |\n",
         encoding="utf-8",
     )
     return json_path, markdown
@@ -252,8 +273,8 @@ def _raw_batch(conn: psycopg.Connection, entity: str) -> Iterator[Callable[[dict
     """A new batch of ``raw.<entity>``: yields a function that COPYs one row (canonical field → text)."""
     file_name = f"bench_{entity}.csv"
     batch_id, loaded_at = conn.execute(
-        "insert into raw.load_batches (source_name, entity, file_name, checksum, row_count)"
-        " values ('bench', %s, %s, md5(random()::text), 0) returning batch_id, loaded_at",
+        "insert into raw.load_batches (source_name, entity, file_name, checksum, row_count, mapped_at)"
+        " values ('bench', %s, %s, md5(random()::text), 0, now()) returning batch_id, loaded_at",
         (entity, file_name),
     ).fetchone()
     fields = ENTITIES[entity]
@@ -414,7 +435,7 @@ def benchmark_sla(settings: Settings, warehouse_url: str, work_dir: Path, ticket
     _execute(url, "vacuum analyze")
     day = HISTORY_END + dt.timedelta(days=1)
     new, updated = write_sla_day(url, day, tickets)
-    _execute(url, "analyze raw.tickets, raw.ticket_status_changes")  # as load_landing does after loading
+    _execute(url, "analyze raw.tickets, raw.ticket_status_changes")  # as map_landed does after mapping
     return SlaBenchmark(tickets, new, updated, full, _timed_build(settings, url, dbt_dir, day))
 
 

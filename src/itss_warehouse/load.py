@@ -1,19 +1,27 @@
-"""Load landing files into the ``raw`` schema with PostgreSQL COPY.
+"""Load landing files into the warehouse as they are, with PostgreSQL COPY.
 
-Each file becomes one batch in ``raw.load_batches`` (source, file, SHA-256, row count);
-a file whose checksum was already loaded for its source is skipped, so re-runs add
-nothing. Raw tables are append-only, all text, with canonical column names and
-``_batch_id``, ``_source_file``, ``_source_row`` (the row as a spreadsheet numbers it,
-header = 1) and ``_loaded_at``. Values are kept as the source wrote them except for the
-mapping's value translations and timestamps, which are stored as ISO 8601 with offset;
-a value that does not parse is kept verbatim for validation to flag.
+Each file becomes one batch: a row of ``raw.load_batches`` (source, file, SHA-256,
+header, record count, load time) and a table ``raw_landing.batch_<id>`` holding the
+file's records as text, one column per header position (``c1``, ``c2`` …) plus
+``_source_row``, the record's row as a spreadsheet numbers it (header = 1). A file whose
+checksum was already loaded for its source is skipped, so re-runs add nothing; each batch
+is one transaction, so a crash leaves nothing half-loaded and the re-run loads it whole.
+
+CSV files stream into COPY byte for byte, unparsed by Python. Files COPY cannot take as
+they are (Excel workbooks, encodings PostgreSQL does not share with Python, a record with
+the wrong number of fields, a blank line) are read by Python and copied record by
+record, in chunks; a record that cannot be split into the header's fields is quarantined
+with its row and text. Mapping to canonical fields follows in :mod:`map_batches`.
 """
 
 from __future__ import annotations
 
+import codecs
+import csv
 import hashlib
 import io
 import logging
+import re
 from dataclasses import astuple, dataclass
 from pathlib import Path
 
@@ -22,20 +30,33 @@ import psycopg
 from psycopg import sql
 
 from itss_warehouse.canonical import ENTITIES
-from itss_warehouse.mapping import Problem, read_mapped
+from itss_warehouse.mapping import Problem, check_header, is_excel, read_raw
 from itss_warehouse.sources import Source, SourceSet
 
 log = logging.getLogger(__name__)
 
+LANDING_SCHEMA = "raw_landing"
+# Python codec → PostgreSQL encoding, for the encodings both read the same way.
+COPY_ENCODINGS = {"utf-8": "UTF8", "utf-8-sig": "UTF8", "gbk": "GBK", "gb18030": "GB18030"}
+# Where COPY reads a CSV file differently from Python's csv module, silently: a line
+# holding only ``\.`` ends COPY's input, and a quote inside an unquoted field (``27" 显示器``)
+# starts quoting for COPY but is a plain character for Python (and for Excel).
+END_OF_DATA_LINE = re.compile(rb"[\r\n]\\\.(?:[\r\n]|$)")
+
+
+def _quote_inside_field(delimiter: str) -> re.Pattern[bytes]:
+    plain = re.escape(delimiter.encode()) + rb'\r\n"'
+    return re.compile(rb"[^" + plain + rb']"[^' + plain + rb"]")
+
 
 @dataclass(frozen=True)
-class LoadedBatch:
+class LandedBatch:
     batch_id: int
     source: str
     entity: str
     file_name: str
-    row_count: int
-    problem_count: int
+    records: int
+    rejected: int
 
 
 def file_checksum(path: Path) -> str:
@@ -55,12 +76,26 @@ def ensure_raw_tables(conn: psycopg.Connection) -> None:
             entity text not null,
             file_name text not null,
             checksum text not null,
+            header text[],
+            landed_rows integer,
             row_count integer not null,
             loaded_at timestamptz not null default now(),
+            mapped_at timestamptz,
             unique (source_name, checksum)
         )
         """
     )
+    has_landing = conn.execute(
+        "select 1 from information_schema.columns"
+        " where table_schema = 'raw' and table_name = 'load_batches' and column_name = 'mapped_at'"
+    ).fetchone()
+    if not has_landing:
+        # Batches loaded before landing tables existed were mapped while they loaded.
+        conn.execute(
+            "alter table raw.load_batches add column header text[], add column landed_rows integer,"
+            " add column mapped_at timestamptz"
+        )
+        conn.execute("update raw.load_batches set mapped_at = loaded_at")
     conn.execute(
         """
         create table if not exists raw.quarantined_rows (
@@ -77,7 +112,6 @@ def ensure_raw_tables(conn: psycopg.Connection) -> None:
         )
         """
     )
-    conn.execute("alter table raw.quarantined_rows add column if not exists raw_value text")
     # Every canonical entity gets its table, fed or not, so staging and validation can rely on it.
     for entity, fields in ENTITIES.items():
         table = sql.Identifier("raw", entity)
@@ -98,11 +132,14 @@ def ensure_raw_tables(conn: psycopg.Connection) -> None:
         )
 
 
-def _copy_frame(conn: psycopg.Connection, entity: str, frame: pd.DataFrame) -> None:
+def copy_frame(conn: psycopg.Connection, table: sql.Composable, frame: pd.DataFrame, keep_empty: bool = False) -> None:
+    """Append ``frame`` to ``table``. Missing values become NULL, and so do empty strings
+    unless ``keep_empty`` (then a NULL cannot come from the frame)."""
     buffer = io.StringIO()
     frame.to_csv(buffer, index=False, header=False)
-    columns = sql.SQL(", ").join(sql.Identifier(column) for column in frame.columns)
-    statement = sql.SQL("copy {} ({}) from stdin with (format csv)").format(sql.Identifier("raw", entity), columns)
+    names = sql.SQL(", ").join(sql.Identifier(column) for column in frame.columns)
+    options = sql.SQL(", force_not_null ({})").format(names) if keep_empty else sql.SQL("")
+    statement = sql.SQL("copy {} ({}) from stdin with (format csv{})").format(table, names, options)
     with conn.cursor().copy(statement) as copy:
         copy.write(buffer.getvalue())
 
@@ -134,25 +171,122 @@ def record_quarantined(conn: psycopg.Connection, rows: list[QuarantinedRow]) -> 
         )
 
 
-def _mapping_problems(batch_id: int, entity: str, file_name: str, problems: list[Problem]) -> list[QuarantinedRow]:
+def quarantine_problems(
+    conn: psycopg.Connection, batch_id: int, entity: str, file_name: str, problems: list[Problem]
+) -> None:
     # One quarantine row per row and field, so a value failing two steps (extraction and
     # the value map) keeps both reasons.
     reasons: dict[tuple[int, str, str], list[str]] = {}
     for problem in problems:
         reasons.setdefault((problem.row, problem.field, problem.value), []).append(problem.reason)
-    return [
+    record_quarantined(conn, [
         QuarantinedRow(batch_id, entity, file_name, row, f"mapping:{field or 'row'}", field or None, value,
                        "; ".join(row_reasons))
         for (row, field, value), row_reasons in reasons.items()
-    ]  # fmt: skip
+    ])  # fmt: skip
 
 
-def load_file(conn: psycopg.Connection, path: Path, source: Source, timezone: str) -> LoadedBatch | None:
-    """Load one file as one batch in one transaction; None when this exact file was loaded before.
+def landing_table(batch_id: int) -> sql.Identifier:
+    return sql.Identifier(LANDING_SCHEMA, f"batch_{batch_id}")
 
-    The file streams through in chunks, so memory stays bounded; a failure anywhere rolls
-    the whole batch back and the next run loads the file again, whole.
-    """
+
+def _landing_columns(width: int) -> list[str]:
+    return [f"c{position}" for position in range(1, width + 1)]
+
+
+def _create_landing_table(conn: psycopg.Connection, table: sql.Identifier, width: int, first_row: int) -> None:
+    columns = sql.SQL("").join(sql.SQL(", {} text").format(sql.Identifier(name)) for name in _landing_columns(width))
+    conn.execute(
+        sql.SQL("create table {} (_source_row integer generated by default as identity (start with {}){})").format(
+            table, sql.Literal(first_row), columns
+        )
+    )
+
+
+class _NeedsPython(Exception):
+    """COPY cannot take this file as it is."""
+
+
+def _copyable_header(path: Path, source: Source) -> tuple[list[str], int]:
+    """The header's names and the byte offset of the first record, if COPY can read the records."""
+    if (
+        is_excel(path)
+        or codecs.lookup(source.encoding).name not in COPY_ENCODINGS
+        or len(source.delimiter.encode()) != 1
+        or source.delimiter in '"\r\n'
+    ):
+        raise _NeedsPython
+    with path.open("rb") as handle:
+        lines = [handle.readline() for _ in range(source.header_row)]
+        offset = handle.tell()
+    try:
+        texts = [line.decode(source.encoding) for line in lines]
+    except UnicodeDecodeError:
+        raise _NeedsPython from None
+    if any(text.count('"') % 2 for text in texts):  # a quoted header spanning lines
+        raise _NeedsPython
+    header = [name.strip() for name in next(csv.reader([texts[-1]], delimiter=source.delimiter), [])]
+    if len(header) < 2:  # one column: COPY would read a blank line as a record
+        raise _NeedsPython
+    return header, offset
+
+
+def _land_with_copy(
+    conn: psycopg.Connection, table: sql.Identifier, path: Path, source: Source
+) -> tuple[list[str], int]:
+    header, offset = _copyable_header(path, source)
+    check_header(header, source, path.name)
+    columns = sql.SQL(", ").join(map(sql.Identifier, _landing_columns(len(header))))
+    statement = sql.SQL(
+        "copy {table} ({columns}) from stdin with (format csv, delimiter {delimiter}, encoding {encoding},"
+        " force_not_null ({columns}))"
+    ).format(
+        table=table, columns=columns, delimiter=sql.Literal(source.delimiter),
+        encoding=sql.Literal(COPY_ENCODINGS[codecs.lookup(source.encoding).name]),
+    )  # fmt: skip
+    try:
+        with conn.transaction():
+            _create_landing_table(conn, table, len(header), source.header_row + 1)
+            cursor = conn.cursor()
+            with cursor.copy(statement) as copy, path.open("rb") as handle:
+                handle.seek(offset)
+                inside_field = _quote_inside_field(source.delimiter)
+                previous = b"\n"
+                while block := handle.read(1 << 20):
+                    # The regular expressions are slow; a byte search first skips most blocks.
+                    seam = previous[-3:] + block
+                    if (b"\\." in seam and END_OF_DATA_LINE.search(seam)) or (
+                        b'"' in seam and inside_field.search(seam)
+                    ):
+                        raise _NeedsPython
+                    copy.write(block)
+                    previous = block
+    except psycopg.errors.DataError as error:  # wrong field count, bad bytes for the encoding
+        log.info("%s: COPY refused the file (%s); reading it with Python", path.name, error.diag.message_primary)
+        raise _NeedsPython from error
+    return header, cursor.rowcount
+
+
+def _land_with_python(
+    conn: psycopg.Connection, table: sql.Identifier, path: Path, source: Source
+) -> tuple[list[str], int, list[Problem]]:
+    header: list[str] | None = None
+    records, rejected = 0, []
+    for chunk in read_raw(path, source):
+        if header is None:
+            header = [str(name).strip() for name in chunk.frame.columns]
+            check_header(header, source, path.name)
+            _create_landing_table(conn, table, len(header), source.header_row + 1)
+        frame = chunk.frame.set_axis(_landing_columns(len(header)), axis="columns")
+        frame.insert(0, "_source_row", chunk.rows)
+        copy_frame(conn, table, frame, keep_empty=True)  # as COPY lands an empty field
+        records += len(frame)
+        rejected += chunk.rejected
+    return header or [], records, rejected
+
+
+def load_file(conn: psycopg.Connection, path: Path, source: Source) -> LandedBatch | None:
+    """Land one file as one batch in one transaction; None when this exact file was loaded before."""
     checksum = file_checksum(path)
     with conn.transaction():
         row = conn.execute(
@@ -160,27 +294,26 @@ def load_file(conn: psycopg.Connection, path: Path, source: Source, timezone: st
             insert into raw.load_batches (source_name, entity, file_name, checksum, row_count)
             values (%s, %s, %s, %s, 0)
             on conflict (source_name, checksum) do nothing
-            returning batch_id, loaded_at
+            returning batch_id
             """,
             (source.name, source.entity, path.name, checksum),
         ).fetchone()
         if row is None:
             return None
-        batch_id, loaded_at = row
-        rows = problems = 0
-        for chunk in read_mapped(path, source, timezone):
-            frame = chunk.frame
-            frame.insert(0, "_batch_id", batch_id)
-            frame.insert(1, "_source_file", path.name)
-            frame["_loaded_at"] = loaded_at.isoformat()
-            _copy_frame(conn, source.entity, frame)
-            record_quarantined(conn, _mapping_problems(batch_id, source.entity, path.name, chunk.problems))
-            rows += len(frame)
-            problems += len(chunk.problems)
-        conn.execute("update raw.load_batches set row_count = %s where batch_id = %s", (rows, batch_id))
-    log.info("loaded %s rows of %s into raw.%s (batch %s, %s values flagged)", rows, path.name, source.entity,
-             batch_id, problems)  # fmt: skip
-    return LoadedBatch(batch_id, source.name, source.entity, path.name, rows, problems)
+        batch_id = row[0]
+        table = landing_table(batch_id)
+        try:
+            header, records = _land_with_copy(conn, table, path, source)
+            rejected: list[Problem] = []
+        except _NeedsPython:
+            header, records, rejected = _land_with_python(conn, table, path, source)
+        quarantine_problems(conn, batch_id, source.entity, path.name, rejected)
+        conn.execute(
+            "update raw.load_batches set header = %s, landed_rows = %s where batch_id = %s",
+            (header, records, batch_id),
+        )
+    log.info("landed %s records of %s in %s (%s rejected)", records, path.name, table.as_string(conn), len(rejected))
+    return LandedBatch(batch_id, source.name, source.entity, path.name, records, len(rejected))
 
 
 @dataclass(frozen=True)
@@ -216,9 +349,9 @@ def batch_summaries(url: str, after_batch_id: int) -> list[BatchSummary]:
     return [BatchSummary(*row) for row in rows]
 
 
-def load_landing(url: str, landing_dir: Path, sources: SourceSet) -> list[LoadedBatch]:
-    """Load every not-yet-loaded landing file that a source claims; return the new batches."""
-    loaded: list[LoadedBatch] = []
+def load_landing(url: str, landing_dir: Path, sources: SourceSet) -> list[LandedBatch]:
+    """Land every not-yet-loaded landing file that a source claims; return the new batches."""
+    loaded: list[LandedBatch] = []
     claimed = {path for source in sources.sources for path in landing_dir.glob(source.pattern)}
     for path in sorted(set(landing_dir.iterdir()) - claimed):
         log.warning("%s matches no source definition and was not loaded", path.name)
@@ -227,10 +360,7 @@ def load_landing(url: str, landing_dir: Path, sources: SourceSet) -> list[Loaded
             ensure_raw_tables(conn)
         for source in sources.sources:
             for path in sorted(landing_dir.glob(source.pattern)):
-                batch = load_file(conn, path, source, sources.timezone)
+                batch = load_file(conn, path, source)
                 if batch is not None:
                     loaded.append(batch)
-        # Planner statistics for what validation and dbt read next (autovacuum may lag).
-        for entity in sorted({batch.entity for batch in loaded}):
-            conn.execute(sql.SQL("analyze {}").format(sql.Identifier("raw", entity)))
     return loaded

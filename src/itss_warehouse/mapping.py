@@ -1,10 +1,13 @@
-"""Read a landing file and map its rows to canonical fields, chunk by chunk.
+"""Read a source file's records and map them to canonical fields, chunk by chunk.
 
 Everything a source definition says is applied here: header row, encoding, delimiter,
 null markers, regular-expression extraction, value maps, decimal comma, datetime formats
 and time zone. A value that cannot be mapped is kept as written and reported as a
 `Problem` (row, field, value, reason) so that validation can quarantine its row and a
 person can see why; nothing is dropped here.
+
+Rows are numbered as a spreadsheet numbers them: the header row, then one number per
+record (a record whose quoted text spans lines is one row; a blank line is a row too).
 """
 
 from __future__ import annotations
@@ -53,21 +56,25 @@ def _cell_text(value: object) -> str:
 
 
 @dataclass
-class _RawChunk:
+class RawChunk:
     frame: pd.DataFrame  # source headers, all text
-    rows: list[int]  # each row's number in the file as a spreadsheet or editor shows it
-    rejected: list[Problem]  # lines that could not be split into the header's fields
+    rows: list[int]  # each row's number, as a spreadsheet shows it
+    rejected: list[Problem]  # records that could not be split into the header's fields
 
 
-def _excel_chunks(path: Path, source: Source) -> Iterator[_RawChunk]:
+def is_excel(path: Path) -> bool:
+    return path.suffix.lower() in (".xlsx", ".xlsm")
+
+
+def _excel_chunks(path: Path, source: Source) -> Iterator[RawChunk]:
     frame = pd.read_excel(path, sheet_name=source.sheet or 0, dtype=object, skiprows=source.header_row - 1)
     first = source.header_row + 1
-    yield _RawChunk(frame.map(_cell_text), list(range(first, first + len(frame))), [])
+    yield RawChunk(frame.map(_cell_text), list(range(first, first + len(frame))), [])
 
 
-def _csv_chunks(path: Path, source: Source, chunk_rows: int) -> Iterator[_RawChunk]:
-    # The csv module rather than pandas: it streams, and a line with the wrong number of
-    # fields is rejected with its line number and text instead of failing the whole file.
+def _csv_chunks(path: Path, source: Source, chunk_rows: int) -> Iterator[RawChunk]:
+    # The csv module rather than pandas: it streams, and a record with the wrong number of
+    # fields is rejected with its row number and text instead of failing the whole file.
     with path.open(encoding=source.encoding, newline="") as handle:
         reader = csv.reader(handle, delimiter=source.delimiter)
         for _ in range(source.header_row - 1):
@@ -76,19 +83,38 @@ def _csv_chunks(path: Path, source: Source, chunk_rows: int) -> Iterator[_RawChu
         records: list[list[str]] = []
         rows: list[int] = []
         rejected: list[Problem] = []
-        line = reader.line_num + 1
-        for fields in reader:
+        for row, fields in enumerate(reader, start=source.header_row + 1):
             if fields and len(fields) != len(header):
                 text = source.delimiter.join(fields)
-                rejected.append(Problem(line, "", text, f"expected {len(header)} fields, found {len(fields)}"))
+                rejected.append(Problem(row, "", text, f"expected {len(header)} fields, found {len(fields)}"))
             elif fields:
                 records.append(fields)
-                rows.append(line)
-            line = reader.line_num + 1
+                rows.append(row)
             if len(records) >= chunk_rows:
-                yield _RawChunk(pd.DataFrame(records, columns=header, dtype=str), rows, rejected)
+                yield RawChunk(pd.DataFrame(records, columns=header, dtype=str), rows, rejected)
                 records, rows, rejected = [], [], []
-        yield _RawChunk(pd.DataFrame(records, columns=header, dtype=str), rows, rejected)
+        yield RawChunk(pd.DataFrame(records, columns=header, dtype=str), rows, rejected)
+
+
+def read_raw(path: Path, source: Source, chunk_rows: int | None = None) -> Iterator[RawChunk]:
+    """The file's records as text under their headers, in chunks of at most ``chunk_rows``."""
+    try:
+        if is_excel(path):
+            yield from _excel_chunks(path, source)
+        else:
+            yield from _csv_chunks(path, source, chunk_rows or CHUNK_ROWS)
+    except (ValueError, UnicodeDecodeError, OSError, csv.Error) as error:
+        raise SourceFileError(f"{path.name}: cannot be read as source '{source.name}': {error}") from error
+
+
+def check_header(header: list[str], source: Source, file_name: str) -> None:
+    """Fail, naming the file and the columns, unless every mapped column appears exactly once."""
+    repeated = sorted({name for name in source.columns if header.count(name) > 1})
+    if repeated:
+        raise SourceFileError(f"{file_name}: column(s) {', '.join(repeated)} appear more than once")
+    missing = [name for name in source.columns if name not in header]
+    if missing:
+        raise SourceFileError(f"{file_name}: missing column(s) {', '.join(missing)} required by source '{source.name}'")
 
 
 def _flag(problems: list[Problem], rows: pd.Series, column: pd.Series, bad: pd.Series, field: str, reason: str) -> None:
@@ -143,24 +169,17 @@ def _wall_clock(values: pd.Series, timezone: str) -> pd.Series:
     return values.dt.tz_localize(timezone, ambiguous=first_occurrence, nonexistent="shift_forward")
 
 
-class _Mapper:
+class Mapper:
     def __init__(self, source: Source, default_timezone: str) -> None:
         self.source = source
         self.timezone = source.timezone or default_timezone
         self.nulls = set(source.null_markers)
         self.extract = {field: re.compile(pattern) for field, pattern in source.extract.items()}
 
-    def map(self, chunk: _RawChunk, path: Path) -> MappedChunk:
+    def map(self, chunk: RawChunk, file_name: str) -> MappedChunk:
         raw = chunk.frame
         raw.columns = [str(column).strip() for column in raw.columns]
-        repeated = sorted({header for header in self.source.columns if list(raw.columns).count(header) > 1})
-        if repeated:
-            raise SourceFileError(f"{path.name}: column(s) {', '.join(repeated)} appear more than once")
-        missing = [header for header in self.source.columns if header not in raw.columns]
-        if missing:
-            raise SourceFileError(
-                f"{path.name}: missing column(s) {', '.join(missing)} required by source '{self.source.name}'"
-            )
+        check_header(list(raw.columns), self.source, file_name)
         frame = raw[list(self.source.columns)].rename(columns=self.source.columns).reset_index(drop=True)
         frame = frame.apply(lambda column: column.str.strip())
         frame = frame.mask(frame.isin(self.nulls))
@@ -209,14 +228,6 @@ def read_mapped(
     path: Path, source: Source, default_timezone: str, chunk_rows: int | None = None
 ) -> Iterator[MappedChunk]:
     """Yield the file's rows mapped to canonical fields, in chunks of at most ``chunk_rows`` rows."""
-    chunk_rows = chunk_rows or CHUNK_ROWS
-    mapper = _Mapper(source, default_timezone)
-    is_excel = path.suffix.lower() in (".xlsx", ".xlsm")
-    try:
-        raw_chunks = _excel_chunks(path, source) if is_excel else _csv_chunks(path, source, chunk_rows)
-        for raw in raw_chunks:
-            yield mapper.map(raw, path)
-    except SourceFileError:
-        raise
-    except (ValueError, UnicodeDecodeError, OSError, csv.Error) as error:
-        raise SourceFileError(f"{path.name}: cannot be read as source '{source.name}': {error}") from error
+    mapper = Mapper(source, default_timezone)
+    for raw in read_raw(path, source, chunk_rows):
+        yield mapper.map(raw, path.name)

@@ -38,11 +38,20 @@ def extract_sources() -> list[str]:
 
 
 def load_raw() -> list[int]:
-    """Load new landing files into raw; return the new batch ids."""
+    """Land new landing files in the warehouse as they are; return the new batch ids."""
     settings = get_settings()
     url = warehouse_url(settings)
     ensure_schemas(url)
     batches = load.load_landing(url, settings.landing_path, sources.load_sources(settings.sources_file))
+    return [batch.batch_id for batch in batches]
+
+
+def map_raw() -> list[int]:
+    """Map every landed batch not yet mapped to canonical fields; return their batch ids."""
+    from itss_warehouse import map_batches
+
+    settings = get_settings()
+    batches = map_batches.map_landed(warehouse_url(settings), sources.load_sources(settings.sources_file))
     return [batch.batch_id for batch in batches]
 
 

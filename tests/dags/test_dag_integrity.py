@@ -39,6 +39,7 @@ PARSE_SCRIPT = textwrap.dedent(
                 "tags": sorted(dag.tags),
                 "schedule": str(dag.timetable.summary),
                 "tasks": sorted(dag.task_ids),
+                "downstream": {task.task_id: sorted(task.downstream_task_ids) for task in dag.tasks},
                 "owner": dag.default_args.get("owner"),
                 "doc": bool(dag.doc_md),
             }
@@ -82,8 +83,12 @@ def test_nightly_dag_is_scheduled_tagged_and_documented(parsed: dict):
 
 def test_nightly_dag_wires_load_validate_dbt_and_reports(parsed: dict):
     tasks = parsed["dags"]["itss_nightly"]["tasks"]
-    for task_id in ("extract_sources", "load_raw", "validate_raw", "validate_marts", "render_reports"):
+    for task_id in ("extract_sources", "load_raw", "map_raw", "validate_raw", "validate_marts", "render_reports"):
         assert task_id in tasks
+    downstream = parsed["dags"]["itss_nightly"]["downstream"]
+    assert downstream["extract_sources"] == ["load_raw"]
+    assert downstream["load_raw"] == ["map_raw"]
+    assert downstream["map_raw"] == ["validate_raw"]
     # cosmos renders one dbt build task per model from the manifest
     assert "dbt_build.fct_tickets_model_build" in tasks
     assert "dbt_build.kpi_scorecard_model_build" in tasks

@@ -37,9 +37,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from ingest import ingest
 from openpyxl import load_workbook
 
-from itss_warehouse import demo, environment, load, sources, transform, validation
+from itss_warehouse import demo, environment, sources, transform, validation
 from itss_warehouse.settings import Settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -75,7 +76,7 @@ def built(landing: Path, create_warehouse, tmp_path_factory) -> str:
         # Our own dbt target and logs: other test runs may build in dbt_project/target at the same time.
         patch.setenv("DBT_TARGET_PATH", str(home / "dbt_target"))
         patch.setenv("DBT_LOG_PATH", str(home / "dbt_logs"))
-        batches = load.load_landing(url, settings.landing_path, sources.load_sources(settings.sources_file))
+        batches = ingest(url, settings.landing_path, sources.load_sources(settings.sources_file))
         validation.validate_raw_batches(url, [batch.batch_id for batch in batches], settings)
         transform.run_dbt(settings, "--quiet", "build", "--vars", f"{{run_date: '{END_DATE}'}}")
     return url

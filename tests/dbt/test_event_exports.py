@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import psycopg
 import pytest
+from ingest import ingest
 
-from itss_warehouse import load, sources, transform, validation
+from itss_warehouse import sources, transform, validation
 from itss_warehouse.settings import PACKAGE_DIR
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -43,7 +44,7 @@ def built(tool_environment: str, pipeline_settings) -> str:
     (pipeline_settings.landing_path / "ticket_audit_2026-10.csv").write_text(AUDIT_ROWS, encoding="utf-8")
     demo = sources.load_sources(PACKAGE_DIR / "mappings" / "demo.yml")
     definitions = sources.SourceSet(timezone=demo.timezone, sources=[*demo.sources, AUDIT_SOURCE])
-    batches = load.load_landing(tool_environment, pipeline_settings.landing_path, definitions)
+    batches = ingest(tool_environment, pipeline_settings.landing_path, definitions)
     validation.validate_raw_batches(tool_environment, [batch.batch_id for batch in batches], pipeline_settings)
     transform.run_dbt(pipeline_settings, "--quiet", "build", "--vars", "{run_date: '2026-11-21'}")
     return tool_environment

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from ingest import ingest
 from small_landing import (
     BAD_TICKET_ROW,
     EXPECTED_ORGANISATION_RATE,
@@ -17,14 +18,14 @@ from small_landing import (
     _ticket,
 )
 
-from itss_warehouse import load, sources, transform, validation
+from itss_warehouse import sources, transform, validation
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 RUN_DATE = "{run_date: '2026-11-21'}"
 
 
 def _load_validate(url: str, settings) -> None:
-    batches = load.load_landing(url, settings.landing_path, sources.load_sources(settings.sources_file))
+    batches = ingest(url, settings.landing_path, sources.load_sources(settings.sources_file))
     validation.validate_raw_batches(url, [batch.batch_id for batch in batches], settings)
 
 

@@ -73,8 +73,8 @@ def _at(local: str, zone: ZoneInfo = SHANGHAI) -> dt.datetime:
 
 def _insert(conn: psycopg.Connection, entity: str, columns: list[str], rows: list[tuple]) -> None:
     batch_id = conn.execute(
-        "insert into raw.load_batches (source_name, entity, file_name, checksum, row_count)"
-        " values ('fixture', %s, %s, %s, %s) returning batch_id",
+        "insert into raw.load_batches (source_name, entity, file_name, checksum, row_count, mapped_at)"
+        " values ('fixture', %s, %s, %s, %s, now()) returning batch_id",
         (entity, f"{entity}.csv", entity, len(rows)),
     ).fetchone()[0]
     names = ["_batch_id", "_source_file", "_source_row", "_loaded_at", *columns]

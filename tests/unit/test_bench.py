@@ -23,6 +23,9 @@ def test_small_load_benchmark_writes_its_figures(tmp_path, monkeypatch, maintena
     figures = json.loads((tmp_path / "bench" / "load.json").read_text())
     assert figures["rows"] == 2000
     assert figures["copy_seconds"] > 0 and figures["load_seconds"] > 0 and figures["load_peak_megabytes"] > 0
+    assert figures["map_seconds"] > 0 and figures["map_peak_megabytes"] > 0
+    with psycopg.connect(bench._scratch_url(maintenance_url)) as conn:
+        assert conn.execute("select count(*) from raw.tickets").fetchone() == (2000,)
     assert "| 2000 |" in (tmp_path / "bench" / "load.md").read_text()
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import psycopg
 import pytest
 import sqlalchemy
+from ingest import ingest
 
 from itss_warehouse.extract import ExtractError, extract_all, extract_source
-from itss_warehouse.load import load_landing
 from itss_warehouse.sources import Source, SourceSet
 
 pytestmark = pytest.mark.integration
@@ -119,7 +119,7 @@ def test_incremental_extracts_land_changed_rows_and_load(helpdesk, warehouse: st
     assert sorted(landing.iterdir()) == sorted([first, second])  # no third file, no temp file left
     assert _watermark(warehouse) == ("2026-11-20 14:00:00", second.name)
 
-    batches = load_landing(warehouse, landing, SourceSet(timezone="Asia/Shanghai", sources=[SOURCE]))
+    batches = ingest(warehouse, landing, SourceSet(timezone="Asia/Shanghai", sources=[SOURCE]))
     assert [batch.row_count for batch in batches] == [5, 5]
     with psycopg.connect(warehouse) as conn:
         assert conn.execute("select count(*) from raw.tickets").fetchone() == (10,)

@@ -1,4 +1,4 @@
-"""The raw loader against a real PostgreSQL: COPY, metadata, idempotency, clear errors."""
+"""Landing and mapping against a real PostgreSQL: COPY, metadata, idempotency, atomic batches, clear errors."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from ingest import ingest
 
 from itss_warehouse.load import load_landing
+from itss_warehouse.map_batches import map_landed
 from itss_warehouse.mapping import SourceFileError
 from itss_warehouse.settings import PACKAGE_DIR
 from itss_warehouse.sources import Source, SourceSet, load_sources
@@ -23,7 +25,7 @@ def url(create_warehouse) -> str:
 
 
 def test_files_load_once_with_metadata_and_canonical_values(url: str, small_landing: Path):
-    first = load_landing(url, small_landing, SOURCES)
+    first = ingest(url, small_landing, SOURCES)
     assert sorted(batch.entity for batch in first) == [
         "customers",
         "departments",
@@ -31,7 +33,7 @@ def test_files_load_once_with_metadata_and_canonical_values(url: str, small_land
         "sla_policies",
         "tickets",
     ]
-    assert load_landing(url, small_landing, SOURCES) == []  # same files again: nothing new
+    assert ingest(url, small_landing, SOURCES) == []  # same files again: nothing new
 
     with psycopg.connect(url) as conn:
         assert conn.execute("select count(*) from raw.tickets").fetchone()[0] == 20
@@ -54,7 +56,7 @@ def test_files_load_once_with_metadata_and_canonical_values(url: str, small_land
 
 
 def test_unmapped_value_is_kept_verbatim_for_validation(url: str, small_landing: Path):
-    load_landing(url, small_landing, SOURCES)
+    ingest(url, small_landing, SOURCES)
     with psycopg.connect(url) as conn:
         assert conn.execute("select priority from raw.tickets where ticket_id = 'INC-8'").fetchone() == ("未知",)
 
@@ -75,7 +77,7 @@ def test_unparseable_timestamp_is_kept_as_written(url: str, small_landing: Path,
     (landing / "tickets.csv").write_text(
         text.replace("2026-10-05 09:00:00", "2026-02-30 25:61:00", 1), encoding="utf-8-sig"
     )
-    load_landing(url, landing, SOURCES)
+    ingest(url, landing, SOURCES)
     with psycopg.connect(url) as conn:
         assert conn.execute("select opened_at from raw.tickets where ticket_id = 'INC-1'").fetchone() == (
             "2026-02-30 25:61:00",
@@ -99,7 +101,7 @@ def test_malformed_lines_are_rejected_with_line_and_text_and_the_rest_loads(url,
         return "\n".join(lines) + "\n"
 
     landing = _with_tickets(small_landing, tmp_path, edit)
-    (batch,) = load_landing(url, landing, SOURCES)
+    (batch,) = ingest(url, landing, SOURCES)
     assert (batch.row_count, batch.problem_count) == (19, 3)  # 21 data lines, 2 rejected, 1 unknown priority
     with psycopg.connect(url) as conn:
         rejected = conn.execute(
@@ -114,32 +116,65 @@ def test_malformed_lines_are_rejected_with_line_and_text_and_the_rest_loads(url,
     assert stored == (0,)
 
 
-def test_a_crash_mid_batch_leaves_nothing_and_the_rerun_loads_the_file_whole(url, small_landing, monkeypatch):
+def test_a_crash_mid_landing_leaves_nothing_and_the_rerun_lands_the_file_whole(url, small_landing, monkeypatch):
     import itss_warehouse.load as load_module
-    import itss_warehouse.mapping as mapping_module
 
-    monkeypatch.setattr(mapping_module, "CHUNK_ROWS", 5)
-    real_copy = load_module._copy_frame
-    calls = []
+    real_quarantine = load_module.quarantine_problems
 
-    def crash_on_second_chunk(conn, entity, frame):  # fault injection: the process "dies" mid-file
-        calls.append(entity)
-        if entity == "tickets" and calls.count("tickets") == 2:
+    def crash_after_tickets_landed(conn, batch_id, entity, file_name, problems):  # fault injection
+        if entity == "tickets":
             raise RuntimeError("injected crash")
-        real_copy(conn, entity, frame)
+        real_quarantine(conn, batch_id, entity, file_name, problems)
 
-    monkeypatch.setattr(load_module, "_copy_frame", crash_on_second_chunk)
+    monkeypatch.setattr(load_module, "quarantine_problems", crash_after_tickets_landed)
     with pytest.raises(RuntimeError, match="injected crash"):
         load_landing(url, small_landing, SOURCES)
     with psycopg.connect(url) as conn:
-        assert conn.execute("select count(*) from raw.tickets").fetchone() == (0,)
         assert conn.execute("select count(*) from raw.load_batches where entity = 'tickets'").fetchone() == (0,)
+        assert conn.execute("select count(*) from pg_tables where schemaname = 'raw_landing'").fetchone() == (
+            4,
+        )  # the four files landed before the crash, not the tickets
 
-    monkeypatch.setattr(load_module, "_copy_frame", real_copy)
-    loaded = load_landing(url, small_landing, SOURCES)
-    assert [batch.entity for batch in loaded] == ["tickets"]  # the other files were loaded before the crash
+    monkeypatch.setattr(load_module, "quarantine_problems", real_quarantine)
+    landed = load_landing(url, small_landing, SOURCES)
+    assert [(batch.entity, batch.records) for batch in landed] == [("tickets", 20)]
+
+
+def test_a_crash_mid_mapping_leaves_the_batch_unmapped_and_the_rerun_maps_it_whole(url, small_landing, monkeypatch):
+    import itss_warehouse.map_batches as map_module
+
+    load_landing(url, small_landing, SOURCES)
+    monkeypatch.setattr(map_module, "CHUNK_ROWS", 5)
+    real_copy = map_module.copy_frame
+    calls = []
+
+    def crash_on_second_chunk(conn, table, frame):  # fault injection: the process "dies" mid-batch
+        calls.append(table.as_string(conn))
+        if calls.count('"raw"."tickets"') == 2:
+            raise RuntimeError("injected crash")
+        real_copy(conn, table, frame)
+
+    monkeypatch.setattr(map_module, "copy_frame", crash_on_second_chunk)
+    with pytest.raises(RuntimeError, match="injected crash"):
+        map_landed(url, SOURCES)
+    with psycopg.connect(url) as conn:
+        assert conn.execute("select count(*) from raw.tickets").fetchone() == (0,)
+        assert conn.execute(
+            "select row_count, mapped_at is null from raw.load_batches where entity = 'tickets'"
+        ).fetchone() == (0, True)
+
+    monkeypatch.setattr(map_module, "copy_frame", real_copy)
+    mapped = map_landed(url, SOURCES)
+    assert [(batch.entity, batch.row_count) for batch in mapped] == [("tickets", 20)]
     with psycopg.connect(url) as conn:
         assert conn.execute("select count(*), count(distinct _source_row) from raw.tickets").fetchone() == (20, 20)
+
+
+def test_a_batch_whose_source_was_removed_fails_mapping_with_its_name(url, small_landing):
+    load_landing(url, small_landing, SOURCES)
+    remaining = SourceSet(timezone=SOURCES.timezone, sources=[s for s in SOURCES.sources if s.entity != "tickets"])
+    with pytest.raises(SourceFileError, match=r"tickets\.csv \(batch \d+\) was loaded by source 'ticket_tool_tickets'"):
+        map_landed(url, remaining)
 
 
 def test_a_value_failing_two_mapping_steps_keeps_both_reasons(url: str, tmp_path: Path):
@@ -150,7 +185,7 @@ def test_a_value_failing_two_mapping_steps_keeps_both_reasons(url: str, tmp_path
         name="levels", entity="tickets", pattern="levels.csv", columns={"id": "ticket_id", "level": "priority"},
         extract={"priority": r"^(P\d)\b"}, values={"priority": {"P1": "P1"}},
     )  # fmt: skip
-    (batch,) = load_landing(url, landing, SourceSet(timezone="UTC", sources=[source]))
+    (batch,) = ingest(url, landing, SourceSet(timezone="UTC", sources=[source]))
     assert batch.problem_count == 2
     with psycopg.connect(url) as conn:
         quarantined = conn.execute(
@@ -160,3 +195,22 @@ def test_a_value_failing_two_mapping_steps_keeps_both_reasons(url: str, tmp_path
     assert quarantined == [
         (3, "mapping:priority", "紧急", r"does not match ^(P\d)\b; value not in the mapping's value map")
     ]
+
+
+def test_batches_loaded_before_landing_tables_count_as_mapped(url: str, small_landing: Path):
+    with psycopg.connect(url) as conn:  # raw.load_batches as the loader created it before landing tables
+        conn.execute(
+            "create table raw.load_batches (batch_id bigserial primary key, source_name text not null,"
+            " entity text not null, file_name text not null, checksum text not null, row_count integer not null,"
+            " loaded_at timestamptz not null default now(), unique (source_name, checksum))"
+        )
+        conn.execute(
+            "insert into raw.load_batches (source_name, entity, file_name, checksum, row_count)"
+            " values ('ticket_tool_tickets', 'tickets', 'old.csv', 'abc', 7)"
+        )
+    mapped = ingest(url, small_landing, SOURCES)
+    assert 1 not in [batch.batch_id for batch in mapped]
+    with psycopg.connect(url) as conn:
+        assert conn.execute(
+            "select row_count, mapped_at = loaded_at from raw.load_batches where batch_id = 1"
+        ).fetchone() == (7, True)

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from ingest import ingest
 from openpyxl import Workbook
 
 from itss_warehouse import demo
 from itss_warehouse.demo import HEADERS, SHEETS
-from itss_warehouse.load import load_landing
 from itss_warehouse.settings import PACKAGE_DIR, Settings
 from itss_warehouse.sources import load_sources
 from itss_warehouse.validation import ValidationFailed, validate_raw_batches
@@ -28,7 +28,7 @@ def url(create_warehouse) -> str:
 
 
 def _load(url: str, landing: Path) -> list[int]:
-    return [batch.batch_id for batch in load_landing(url, landing, SOURCES)]
+    return [batch.batch_id for batch in ingest(url, landing, SOURCES)]
 
 
 def _deliberate_bad_rows(tickets_csv: Path) -> dict[int, str]:

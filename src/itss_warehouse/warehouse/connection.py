@@ -12,7 +12,7 @@ from itss_warehouse.settings import Settings
 from itss_warehouse.warehouse import embedded
 
 EMBEDDED_DATABASE = "itss"
-SCHEMAS = ("raw", "staging", "intermediate", "marts")
+SCHEMAS = ("raw_landing", "raw", "staging", "intermediate", "marts")
 
 
 def libpq_url(url: str) -> str:
