@@ -31,7 +31,11 @@ DATE = r"^\d{4}-\d{2}-\d{2}$"
 WHOLE_NUMBER = r"^\d{1,9}$"
 QUARANTINE = {"quarantine": True}
 ROW_IDENTITY = ["_source_file", "_source_row"]
-RATIO_KPIS = ["SLA_ATTAINMENT", "SLA_ATTAINMENT_TICKET_WEIGHTED"]
+# Rates bounded by 0 and 1 (MTTR_TREND, a relative change, is not).
+RATIO_KPIS = [
+    "SLA_ATTAINMENT", "SLA_ATTAINMENT_TICKET_WEIGHTED", "RESPONSE_ON_TIME", "ONSITE_ON_TIME", "RESOLUTION_ON_TIME",
+    "PROBLEM_CLOSURE", "CHANGE_SUCCESS", "RELEASE_SUCCESS", "REOPEN_RATE", "FIRST_TIME_FIX",
+]  # fmt: skip
 
 
 def required(column: str, mostly: float = 1.0) -> gxe.Expectation:
@@ -226,14 +230,24 @@ RAW_SUITES: dict[str, list[gxe.Expectation]] = {
 
 MART_SUITES: dict[str, list[gxe.Expectation]] = {
     "kpi_scorecard": [
-        gxe.ExpectColumnValuesToNotBeNull(column="value", severity="critical", description="every KPI has a value"),
-        gxe.ExpectColumnValuesToBeBetween(
-            column="value", min_value=0, max_value=1, row_condition=Column("kpi_code").is_in(RATIO_KPIS),
-            severity="critical", description="attainment rates are ratios between 0 and 1",
+        gxe.ExpectColumnValuesToNotBeNull(
+            column="value", row_condition=Column("status").is_not_in(["not_applicable"]), severity="critical",
+            description="every applicable KPI has a value",
+        ),
+        gxe.ExpectColumnValuesToBeNull(
+            column="value", row_condition=Column("status").is_in(["not_applicable"]), severity="critical",
+            description="a KPI over an empty population has no value, neither 0 % nor 100 %",
         ),
         gxe.ExpectColumnValuesToBeBetween(
-            column="denominator", min_value=0, strict_min=True, severity="critical",
-            description="no KPI is computed over an empty population",
+            column="value", min_value=0, max_value=1, row_condition=Column("kpi_code").is_in(RATIO_KPIS),
+            severity="critical", description="rates are ratios between 0 and 1",
+        ),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="denominator", min_value=0, severity="critical", description="no population is negative",
+        ),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="status", value_set=["met", "missed", "no_target", "not_applicable"], severity="critical",
+            description="status is met, missed, no_target or not_applicable",
         ),
         gxe.ExpectColumnValuesToBeInSet(
             column="grain", value_set=["organisation", "department", "project"], severity="critical",

@@ -73,6 +73,8 @@ def test_scorecard_columns_are_the_documented_contract(built: str):
         "is_met",
         "target_source",
         "gap",
+        "status",
+        "previous_value",
     ]
 
 

@@ -1,128 +1,122 @@
 {#
   One row per KPI, grain (organisation | department | project), grain id, period type
-  and period start. Column names are a contract with BI users: keep them stable.
-  SLA_ATTAINMENT at department and organisation grain is the mean of the project
-  rates (SPEC §3, [001 §10]); the ticket-weighted rate is its own KPI code.
+  (month | quarter | half_year | year) and period start, for the periods and grains the
+  catalogue lists for the KPI. Column names are a contract with BI users: keep them
+  stable, add new ones at the end.
+  SLA_ATTAINMENT at department and organisation grain is the mean of the project rates
+  (SPEC §3, [001 §10]); the ticket-weighted rate is its own KPI code. A zero denominator
+  gives no value: status not_applicable, never 0 % or 100 %.
 #}
-with judged_tickets as (
-    select
-        tickets.project_id,
-        projects.dept_id,
-        tickets.opened_month,
-        tickets.sla_status = 'met' as is_met
-    from {{ ref('fct_tickets') }} as tickets
-    inner join {{ ref('dim_projects') }} as projects on tickets.project_id = projects.project_id
-    -- In-progress and unmeasured tickets are not part of attainment (DECISIONS.md).
-    where tickets.sla_status in ('met', 'breached')
+{% set periods = {
+    'month': 'month',
+    'quarter': "date_trunc('quarter', month)::date",
+    'half_year': "(date_trunc('year', month) + case when extract(month from month) > 6 then interval '6 months' else interval '0 months' end)::date",
+    'year': "date_trunc('year', month)::date",
+} %}
+{% set period_months = {'month': 1, 'quarter': 3, 'half_year': 6, 'year': 12} %}
+
+with project_months as (
+    select kpis.*, projects.dept_id
+    from {{ ref('int_kpi_project_months') }} as kpis
+    inner join {{ ref('dim_projects') }} as projects on kpis.project_id = projects.project_id
 ),
 
-periods as (
-    select project_id, dept_id, 'month' as period_type, opened_month as period_start, is_met
-    from judged_tickets
-    union all
-    select project_id, dept_id, 'year', date_trunc('year', opened_month)::date, is_met
-    from judged_tickets
+in_periods as (
+    {% for period_type, start in periods.items() %}
+    select kpi_code, project_id, dept_id, '{{ period_type }}' as period_type, {{ start }} as period_start,
+           numerator, denominator
+    from project_months
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 ),
 
-project_rates as (
+summed as (
     select
-        'SLA_ATTAINMENT' as kpi_code,
-        'project' as grain,
-        project_id as grain_id,
-        dept_id,
-        period_type,
-        period_start,
-        count(*) filter (where is_met)::numeric as numerator,
-        count(*)::numeric as denominator
-    from periods
-    group by project_id, dept_id, period_type, period_start
-),
-
-department_rates as (
-    select
-        'SLA_ATTAINMENT' as kpi_code,
-        'department' as grain,
-        dept_id as grain_id,
-        period_type,
-        period_start,
-        round(sum(numerator / denominator), 6) as numerator,
-        count(*)::numeric as denominator
-    from project_rates
-    group by dept_id, period_type, period_start
-),
-
-organisation_rates as (
-    select
-        'SLA_ATTAINMENT' as kpi_code,
-        'organisation' as grain,
-        '{{ var("organisation_id") }}' as grain_id,
-        period_type,
-        period_start,
-        round(sum(numerator / denominator), 6) as numerator,
-        count(*)::numeric as denominator
-    from project_rates
-    group by period_type, period_start
-),
-
-organisation_weighted as (
-    select
-        'SLA_ATTAINMENT_TICKET_WEIGHTED' as kpi_code,
-        'organisation' as grain,
-        '{{ var("organisation_id") }}' as grain_id,
+        kpi_code,
+        case
+            when grouping(project_id) = 0 then 'project'
+            when grouping(dept_id) = 0 then 'department'
+            else 'organisation'
+        end as grain,
+        coalesce(project_id, dept_id, '{{ var("organisation_id") }}') as grain_id,
         period_type,
         period_start,
         sum(numerator) as numerator,
         sum(denominator) as denominator
-    from project_rates
-    group by period_type, period_start
+    from in_periods
+    group by grouping sets (
+        (kpi_code, period_type, period_start, project_id),
+        (kpi_code, period_type, period_start, dept_id),
+        (kpi_code, period_type, period_start)
+    )
 ),
 
-{# Per-metric punctuality: ticket-weighted at every grain (DECISIONS.md). #}
-metric_months as (
+-- Department and organisation SLA attainment: the mean of the rates of their projects
+-- that had judged tickets in the period.
+attainment_means as (
     select
-        case metric
-            when 'response' then 'RESPONSE_ON_TIME'
-            when 'onsite' then 'ONSITE_ON_TIME'
-            when 'resolution' then 'RESOLUTION_ON_TIME'
-        end as kpi_code,
-        grain,
-        grain_id,
-        month,
-        met,
-        judged
-    from {{ ref('sla_attainment_monthly') }}
-    where priority = 'all' and metric <> 'all' and judged > 0
+        'SLA_ATTAINMENT' as kpi_code,
+        rollup.grain,
+        rollup.grain_id,
+        rollup.period_type,
+        rollup.period_start,
+        coalesce(round(sum(projects.numerator / projects.denominator), 6), 0) as numerator,
+        count(projects.grain_id)::numeric as denominator
+    from summed as rollup
+    left join {{ ref('dim_projects') }} as dims on rollup.grain = 'department' and rollup.grain_id = dims.dept_id
+    left join summed as projects
+        on projects.kpi_code = 'SLA_ATTAINMENT'
+        and projects.grain = 'project'
+        and projects.period_type = rollup.period_type
+        and projects.period_start = rollup.period_start
+        and projects.denominator > 0
+        and (rollup.grain = 'organisation' or projects.grain_id = dims.project_id)
+    where rollup.kpi_code = 'SLA_ATTAINMENT' and rollup.grain <> 'project'
+    group by rollup.grain, rollup.grain_id, rollup.period_type, rollup.period_start
 ),
 
-metric_rates as (
-    select kpi_code, grain, grain_id, 'month' as period_type, month as period_start,
-           met::numeric as numerator, judged::numeric as denominator
-    from metric_months
-    union all
-    select kpi_code, grain, grain_id, 'year', date_trunc('year', month)::date,
-           sum(met)::numeric, sum(judged)::numeric
-    from metric_months
-    group by kpi_code, grain, grain_id, date_trunc('year', month)
+-- Year on year change of the mean incident handling time: (this year − last year) / last year.
+mttr_trend as (
+    select
+        'MTTR_TREND' as kpi_code,
+        this_year.grain,
+        this_year.grain_id,
+        this_year.period_type,
+        this_year.period_start,
+        round(this_year.numerator / nullif(this_year.denominator, 0)
+              - last_year.numerator / nullif(last_year.denominator, 0), 6) as numerator,
+        round(last_year.numerator / nullif(last_year.denominator, 0), 6) as denominator
+    from summed as this_year
+    left join summed as last_year
+        on last_year.kpi_code = 'MTTR'
+        and last_year.grain = this_year.grain
+        and last_year.grain_id = this_year.grain_id
+        and last_year.period_type = 'year'
+        and last_year.period_start = (this_year.period_start - interval '1 year')::date
+    where this_year.kpi_code = 'MTTR' and this_year.period_type = 'year'
 ),
 
 results as (
-    select kpi_code, grain, grain_id, period_type, period_start, numerator, denominator
-    from project_rates
+    select * from summed where kpi_code <> 'SLA_ATTAINMENT' or grain = 'project'
     union all
-    select * from department_rates
+    select 'SLA_ATTAINMENT_TICKET_WEIGHTED', grain, grain_id, period_type, period_start, numerator, denominator
+    from summed where kpi_code = 'SLA_ATTAINMENT' and grain <> 'project'
     union all
-    select * from organisation_rates
+    select * from attainment_means
     union all
-    select * from organisation_weighted
-    union all
-    select * from metric_rates
+    select * from mttr_trend
 ),
 
--- The most specific target set: the project's own, its department's, the organisation's,
--- else the catalogue default (seeds kpi_target_overrides, kpi_catalogue).
+-- Only the periods and grains the catalogue lists for the KPI; the most specific target
+-- set: the project's own, its department's, the organisation's, else the catalogue
+-- default (seeds kpi_target_overrides, kpi_catalogue).
 targeted as (
     select
         results.*,
+        case
+            when results.denominator is null then results.numerator  -- counts
+            when results.denominator <> 0 then round(results.numerator / results.denominator, 6)
+        end as value,
         catalogue.comparator,
         coalesce(project_target.target, department_target.target, organisation_target.target, catalogue.target)
             as target,
@@ -133,7 +127,10 @@ targeted as (
             when catalogue.target is not null then 'catalogue'
         end as target_source
     from results
-    inner join {{ ref('kpi_catalogue') }} as catalogue on results.kpi_code = catalogue.kpi_code
+    inner join {{ ref('kpi_catalogue') }} as catalogue
+        on results.kpi_code = catalogue.kpi_code
+        and results.period_type = any(string_to_array(catalogue.periods, '|'))
+        and results.grain = any(string_to_array(catalogue.grains, '|'))
     left join {{ ref('dim_projects') }} as projects
         on results.grain = 'project' and results.grain_id = projects.project_id
     left join {{ ref('kpi_target_overrides') }} as project_target
@@ -154,25 +151,50 @@ targeted as (
         and organisation_target.grain_id = '{{ var("organisation_id") }}'
 ),
 
+judged as (
+    select
+        *,
+        case comparator
+            when '>=' then value >= target
+            when '<=' then value <= target
+        end as is_met,
+        -- Signed distance to the target: negative is short of a ">=" target.
+        round(value - target, 6) as gap
+    from targeted
+),
+
 final as (
     select
-        kpi_code,
-        grain,
-        grain_id,
-        period_type,
-        period_start,
-        numerator,
-        denominator,
-        round(numerator / denominator, 6) as value,
-        target,
-        case comparator
-            when '>=' then numerator / denominator >= target
-            when '<=' then numerator / denominator <= target
-        end as is_met,
-        target_source,
-        -- Signed distance to the target: negative is short of a ">=" target.
-        round(numerator / denominator - target, 6) as gap
-    from targeted
+        current.kpi_code,
+        current.grain,
+        current.grain_id,
+        current.period_type,
+        current.period_start,
+        current.numerator,
+        current.denominator,
+        current.value,
+        current.target,
+        current.is_met,
+        current.target_source,
+        current.gap,
+        case
+            when current.value is null then 'not_applicable'
+            when current.target is null then 'no_target'
+            when current.is_met then 'met'
+            else 'missed'
+        end as status,
+        previous.value as previous_value
+    from judged as current
+    left join judged as previous
+        on current.kpi_code = previous.kpi_code
+        and current.grain = previous.grain
+        and current.grain_id = previous.grain_id
+        and current.period_type = previous.period_type
+        and previous.period_start = (current.period_start - case current.period_type
+            {% for period_type, months in period_months.items() %}
+            when '{{ period_type }}' then interval '{{ months }} months'
+            {% endfor %}
+        end)::date
 )
 
 select * from final

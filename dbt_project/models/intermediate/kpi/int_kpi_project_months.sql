@@ -1,0 +1,105 @@
+{#
+  The additive KPIs counted per project and month: numerator and denominator of each
+  KPI code, summed by kpi_scorecard into quarters, half-years, years, departments and
+  the organisation. Every KPI gets a row for every month a project has ticket activity,
+  so a month without, say, any change shows CHANGE_SUCCESS 0 / 0 (not applicable) rather
+  than no row. Which month a ticket counts in, per KPI: DECISIONS.md "Process KPIs".
+  MAJOR_INCIDENTS is a count: its denominator is null. MTTR's numerator is hours.
+#}
+{% set tz = var('timezone') %}
+
+with tickets as (
+    select
+        *,
+        date_trunc('month', resolved_at at time zone '{{ tz }}')::date as resolved_month,
+        date_trunc('month', coalesce(resolved_at, closed_at, opened_at) at time zone '{{ tz }}')::date
+            as implemented_month,
+        coalesce(reopen_count, 0) > 0 or status = 'reopened' as is_reopened
+    from {{ ref('fct_tickets') }}
+    where project_id is not null
+),
+
+events as (
+    -- One row per ticket and KPI it counts in: (kpi_code, project_id, month, numerator, denominator).
+    select 'SLA_ATTAINMENT' as kpi_code, project_id, opened_month as month,
+           (sla_status = 'met')::int as numerator, 1 as denominator
+    from tickets
+    -- In-progress and unmeasured tickets are not part of attainment (DECISIONS.md).
+    where sla_status in ('met', 'breached')
+    union all
+    select 'PROBLEM_CLOSURE', project_id, opened_month, (status in ('resolved', 'closed'))::int, 1
+    from tickets where ticket_type = 'problem'
+    union all
+    select case ticket_type when 'change' then 'CHANGE_SUCCESS' else 'RELEASE_SUCCESS' end,
+           project_id, implemented_month, (outcome = 'success')::int, 1
+    from tickets where ticket_type in ('change', 'release') and outcome is not null
+    union all
+    select 'REOPEN_RATE', project_id, resolved_month, is_reopened::int, 1
+    from tickets where ticket_type = 'incident' and resolved_at is not null
+    union all
+    -- A ticket whose tool exports no reassignment count cannot be judged first-time fixed.
+    select 'FIRST_TIME_FIX', project_id, resolved_month, (reassignment_count = 0 and not is_reopened)::int, 1
+    from tickets where ticket_type = 'incident' and resolved_at is not null and reassignment_count is not null
+    union all
+    select 'MTTR', project_id, resolved_month, round(extract(epoch from resolved_at - opened_at) / 3600, 2), 1
+    from tickets where ticket_type = 'incident' and resolved_at >= opened_at
+    union all
+    select 'MAJOR_INCIDENTS', project_id, opened_month, is_major::int, null
+    from tickets where ticket_type = 'incident'
+),
+
+{# Per-metric punctuality, ticket-weighted (DECISIONS.md). #}
+metrics as (
+    select
+        case metric
+            when 'response' then 'RESPONSE_ON_TIME'
+            when 'onsite' then 'ONSITE_ON_TIME'
+            when 'resolution' then 'RESOLUTION_ON_TIME'
+        end as kpi_code,
+        grain_id as project_id,
+        month,
+        met as numerator,
+        judged as denominator
+    from {{ ref('sla_attainment_monthly') }}
+    where grain = 'project' and priority = 'all' and metric <> 'all'
+),
+
+counted as (
+    select kpi_code, project_id, month, sum(numerator)::numeric as numerator, sum(denominator)::numeric as denominator
+    from events
+    group by kpi_code, project_id, month
+    union all
+    select kpi_code, project_id, month, numerator::numeric, denominator::numeric
+    from metrics
+),
+
+active_months as (
+    select distinct project_id, opened_month as month from tickets
+    union
+    select distinct project_id, month from counted where month is not null
+),
+
+kpi_codes as (
+    select unnest(array[
+        'SLA_ATTAINMENT', 'RESPONSE_ON_TIME', 'ONSITE_ON_TIME', 'RESOLUTION_ON_TIME', 'PROBLEM_CLOSURE',
+        'CHANGE_SUCCESS', 'RELEASE_SUCCESS', 'REOPEN_RATE', 'FIRST_TIME_FIX', 'MTTR', 'MAJOR_INCIDENTS'
+    ]) as kpi_code
+),
+
+final as (
+    select
+        kpi_codes.kpi_code,
+        active_months.project_id,
+        active_months.month,
+        coalesce(counted.numerator, 0) as numerator,
+        case when kpi_codes.kpi_code = 'MAJOR_INCIDENTS' then null else coalesce(counted.denominator, 0) end
+            as denominator
+    from active_months
+    cross join kpi_codes
+    left join counted
+        on kpi_codes.kpi_code = counted.kpi_code
+        and active_months.project_id = counted.project_id
+        and active_months.month = counted.month
+)
+
+select * from final
