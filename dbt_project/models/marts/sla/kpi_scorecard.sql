@@ -33,12 +33,7 @@ in_periods as (
 summed as (
     select
         kpi_code,
-        case
-            when grouping(project_id) = 0 then 'project'
-            when grouping(dept_id) = 0 then 'department'
-            else 'organisation'
-        end as grain,
-        coalesce(project_id, dept_id, '{{ var("organisation_id") }}') as grain_id,
+        {{ grouping_grain() }},
         period_type,
         period_start,
         sum(numerator) as numerator,

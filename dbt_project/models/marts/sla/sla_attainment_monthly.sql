@@ -44,12 +44,7 @@ with_departments as (
 
 grouped as (
     select
-        case
-            when grouping(project_id) = 0 then 'project'
-            when grouping(dept_id) = 0 then 'department'
-            else 'organisation'
-        end as grain,
-        coalesce(project_id, dept_id, '{{ var("organisation_id") }}') as grain_id,
+        {{ grouping_grain() }},
         opened_month as month,
         case when grouping(priority_group) = 0 then priority_group else 'all' end as priority,
         metric,
