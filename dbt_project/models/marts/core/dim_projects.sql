@@ -24,7 +24,8 @@ final as (
         projects.report_frequency,
         projects.start_date,
         projects.end_date,
-        projects.plan_reviewed_date
+        projects.plan_reviewed_date,
+        projects.manager as project_manager
     from projects
     left join customers on projects.customer_id = customers.customer_id
     left join departments on projects.dept_id = departments.dept_id

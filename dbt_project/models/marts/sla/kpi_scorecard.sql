@@ -13,7 +13,6 @@
     'half_year': "(date_trunc('year', month) + case when extract(month from month) > 6 then interval '6 months' else interval '0 months' end)::date",
     'year': "date_trunc('year', month)::date",
 } %}
-{% set period_months = {'month': 1, 'quarter': 3, 'half_year': 6, 'year': 12} %}
 
 with project_months as (
     select kpis.*, projects.dept_id
@@ -185,11 +184,7 @@ final as (
         and current.grain = previous.grain
         and current.grain_id = previous.grain_id
         and current.period_type = previous.period_type
-        and previous.period_start = (current.period_start - case current.period_type
-            {% for period_type, months in period_months.items() %}
-            when '{{ period_type }}' then interval '{{ months }} months'
-            {% endfor %}
-        end)::date
+        and previous.period_start = (current.period_start - {{ period_interval('current.period_type') }})::date
 )
 
 select * from final
