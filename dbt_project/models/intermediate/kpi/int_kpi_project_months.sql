@@ -1,9 +1,9 @@
 {#
   The additive KPIs counted per project and month: numerator and denominator of each
   KPI code, summed by kpi_scorecard into quarters, half-years, years, departments and
-  the organisation. Every KPI gets a row for every month a project has ticket activity,
-  so a month without, say, any change shows CHANGE_SUCCESS 0 / 0 (not applicable) rather
-  than no row. Which month a ticket counts in, per KPI: DECISIONS.md "Process KPIs".
+  the organisation. Every KPI gets a row for every month a project has ticket or
+  complaint activity, so a month without, say, any change shows CHANGE_SUCCESS 0 / 0
+  (not applicable) rather than no row. Which month a ticket counts in, per KPI: DECISIONS.md "Process KPIs".
   MAJOR_INCIDENTS is a count: its denominator is null. MTTR's numerator is hours.
 #}
 {% set tz = var('timezone') %}
@@ -46,6 +46,9 @@ events as (
     union all
     select 'MAJOR_INCIDENTS', project_id, opened_month, is_major::int, null
     from tickets where ticket_type = 'incident'
+    union all
+    select 'COMPLAINT_CLOSURE', project_id, received_month, is_closed::int, 1
+    from {{ ref('fct_complaints') }} where project_id is not null
 ),
 
 {# Per-metric punctuality, ticket-weighted (DECISIONS.md). #}
@@ -82,7 +85,8 @@ active_months as (
 kpi_codes as (
     select unnest(array[
         'SLA_ATTAINMENT', 'RESPONSE_ON_TIME', 'ONSITE_ON_TIME', 'RESOLUTION_ON_TIME', 'PROBLEM_CLOSURE',
-        'CHANGE_SUCCESS', 'RELEASE_SUCCESS', 'REOPEN_RATE', 'FIRST_TIME_FIX', 'MTTR', 'MAJOR_INCIDENTS'
+        'CHANGE_SUCCESS', 'RELEASE_SUCCESS', 'REOPEN_RATE', 'FIRST_TIME_FIX', 'MTTR', 'MAJOR_INCIDENTS',
+        'COMPLAINT_CLOSURE'
     ]) as kpi_code
 ),
 

@@ -2,7 +2,8 @@
   The improvement register (SPEC §3, [001 §6.3(4), §9]): one row per KPI missed in its
   tracking period (the first period its catalogue row lists: month for month-tracked
   KPIs, year for annual ones), and one per project month whose SLA attainment is below
-  var('sla_review_threshold'), flagged for an ad-hoc review [004 §6.4.3]. Each has an
+  var('sla_review_threshold') and one per major complaint, flagged for an ad-hoc review
+  [004 §6.4.3]. Each has an
   owner (the project manager, the department, or var('organisation_owner')) and a due
   date var('improvement_due_days') days after the period ends; cause analysis and
   corrective action are for the owner to fill in.
@@ -15,7 +16,7 @@ with scorecard as (
 ),
 
 missed as (
-    select 'kpi_missed' as kind, scorecard.*
+    select 'kpi_missed' as kind, scorecard.*, null as complaint_id
     from scorecard
     inner join {{ ref('kpi_catalogue') }} as catalogue
         on scorecard.kpi_code = catalogue.kpi_code
@@ -24,23 +25,43 @@ missed as (
 ),
 
 sla_reviews as (
-    select 'sla_review' as kind, *
+    select 'sla_review' as kind, *, null as complaint_id
     from scorecard
     where kpi_code = 'SLA_ATTAINMENT' and grain = 'project' and period_type = 'month'
       and value < {{ var('sla_review_threshold') }}
 ),
 
+major_complaints as (
+    select
+        'major_complaint' as kind,
+        'COMPLAINT_CLOSURE' as kpi_code,
+        case when project_id is null then 'organisation' else 'project' end as grain,
+        coalesce(project_id, '{{ var("organisation_id") }}') as grain_id,
+        'month' as period_type,
+        received_month as period_start,
+        (received_month + interval '1 month')::date as period_end,
+        null::numeric as value,
+        null::numeric as target,
+        null::numeric as gap,
+        complaint_id
+    from {{ ref('fct_complaints') }}
+    where is_major
+),
+
 items as (
-    select * from missed
-    union all
-    select * from sla_reviews
+    {% for relation in ['missed', 'sla_reviews', 'major_complaints'] %}
+    select kind, kpi_code, grain, grain_id, period_type, period_start, period_end, value, target, gap, complaint_id
+    from {{ relation }}
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 ),
 
 final as (
     select
         md5(concat_ws('|', items.kind, items.kpi_code, items.grain, items.grain_id, items.period_type,
-                      items.period_start)) as item_id,
+                      items.period_start, items.complaint_id)) as item_id,
         items.kind,
+        items.complaint_id,
         items.kpi_code,
         items.grain,
         items.grain_id,
