@@ -99,6 +99,8 @@ results as (
     select * from attainment_means
     union all
     select * from mttr_trend
+    union all
+    select * from {{ ref('int_kpi_management_system') }}
 ),
 
 -- Only the periods and grains the catalogue lists for the KPI; the most specific target

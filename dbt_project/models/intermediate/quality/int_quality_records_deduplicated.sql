@@ -1,0 +1,1 @@
+{{ latest_per_key(ref('stg_quality__records'), ['record_type', 'record_id']) }}
