@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -107,6 +109,36 @@ def _snapshot(url: str) -> dict[str, list[tuple]]:
             columns = ", ".join(names)
             tables[table] = conn.execute(f"select {columns} from marts.{table} order by {columns}").fetchall()
     return tables
+
+
+def _guide_queries() -> list[str]:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "analyst-guide.md").read_text(encoding="utf-8")
+    return re.findall(r"```sql\n(.*?)```", text, flags=re.DOTALL)
+
+
+def test_analyst_guide_queries_answer_on_the_small_organisation(built: str):
+    missed, trend, audits, improvements, backlog = _guide_queries()
+    with psycopg.connect(built) as conn:
+        # October: P1 0.75 (INC-2 responded 15 minutes late), P2 0.5 (INC-7 resolved a day late).
+        # Runs before test_incremental_day_equals_full_rebuild adds a later export.
+        assert [(*row[:5], int(row[5])) for row in conn.execute(missed).fetchall()] == [
+            ("P1", Decimal("0.750000"), Decimal("1.0"), "response", 1, 15),
+            ("P2", Decimal("0.500000"), Decimal("1.0"), "resolution", 1, 1440),
+        ]
+        # resolution on time: 5 of the 6 judged tickets; October is the first month
+        assert [row[1:3] for row in conn.execute(trend).fetchall()] == [(Decimal("0.833333"), None)]
+        # both departments are in the management system, neither was audited in 2026
+        assert conn.execute(audits).fetchall() == [
+            (dt.date(2026, 1, 1), Decimal(0), Decimal(2), Decimal("0.000000"), Decimal("1.0"), "missed")
+        ]
+        items = {row[:4]: row[6:] for row in conn.execute(improvements).fetchall()}
+        assert items[("kpi_missed", "SLA_ATTAINMENT", "project", "P1")] == ("李四", dt.date(2026, 12, 1))
+        assert items[("sla_review", "SLA_ATTAINMENT", "project", "P2")] == ("李四", dt.date(2026, 12, 1))
+        days = {day.day: counts for day, *counts in conn.execute(backlog).fetchall()}
+    # INC-7 (P3, due a day after opening on 15 October 09:00) is open at the end of the
+    # 15th and 16th, and overdue at the end of the 16th; INC-6 was resolved the day it opened.
+    assert (min(days), max(days)) == (3, 31)
+    assert {day: counts for day, counts in days.items() if counts != [0, 0]} == {15: [1, 0], 16: [1, 1]}
 
 
 def test_incremental_day_equals_full_rebuild(built: str, pipeline_settings):
