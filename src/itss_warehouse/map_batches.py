@@ -19,7 +19,7 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
-from itss_warehouse.load import copy_frame, landing_table, quarantine_problems
+from itss_warehouse.load import copy_frame, landing_columns, landing_table, quarantine_problems
 from itss_warehouse.mapping import CHUNK_ROWS, Mapper, RawChunk, SourceFileError
 from itss_warehouse.sources import SourceSet
 
@@ -59,7 +59,7 @@ class _CopyOutStream(io.RawIOBase):
 
 
 def _landed_chunks(reader: psycopg.Connection, batch_id: int, header: list[str]) -> Iterator[RawChunk]:
-    positions = [f"c{position}" for position in range(1, len(header) + 1)]
+    positions = landing_columns(len(header))
     columns = sql.SQL(", ").join(map(sql.Identifier, ["_source_row", *positions]))
     statement = sql.SQL("copy {} ({}) to stdout with (format csv)").format(landing_table(batch_id), columns)
     with reader.cursor().copy(statement) as copy:

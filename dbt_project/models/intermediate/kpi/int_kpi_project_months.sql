@@ -21,13 +21,8 @@ with tickets as (
 
 events as (
     -- One row per ticket and KPI it counts in: (kpi_code, project_id, month, numerator, denominator).
-    select 'SLA_ATTAINMENT' as kpi_code, project_id, opened_month as month,
-           (sla_status = 'met')::int as numerator, 1 as denominator
-    from tickets
-    -- In-progress and unmeasured tickets are not part of attainment (DECISIONS.md).
-    where sla_status in ('met', 'breached')
-    union all
-    select 'PROBLEM_CLOSURE', project_id, opened_month, (status in ('resolved', 'closed'))::int, 1
+    select 'PROBLEM_CLOSURE' as kpi_code, project_id, opened_month as month,
+           (status in ('resolved', 'closed'))::int as numerator, 1 as denominator
     from tickets where ticket_type = 'problem'
     union all
     select case ticket_type when 'change' then 'CHANGE_SUCCESS' else 'RELEASE_SUCCESS' end,
@@ -51,10 +46,12 @@ events as (
     from {{ ref('fct_complaints') }} where project_id is not null
 ),
 
-{# Per-metric punctuality, ticket-weighted (DECISIONS.md). #}
+{# SLA attainment (metric 'all': every target met) and per-metric punctuality, counted
+   by sla_attainment_monthly; in-progress tickets are not judged (DECISIONS.md). #}
 metrics as (
     select
         case metric
+            when 'all' then 'SLA_ATTAINMENT'
             when 'response' then 'RESPONSE_ON_TIME'
             when 'onsite' then 'ONSITE_ON_TIME'
             when 'resolution' then 'RESOLUTION_ON_TIME'
@@ -64,7 +61,7 @@ metrics as (
         met as numerator,
         judged as denominator
     from {{ ref('sla_attainment_monthly') }}
-    where grain = 'project' and priority = 'all' and metric <> 'all'
+    where grain = 'project' and priority = 'all'
 ),
 
 counted as (
