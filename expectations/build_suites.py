@@ -35,6 +35,8 @@ ROW_IDENTITY = ["_source_file", "_source_row"]
 RATIO_KPIS = [
     "SLA_ATTAINMENT", "SLA_ATTAINMENT_TICKET_WEIGHTED", "RESPONSE_ON_TIME", "ONSITE_ON_TIME", "RESOLUTION_ON_TIME",
     "PROBLEM_CLOSURE", "CHANGE_SUCCESS", "RELEASE_SUCCESS", "REOPEN_RATE", "FIRST_TIME_FIX", "COMPLAINT_CLOSURE",
+    "CALLBACK_COVERAGE", "REPORT_DELIVERY", "ACCEPTANCE_PASS", "INTERNAL_ACCEPTANCE_ON_TIME", "SURVEY_COVERAGE",
+    "AUDIT_COVERAGE", "FINDING_CLOSURE", "CUSTOMER_VISIT",
 ]  # fmt: skip
 
 
@@ -131,14 +133,16 @@ def score_in_scale() -> gxe.Expectation:
     return gxe.UnexpectedRowsExpectation(
         unexpected_rows_query=(
             "select _source_file, _source_row, score from {batch} where score is not null and not coalesce("
-            " case when score ~ '^\\d+(\\.\\d+)?$' then case coalesce(scale, '0-100')"
+            " case when coalesce(scale, '0-100') = 'rating' then score in ('satisfied', 'partly_satisfied',"
+            " 'dissatisfied') when score ~ '^\\d+(\\.\\d+)?$' then case coalesce(scale, '0-100')"
             " when '0-100' then score::numeric between 0 and 100"
             " when '1-5' then score::numeric between 1 and 5"
             " when '1-10' then score::numeric between 1 and 10 end end, false)"
         ),
         meta={**QUARANTINE, "column": "score"},
         severity="warning",
-        description="score is a number within its scale (0-100, 1-5 or 1-10)",
+        description="score is within its scale: a number (0-100, 1-5, 1-10) or a rating"
+        " (satisfied, partly_satisfied, dissatisfied)",
     )
 
 
@@ -150,7 +154,7 @@ RAW_SUITES: dict[str, list[gxe.Expectation]] = {
         required("ticket_id", 0.99), required("opened_at", 0.99),
         *(timestamp(c) for c in ("opened_at", "responded_at", "onsite_arrived_at", "resolved_at", "closed_at",
                                   "updated_at")),
-        one_of("ticket_type", ["incident", "service_request", "problem", "change", "release"], 0.99),
+        one_of("ticket_type", ["incident", "service_request", "problem", "change", "release", "leftover_issue"], 0.99),
         one_of("priority", PRIORITIES, 0.95),
         one_of("status", TICKET_STATUSES, 0.99),
         one_of("is_major", ["true", "false"], 0.99),
@@ -185,7 +189,7 @@ RAW_SUITES: dict[str, list[gxe.Expectation]] = {
                     unique_in_export(["dept_id"])],
     "customers": [required("customer_id"), unique_in_export(["customer_id"])],
     "incident_callbacks": [
-        required("ticket_id", 0.99), required("called_at", 0.99), timestamp("called_at"),
+        required("callback_id"), required("ticket_id", 0.99), required("called_at", 0.99), timestamp("called_at"),
         one_of("rating", ["satisfied", "partly_satisfied", "dissatisfied"], 0.99),
         resolvable("ticket_id", "tickets", "ticket_id"),
     ],
@@ -243,6 +247,10 @@ MART_SUITES: dict[str, list[gxe.Expectation]] = {
             severity="critical", description="rates are ratios between 0 and 1",
         ),
         gxe.ExpectColumnValuesToBeBetween(
+            column="value", min_value=0, max_value=100, row_condition=Column("kpi_code").is_in(["CSAT"]),
+            severity="critical", description="CSAT is on the 0-100 scale",
+        ),
+        gxe.ExpectColumnValuesToBeBetween(
             column="denominator", min_value=0, severity="critical", description="no population is negative",
         ),
         gxe.ExpectColumnValuesToBeInSet(
@@ -256,6 +264,15 @@ MART_SUITES: dict[str, list[gxe.Expectation]] = {
         gxe.ExpectColumnValuesToBeInSet(
             column="period_type", value_set=["month", "quarter", "half_year", "year"], severity="critical",
             description="period type is month, quarter, half_year or year",
+        ),
+    ],
+    "fct_satisfaction_answers": [
+        gxe.ExpectColumnValuesToNotBeNull(
+            column="score_100", severity="critical", description="every answer has a score on the 0-100 scale",
+        ),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="score_100", min_value=0, max_value=100, severity="critical",
+            description="scores are normalised to 0-100",
         ),
     ],
 }  # fmt: skip

@@ -14,6 +14,9 @@ project P2  INC-6 P1 on-site: respond 5, arrive 90, resolve 180 -> met
             INC-8 priority 未知 (bad row)                     -> quarantined
             1 met / 2 measured = 0.5
 organisation: mean of project rates (0.75 + 0.5) / 2 = 0.625; ticket-weighted 4 / 6.
+Satisfaction, October 2026: the annual survey of C1 (0-100: 92, 88, 90; CSAT 90), a
+project survey of P1 (1-5: 5 and 3, i.e. 100 and 60, one low score) and a callback on
+INC-1 (满意, 100).
 Twelve further changes (CHG-10..21, not SLA-measured) keep the one bad priority under
 the raw suite's 5% tolerance, so the run quarantines it instead of stopping.
 """
@@ -126,4 +129,15 @@ def write_small_landing(landing: Path) -> Path:
     sheet.append(_project("P1", "D1"))
     sheet.append(_project("P2", "D2"))
     workbook.save(landing / "projects.xlsx")
+    _write_csv("incident_callbacks.csv", landing, [["HF-1", "INC-1", "2026-10-06 10:00:00", "满意", ""]])
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = SHEETS["surveys.xlsx"]
+    sheet.append(list(HEADERS["surveys.xlsx"]))
+    october = dt.date(2026, 10, 20)
+    for item, score in (("响应速度", 92), ("服务质量", 88), ("总体满意度", 90)):
+        sheet.append(["S2026-ANN-C1", "annual", "C1", None, october, item, score, "0-100", None])
+    for item, score in (("服务质量", 5), ("文档交付", 3)):
+        sheet.append(["S2026-PRJ-P1", "project", "C1", "P1", october, item, score, "1-5", None])
+    workbook.save(landing / "surveys.xlsx")
     return landing

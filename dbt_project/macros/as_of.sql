@@ -8,3 +8,8 @@
         '{{ run_started_at }}'::timestamptz
     {%- endif -%}
 {%- endmacro %}
+
+{# The day of as_of() in the warehouse time zone. #}
+{% macro as_of_date() -%}
+    ({{ as_of() }} at time zone '{{ var("timezone") }}')::date
+{%- endmacro %}

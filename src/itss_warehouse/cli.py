@@ -188,6 +188,22 @@ def warehouse_url_command() -> None:
     typer.echo(warehouse_url(get_settings()))
 
 
+@warehouse_app.command("docs")
+def warehouse_docs(
+    serve: Annotated[bool, typer.Option(help="Serve the site after generating it.")] = False,
+    port: Annotated[int, typer.Option(help="Port for --serve.")] = 8080,
+) -> None:
+    """Generate the dbt docs site of the marts (every model and column described) and print where it is."""
+    from itss_warehouse import transform
+
+    settings = get_settings()
+    environment.export(settings, warehouse_url(settings))
+    target = transform.generate_docs(settings)
+    typer.echo(f"dbt docs: {target / 'index.html'}")
+    if serve:
+        transform.run_dbt(settings, "docs", "serve", "--target-path", str(target), "--port", str(port))
+
+
 @warehouse_app.command("stop")
 def warehouse_stop() -> None:
     """Stop the embedded PostgreSQL server."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from itss_warehouse.settings import Settings
 
 
@@ -17,3 +19,10 @@ def run_dbt(settings: Settings, *args: str) -> None:
     result = dbtRunner().invoke([*args, "--project-dir", project, "--profiles-dir", project])
     if not result.success:
         raise DbtError(f"dbt {' '.join(args)} failed: {result.exception or 'see the dbt log above'}")
+
+
+def generate_docs(settings: Settings, *args: str) -> Path:
+    """``dbt docs generate`` into $ITSS_HOME/dbt_docs (outside the repo); return the folder."""
+    target = settings.home_path / "dbt_docs"
+    run_dbt(settings, "--quiet", "docs", "generate", "--target-path", str(target), *args)
+    return target

@@ -151,16 +151,21 @@ def validate_marts(url: str, settings: Settings) -> dict[str, Any]:
     """Validate the marts after dbt; a critical failure stops report generation."""
     summary = ValidationSummary()
     context = _context(settings, url)
-    run = context.checkpoints.get("marts_kpi_scorecard").run()
-    for suite_result in run.run_results.values():
-        for result in suite_result.results:
-            if result.success:
-                continue
-            _, column, description = _describe(result)
-            message = _failure_message("marts.kpi_scorecard", column, description, result)
-            is_critical = result.expectation_config.severity == "critical" or _error(result) is not None
-            (summary.failures if is_critical else summary.warnings).append(message)
-    summary.batches = 1
+    checkpoints = sorted(
+        (checkpoint for checkpoint in context.checkpoints.all() if checkpoint.name.startswith("marts_")),
+        key=lambda checkpoint: checkpoint.name,
+    )
+    for checkpoint in checkpoints:
+        table = "marts." + checkpoint.name.removeprefix("marts_")
+        for suite_result in checkpoint.run().run_results.values():
+            for result in suite_result.results:
+                if result.success:
+                    continue
+                _, column, description = _describe(result)
+                message = _failure_message(table, column, description, result)
+                is_critical = result.expectation_config.severity == "critical" or _error(result) is not None
+                (summary.failures if is_critical else summary.warnings).append(message)
+    summary.batches = len(checkpoints)
     if summary.failures:
         raise ValidationFailed("marts validation failed (critical):\n  " + "\n  ".join(summary.failures))
     return summary.as_dict()

@@ -328,3 +328,21 @@ def test_each_ticket_verdict_equals_the_independent_computation(built: str, expe
             (expected.project_id, MONTH),
         ).fetchall()
     assert dict(rows) == expected.ticket_statuses
+
+
+def test_the_annual_scorecard_has_every_catalogue_kpi(built: str):
+    # The demo organisation's 2026 scorecard: every KPI of the catalogue at organisation
+    # grain, yearly, or in its own period when the catalogue tracks it only quarterly.
+    with psycopg.connect(built) as conn:
+        catalogue = conn.execute("select kpi_code, periods from marts.kpi_catalogue").fetchall()
+        rows = set(
+            conn.execute(
+                "select kpi_code, period_type from marts.kpi_scorecard"
+                " where grain = 'organisation' and date_trunc('year', period_start) = '2026-01-01'"
+            ).fetchall()
+        )
+    expected = {
+        (code, "year" if "year" in periods.split("|") else periods.split("|")[0]) for code, periods in catalogue
+    }
+    assert len(expected) == 28
+    assert expected - rows == set()

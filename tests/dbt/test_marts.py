@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -117,7 +118,7 @@ def _guide_queries() -> list[str]:
 
 
 def test_analyst_guide_queries_answer_on_the_small_organisation(built: str):
-    missed, trend, audits, improvements, backlog = _guide_queries()
+    missed, trend, csat, satisfaction, audits, improvements, backlog = _guide_queries()
     with psycopg.connect(built) as conn:
         # October: P1 0.75 (INC-2 responded 15 minutes late), P2 0.5 (INC-7 resolved a day late).
         # Runs before test_incremental_day_equals_full_rebuild adds a later export.
@@ -127,6 +128,16 @@ def test_analyst_guide_queries_answer_on_the_small_organisation(built: str):
         ]
         # resolution on time: 5 of the 6 judged tickets; October is the first month
         assert [row[1:3] for row in conn.execute(trend).fetchall()] == [(Decimal("0.833333"), None)]
+        # the annual survey: (92 + 88 + 90) / 3, short of 96; no survey the year before
+        assert conn.execute(csat).fetchall() == [
+            (dt.date(2026, 1, 1), Decimal("90.000000"), Decimal("96"), "missed", None)
+        ]
+        # callback 满意 = 100; the project survey's 5 and 3 of 5 are 100 and 60 (one low score)
+        assert conn.execute(satisfaction).fetchall() == [
+            ("annual", dt.date(2026, 1, 1), Decimal("90.00"), 3, 0),
+            ("callback", dt.date(2026, 1, 1), Decimal("100.00"), 1, 0),
+            ("project", dt.date(2026, 1, 1), Decimal("80.00"), 2, 1),
+        ]
         # both departments are in the management system, neither was audited in 2026
         assert conn.execute(audits).fetchall() == [
             (dt.date(2026, 1, 1), Decimal(0), Decimal(2), Decimal("0.000000"), Decimal("1.0"), "missed")
@@ -139,6 +150,22 @@ def test_analyst_guide_queries_answer_on_the_small_organisation(built: str):
     # 15th and 16th, and overdue at the end of the 16th; INC-6 was resolved the day it opened.
     assert (min(days), max(days)) == (3, 31)
     assert {day: counts for day, counts in days.items() if counts != [0, 0]} == {15: [1, 0], 16: [1, 1]}
+
+
+def test_docs_describe_every_mart_and_column(built: str, pipeline_settings):
+    site = transform.generate_docs(pipeline_settings, "--vars", RUN_DATE)
+    assert (site / "index.html").exists()
+    manifest = json.loads((site / "manifest.json").read_text(encoding="utf-8"))["nodes"]
+    catalog = json.loads((site / "catalog.json").read_text(encoding="utf-8"))["nodes"]
+    marts = {
+        key: node for key, node in manifest.items() if node["resource_type"] == "model" and node["schema"] == "marts"
+    }
+    assert {"model.itss_warehouse.kpi_scorecard", "model.itss_warehouse.project_lifecycle"} <= set(marts)
+    undescribed = [key for key, node in marts.items() if not node["description"].strip()]
+    for key, node in marts.items():
+        described = {name for name, column in node["columns"].items() if column["description"].strip()}
+        undescribed += [f"{key}.{name}" for name in catalog[key]["columns"] if name not in described]
+    assert undescribed == []
 
 
 def test_incremental_day_equals_full_rebuild(built: str, pipeline_settings):

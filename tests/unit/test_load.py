@@ -29,8 +29,10 @@ def test_files_load_once_with_metadata_and_canonical_values(url: str, small_land
     assert sorted(batch.entity for batch in first) == [
         "customers",
         "departments",
+        "incident_callbacks",
         "projects",
         "sla_policies",
+        "survey_responses",
         "tickets",
     ]
     assert ingest(url, small_landing, SOURCES) == []  # same files again: nothing new
@@ -133,11 +135,15 @@ def test_a_crash_mid_landing_leaves_nothing_and_the_rerun_lands_the_file_whole(u
         assert conn.execute("select count(*) from raw.load_batches where entity = 'tickets'").fetchone() == (0,)
         assert conn.execute("select count(*) from pg_tables where schemaname = 'raw_landing'").fetchone() == (
             4,
-        )  # the four files landed before the crash, not the tickets
+        )  # the four files landed before the crash; not the tickets, nor the files after them
 
     monkeypatch.setattr(load_module, "quarantine_problems", real_quarantine)
     landed = load_landing(url, small_landing, SOURCES)
-    assert [(batch.entity, batch.records) for batch in landed] == [("tickets", 20)]
+    assert [(batch.entity, batch.records) for batch in landed] == [
+        ("tickets", 20),
+        ("incident_callbacks", 1),
+        ("survey_responses", 5),
+    ]
 
 
 def test_a_crash_mid_mapping_leaves_the_batch_unmapped_and_the_rerun_maps_it_whole(url, small_landing, monkeypatch):
@@ -165,7 +171,11 @@ def test_a_crash_mid_mapping_leaves_the_batch_unmapped_and_the_rerun_maps_it_who
 
     monkeypatch.setattr(map_module, "copy_frame", real_copy)
     mapped = map_landed(url, SOURCES)
-    assert [(batch.entity, batch.row_count) for batch in mapped] == [("tickets", 20)]
+    assert [(batch.entity, batch.row_count) for batch in mapped] == [
+        ("tickets", 20),
+        ("incident_callbacks", 1),
+        ("survey_responses", 5),
+    ]
     with psycopg.connect(url) as conn:
         assert conn.execute("select count(*), count(distinct _source_row) from raw.tickets").fetchone() == (20, 20)
 

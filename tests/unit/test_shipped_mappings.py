@@ -23,7 +23,7 @@ TICKET_FIELDS = {
     "impact", "urgency", "tool_sla_met",
 }  # fmt: skip
 CANONICAL_CODES = {
-    "ticket_type": {"incident", "service_request", "problem", "change", "release"},
+    "ticket_type": {"incident", "service_request", "problem", "change", "release", "leftover_issue"},
     "priority": {"P1", "P2", "P3", "P4"},
     "status": {"new", "in_progress", "on_hold", "pending_customer", "resolved", "closed", "reopened"},
     "is_major": {"true", "false"},

@@ -55,7 +55,9 @@ TICKET_VOLUME = """
     group by rollup (ticket_type)
     order by
         grouping(ticket_type),
-        array_position(array['incident', 'service_request', 'problem', 'change', 'release'], ticket_type),
+        array_position(
+            array['incident', 'service_request', 'problem', 'change', 'release', 'leftover_issue'], ticket_type
+        ),
         ticket_type
 """
 

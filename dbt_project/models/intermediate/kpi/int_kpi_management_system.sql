@@ -2,8 +2,8 @@
   The management-system KPIs, computed at their own grain and period (not summed from
   projects): AUDIT_COVERAGE, AUDIT_IN_APRIL, FINDING_CLOSURE, MGMT_REVIEW_HELD,
   PROCESS_SELF_ASSESSMENT, PROCESS_REVIEW_QUARTERLY, CUSTOMER_VISIT and EMERGENCY_DRILL,
-  for every year (quarter) with any ticket, complaint or register activity, so a year
-  without an audit shows 0 rather than nothing. Rules: DECISIONS.md "Management system".
+  for every year (quarter) of int_kpi_periods, so a year without an audit shows 0
+  rather than nothing. Rules: DECISIONS.md "Management system".
 #}
 {% set organisation = "'" ~ var('organisation_id') ~ "'" %}
 
@@ -16,18 +16,12 @@ departments as (
     select dept_id from {{ ref('int_departments_deduplicated') }} where is_in_management_system
 ),
 
-active_months as (
-    select distinct month from {{ ref('int_kpi_project_months') }}
-    union
-    select distinct date_trunc('month', held_on)::date from records where held_on is not null
-),
-
 years as (
-    select distinct date_trunc('year', month)::date as period_start from active_months
+    select period_start from {{ ref('int_kpi_periods') }} where period_type = 'year'
 ),
 
 quarters as (
-    select distinct date_trunc('quarter', month)::date as period_start from active_months
+    select period_start from {{ ref('int_kpi_periods') }} where period_type = 'quarter'
 ),
 
 audits as (
@@ -43,28 +37,48 @@ findings as (
     where findings.record_type = 'audit_finding'
 ),
 
-active_customers as (
-    -- Customers with a project running at some time in the year, by the project's department.
-    select distinct years.period_start, projects.customer_id, projects.dept_id
-    from years
-    inner join {{ ref('dim_projects') }} as projects
-        on projects.start_date < (years.period_start + interval '1 year')::date
-        and (projects.end_date is null or projects.end_date >= years.period_start)
+project_years as (
+    select project_years.*
+    from {{ ref('int_project_years') }} as project_years
+    inner join years on project_years.year_start = years.period_start
 ),
 
 visited as (
     select distinct held_year as period_start, customer_id from records where record_type = 'customer_visit'
 ),
 
-yearly_counts as (
-    {% for kpi_code, record_type in [('PROCESS_SELF_ASSESSMENT', 'process_assessment'),
-                                     ('EMERGENCY_DRILL', 'emergency_drill')] %}
-    select '{{ kpi_code }}' as kpi_code, years.period_start, count(records.record_id)::numeric as numerator
+-- A review weighs the latest year whose audits and annual survey are both behind it.
+milestones as (
+    select
+        years.period_start,
+        (select max(held_on) from audits where audits.programme_year = years.period_start) as last_audit_on,
+        (select max(responded_date) from {{ ref('int_satisfaction_answers') }} as answers
+         where answers.level = 'annual' and date_trunc('year', answers.responded_date) = years.period_start)
+            as last_survey_on
     from years
-    left join records on records.record_type = '{{ record_type }}' and records.held_year = years.period_start
-    group by years.period_start
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+),
+
+credited_reviews as (
+    select distinct on (reviews.record_id) reviews.record_id, milestones.period_start as programme_year
+    from records as reviews
+    inner join milestones
+        on reviews.held_on > milestones.last_audit_on and reviews.held_on > milestones.last_survey_on
+    where reviews.record_type = 'management_review'
+    order by reviews.record_id, milestones.period_start desc
+),
+
+-- A drill's scope names the project or department it exercised; any other scope is the organisation's.
+drills as (
+    select
+        records.held_year,
+        records.record_id,
+        projects.project_id,
+        coalesce(projects.dept_id, scoped_departments.dept_id) as dept_id
+    from records
+    left join {{ ref('int_projects_deduplicated') }} as projects on records.scope = projects.project_id
+    left join {{ ref('int_departments_deduplicated') }} as scoped_departments
+        on records.scope = scoped_departments.dept_id
+    where records.record_type = 'emergency_drill'
 ),
 
 results as (
@@ -102,22 +116,18 @@ results as (
     group by audited_dept_id, held_year
 
     union all
-    -- Reviews held after the last audit of the year (the review weighs its results).
     select 'MGMT_REVIEW_HELD', 'organisation', {{ organisation }}, 'year', years.period_start,
-           count(reviews.record_id)::numeric, null
+           count(credited_reviews.record_id)::numeric, null
     from years
-    left join (
-        select programme_year, max(held_on) as last_audit_on from audits group by programme_year
-    ) as last_audits on last_audits.programme_year = years.period_start
-    left join records as reviews
-        on reviews.record_type = 'management_review'
-        and reviews.held_year = years.period_start
-        and reviews.held_on > last_audits.last_audit_on
+    left join credited_reviews on credited_reviews.programme_year = years.period_start
     group by years.period_start
 
     union all
-    select kpi_code, 'organisation', {{ organisation }}, 'year', period_start, numerator, null
-    from yearly_counts
+    select 'PROCESS_SELF_ASSESSMENT', 'organisation', {{ organisation }}, 'year', years.period_start,
+           count(records.record_id)::numeric, null
+    from years
+    left join records on records.record_type = 'process_assessment' and records.held_year = years.period_start
+    group by years.period_start
 
     union all
     select 'PROCESS_REVIEW_QUARTERLY', 'organisation', {{ organisation }}, 'quarter', quarters.period_start,
@@ -129,17 +139,38 @@ results as (
     group by quarters.period_start
 
     union all
+    select 'EMERGENCY_DRILL', 'organisation', {{ organisation }}, 'year', years.period_start,
+           count(drills.record_id)::numeric, null
+    from years
+    left join drills on drills.held_year = years.period_start
+    group by years.period_start
+
+    union all
+    select 'EMERGENCY_DRILL', 'department', dept_years.dept_id, 'year', dept_years.year_start,
+           count(drills.record_id)::numeric, null
+    from (select distinct year_start, dept_id from project_years where dept_id is not null) as dept_years
+    left join drills on drills.held_year = dept_years.year_start and drills.dept_id = dept_years.dept_id
+    group by dept_years.year_start, dept_years.dept_id
+
+    union all
+    select 'EMERGENCY_DRILL', 'project', project_years.project_id, 'year', project_years.year_start,
+           count(drills.record_id)::numeric, null
+    from project_years
+    left join drills on drills.held_year = project_years.year_start and drills.project_id = project_years.project_id
+    group by project_years.year_start, project_years.project_id
+
+    union all
     select 'CUSTOMER_VISIT',
-           case when grouping(active_customers.dept_id) = 0 then 'department' else 'organisation' end,
-           coalesce(active_customers.dept_id, {{ organisation }}),
-           'year', active_customers.period_start,
+           case when grouping(project_years.dept_id) = 0 then 'department' else 'organisation' end,
+           coalesce(project_years.dept_id, {{ organisation }}),
+           'year', project_years.year_start,
            count(distinct visited.customer_id)::numeric,
-           count(distinct active_customers.customer_id)::numeric
-    from active_customers
+           count(distinct project_years.customer_id)::numeric
+    from project_years
     left join visited
-        on visited.period_start = active_customers.period_start
-        and visited.customer_id = active_customers.customer_id
-    group by grouping sets ((active_customers.period_start, active_customers.dept_id), (active_customers.period_start))
+        on visited.period_start = project_years.year_start
+        and visited.customer_id = project_years.customer_id
+    group by grouping sets ((project_years.year_start, project_years.dept_id), (project_years.year_start))
 )
 
 select * from results

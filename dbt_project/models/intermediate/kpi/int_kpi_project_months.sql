@@ -1,10 +1,12 @@
 {#
   The additive KPIs counted per project and month: numerator and denominator of each
   KPI code, summed by kpi_scorecard into quarters, half-years, years, departments and
-  the organisation. Every KPI gets a row for every month a project has ticket or
-  complaint activity, so a month without, say, any change shows CHANGE_SUCCESS 0 / 0
-  (not applicable) rather than no row. Which month a ticket counts in, per KPI: DECISIONS.md "Process KPIs".
-  MAJOR_INCIDENTS is a count: its denominator is null. MTTR's numerator is hours.
+  the organisation. Every KPI gets a row for every month a project has any counted
+  activity, so a month without, say, any change shows CHANGE_SUCCESS 0 / 0 (not
+  applicable) rather than no row. Which month a ticket counts in, per KPI: DECISIONS.md
+  "Process KPIs"; reports, acceptances and callbacks: "Project lifecycle",
+  "Satisfaction". MAJOR_INCIDENTS is a count: its denominator is null. MTTR's
+  numerator is hours.
 #}
 {% set tz = var('timezone') %}
 
@@ -17,6 +19,20 @@ with tickets as (
         coalesce(reopen_count, 0) > 0 or status = 'reopened' as is_reopened
     from {{ ref('fct_tickets') }}
     where project_id is not null
+),
+
+-- Incidents called back on the day of their resolution or up to 7 days later.
+called_back as (
+    select distinct tickets.ticket_id
+    from tickets
+    inner join {{ ref('int_satisfaction_answers') }} as callbacks
+        on callbacks.level = 'callback'
+        and callbacks.ticket_id = tickets.ticket_id
+        and callbacks.responded_date - (tickets.resolved_at at time zone '{{ tz }}')::date between 0 and 7
+),
+
+lifecycle as (
+    select * from {{ ref('project_lifecycle') }}
 ),
 
 events as (
@@ -44,6 +60,21 @@ events as (
     union all
     select 'COMPLAINT_CLOSURE', project_id, received_month, is_closed::int, 1
     from {{ ref('fct_complaints') }} where project_id is not null
+    union all
+    select 'CALLBACK_COVERAGE', project_id, resolved_month, (ticket_id in (select ticket_id from called_back))::int, 1
+    from tickets where ticket_type = 'incident' and resolved_at is not null
+    union all
+    select 'REPORT_DELIVERY', project_id, due_month, is_delivered::int, 1
+    from {{ ref('fct_service_reports') }} where is_due
+    union all
+    -- Counted in the month of the customer's latest decision (project_lifecycle).
+    select 'ACCEPTANCE_PASS', project_id, date_trunc('month', customer_acceptance_decided_date)::date,
+           (customer_acceptance_result = 'passed')::int, 1
+    from lifecycle where customer_acceptance_decided_date is not null
+    union all
+    select 'INTERNAL_ACCEPTANCE_ON_TIME', project_id, date_trunc('month', end_date)::date,
+           internal_acceptance_on_time::int, 1
+    from lifecycle where internal_acceptance_on_time is not null
 ),
 
 {# SLA attainment (metric 'all': every target met) and per-metric punctuality, counted
@@ -83,7 +114,7 @@ kpi_codes as (
     select unnest(array[
         'SLA_ATTAINMENT', 'RESPONSE_ON_TIME', 'ONSITE_ON_TIME', 'RESOLUTION_ON_TIME', 'PROBLEM_CLOSURE',
         'CHANGE_SUCCESS', 'RELEASE_SUCCESS', 'REOPEN_RATE', 'FIRST_TIME_FIX', 'MTTR', 'MAJOR_INCIDENTS',
-        'COMPLAINT_CLOSURE'
+        'COMPLAINT_CLOSURE', 'CALLBACK_COVERAGE', 'REPORT_DELIVERY', 'ACCEPTANCE_PASS', 'INTERNAL_ACCEPTANCE_ON_TIME'
     ]) as kpi_code
 ),
 

@@ -101,6 +101,8 @@ results as (
     select * from mttr_trend
     union all
     select * from {{ ref('int_kpi_management_system') }}
+    union all
+    select * from {{ ref('int_kpi_satisfaction') }}
 ),
 
 -- Only the periods and grains the catalogue lists for the KPI; the most specific target

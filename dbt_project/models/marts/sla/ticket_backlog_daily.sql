@@ -18,7 +18,7 @@ with tickets as (
 ),
 
 as_of_day as (
-    select ({{ as_of() }} at time zone '{{ tz }}')::date - 1 as day
+    select {{ as_of_date() }} - 1 as day
 ),
 
 -- Each ticket once per day it was open at the day's end.
