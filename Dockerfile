@@ -7,6 +7,10 @@ ENV UV_PROJECT_ENVIRONMENT=/opt/itss/.venv \
     ITSS_PROJECT_DIR=/opt/itss \
     ITSS_HOME=/var/lib/itss
 
+# PDF reports: WeasyPrint's Pango, a font covering Chinese, HarfBuzz's subsetter.
+RUN apt-get update && apt-get install -y --no-install-recommends \
+        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig fonts-noto-cjk \
+    && rm -rf /var/lib/apt/lists/*
 RUN pip install --no-cache-dir uv
 WORKDIR /opt/itss
 COPY pyproject.toml uv.lock README.md ./

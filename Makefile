@@ -5,7 +5,7 @@ SHELL := /bin/bash
 TOOLS := .itss/tools
 UV := $(shell command -v uv 2>/dev/null || echo $(TOOLS)/bin/uv)
 
-.PHONY: run test lint install
+.PHONY: run test lint install report-fonts
 
 run: install
 	$(UV) run --frozen itss run
@@ -17,8 +17,17 @@ lint: install
 	$(UV) run --frozen ruff check src tests dags expectations
 	$(UV) run --frozen ruff format --check src tests dags expectations
 
-install: $(UV)
+install: $(UV) report-fonts
 	$(UV) sync --frozen --python 3.11
+
+# PDF reports need a font covering Chinese (never boxes) and HarfBuzz's subsetter
+# (WeasyPrint embeds only the glyphs used): Debian's packages, installed once.
+report-fonts:
+	@if ! fc-list :lang=zh-cn family 2>/dev/null | grep -q . || ! ldconfig -p | grep -q libharfbuzz-subset; then \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get install -y -q fontconfig fonts-noto-cjk libharfbuzz-subset0 \
+	    || ($$SUDO apt-get update -q && $$SUDO apt-get install -y -q fontconfig fonts-noto-cjk libharfbuzz-subset0); \
+	fi
 
 # Bootstrap uv without touching the system Python: a private venv, or pip --target
 # where Debian's python3 has no venv module.

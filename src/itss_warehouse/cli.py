@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import sys
 from pathlib import Path
 from typing import Annotated
 
+import psycopg
 import typer
 
 from itss_warehouse import environment
@@ -20,6 +22,8 @@ warehouse_app = typer.Typer(help="The PostgreSQL warehouse.", no_args_is_help=Tr
 source_app = typer.Typer(help="Source exports and their mappings.", no_args_is_help=True)
 app.add_typer(demo_app, name="demo")
 app.add_typer(warehouse_app, name="warehouse")
+report_app = typer.Typer(help="Reports from the marts, into the output archive.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
 app.add_typer(source_app, name="source")
 calendar_app = typer.Typer(help="Working-day calendars for SLA measurement.", no_args_is_help=True)
 app.add_typer(calendar_app, name="calendar")
@@ -180,6 +184,41 @@ def bench_sla(
     typer.echo(f"results: {json_path}")
     if result.full.failed or result.incremental.failed:
         raise SystemExit(1)
+
+
+@report_app.command("service")
+def report_service(
+    period: Annotated[str, typer.Option(help="The month, YYYY-MM.")],
+    project: Annotated[list[str] | None, typer.Option(help="Only this project (repeatable).")] = None,
+    lang: Annotated[str, typer.Option(help="zh-CN or en.")] = "zh-CN",
+    format: Annotated[str, typer.Option(help="Comma-separated: html, pdf, xlsx.")] = "html,pdf,xlsx",  # noqa: A002
+) -> None:
+    """The monthly service report (服务报告) of each project running in the month, into the output archive."""
+    from itss_warehouse.reports.service_report import active_projects, render_service_reports
+
+    settings = get_settings()
+    month = _month(period)
+    formats = tuple(kind.strip() for kind in format.split(",") if kind.strip())
+    with psycopg.connect(warehouse_url(settings)) as conn:
+        projects = [row["project_id"] for row in active_projects(conn, month, project)]
+        if not projects:
+            typer.echo(f"No project was running in {month:%Y-%m}: no service report.")
+            return
+        with typer.progressbar(projects, label=f"服务报告 {month:%Y-%m}", file=sys.stderr) as bar:
+            for project_id in bar:
+                render_service_reports(
+                    conn, month, settings.output_path, settings.templates_path,
+                    language=lang, formats=formats, project_ids=[project_id],
+                )  # fmt: skip
+    folder = settings.output_path / "service_report" / f"{month:%Y-%m}"
+    typer.echo(f"{len(projects)} service report(s) for {month:%Y-%m} in {folder}")
+
+
+def _month(period: str) -> dt.date:
+    try:
+        return dt.datetime.strptime(period, "%Y-%m").date()
+    except ValueError:
+        raise typer.BadParameter(f"expected YYYY-MM, got {period!r}", param_hint="--period") from None
 
 
 @warehouse_app.command("url")

@@ -10,22 +10,19 @@ column added to the mapping without a note fails loudly instead of shipping undo
 
 from __future__ import annotations
 
-import io
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
-from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.writer.excel import ExcelWriter
 
 from itss_warehouse.settings import PACKAGE_DIR
 from itss_warehouse.sources import Source, load_sources
+from itss_warehouse.xlsx import display_width, workbook_bytes
 
 TEMPLATE_MAPPING = PACKAGE_DIR / "mappings" / "excel_template.yml"
 INSTRUCTIONS_SHEET = "填写说明"
@@ -117,8 +114,7 @@ def write_template(path: Path, mapping: Path = TEMPLATE_MAPPING) -> Path:
     _instructions_sheet(workbook, source, notes, timezone)
     workbook.properties.title = "运维工单登记表"
     workbook.properties.creator = "itss-warehouse"
-    workbook.properties.created = workbook.properties.modified = STAMP
-    _save(workbook, path)
+    path.write_bytes(workbook_bytes(workbook, STAMP))
     return path
 
 
@@ -139,11 +135,6 @@ def _format_text(source: Source, field: str, note: FieldNote) -> str:
     return note.format or "文本"
 
 
-def _width(text: str) -> int:
-    """Display width in Excel character units: CJK characters count double."""
-    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
-
-
 def _data_sheet(workbook: Workbook, source: Source, notes: dict[str, FieldNote]) -> None:
     sheet = workbook.active
     sheet.title = source.sheet
@@ -156,16 +147,16 @@ def _data_sheet(workbook: Workbook, source: Source, notes: dict[str, FieldNote])
         cell.fill = PatternFill("solid", fgColor=HEADER_FILLS[note.required])
         cell.alignment = Alignment(horizontal="center", vertical="center")
         cell.border = BORDER
-        widths = [_width(header) + 4, 10]
+        widths = [display_width(header) + 4, 10]
         column = sheet.column_dimensions[letter]
         if field in source.timestamps:
             column.number_format = DATETIME_FORMAT
-            widths.append(_width(DATETIME_EXAMPLE) + 2)
+            widths.append(display_width(DATETIME_EXAMPLE) + 2)
         elif note.cell_format:
             column.number_format = note.cell_format
         if field in source.values:
             choices = list(source.values[field])
-            widths.append(max(_width(choice) for choice in choices) + 4)
+            widths.append(max(display_width(choice) for choice in choices) + 4)
             validation = DataValidation(
                 type="list",
                 formula1='"' + ",".join(choices) + '"',
@@ -219,13 +210,3 @@ def _instructions_sheet(workbook: Workbook, source: Source, notes: dict[str, Fie
     for letter, width in zip("ABCD", (14, 10, 34, 70), strict=True):
         sheet.column_dimensions[letter].width = width
     sheet.freeze_panes = "A2"
-
-
-def _save(workbook: Workbook, path: Path) -> None:
-    buffer = io.BytesIO()
-    # ExcelWriter keeps our `modified` (Workbook.save would stamp the current time).
-    ExcelWriter(workbook, ZipFile(buffer, "w", ZIP_DEFLATED)).save()
-    # Zip entries carry their write time too: pin it so the same template gives the same bytes.
-    with ZipFile(buffer) as built, ZipFile(path, "w", ZIP_DEFLATED) as target:
-        for entry in built.infolist():
-            target.writestr(ZipInfo(entry.filename, date_time=(1980, 1, 1, 0, 0, 0)), built.read(entry), ZIP_DEFLATED)

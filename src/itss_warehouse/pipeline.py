@@ -71,10 +71,12 @@ def validate_marts() -> dict[str, int]:
 
 
 def render_reports(day: dt.date) -> list[str]:
-    """Render the monthly service reports for the last month closed on ``day``."""
-    from itss_warehouse.reports.service_report import render_service_reports
+    """Render the monthly service reports (HTML, PDF, XLSX) for the last month closed on ``day``."""
+    from itss_warehouse.reports.service_report import FORMATS, render_service_reports
 
     settings = get_settings()
     with psycopg.connect(warehouse_url(settings)) as conn:
-        rendered = render_service_reports(conn, last_closed_month(day), settings.output_path, settings.templates_path)
-    return [str(report.path) for report in rendered]
+        rendered = render_service_reports(
+            conn, last_closed_month(day), settings.output_path, settings.templates_path, formats=FORMATS
+        )
+    return [str(path) for report in rendered for path in report.files.values()]

@@ -9,8 +9,14 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
+from openpyxl import load_workbook
+from pypdf import PdfReader
+from typer.testing import CliRunner
 
+from itss_warehouse.cli import app
 from itss_warehouse.reports import RenderedReport, render_service_reports
+from itss_warehouse.reports.pdf import MissingFontError, html_to_pdf
+from itss_warehouse.reports.service_report import FORMATS
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "reports"
 OCTOBER = date(2026, 10, 1)
@@ -30,10 +36,12 @@ create table marts.dim_projects (
 );
 create table marts.kpi_scorecard (
     kpi_code text, grain text, grain_id text, period_type text, period_start date,
-    numerator numeric, denominator numeric, value numeric, target numeric, is_met boolean
+    numerator numeric, denominator numeric, value numeric, target numeric, is_met boolean, status text
 );
+create table marts.kpi_catalogue (kpi_code text, name_zh text, name_en text, unit text);
 create table marts.fct_tickets (
-    ticket_id text, ticket_type text, project_id text, priority text, opened_at timestamptz, opened_month date
+    ticket_id text, ticket_type text, project_id text, priority text, opened_at timestamptz, opened_month date,
+    resolved_at timestamptz, status text, sla_status text
 );
 create table marts.fct_ticket_sla (project_id text, opened_month date, uses_fallback_calendar boolean);
 create table marts.sla_breaches (
@@ -59,19 +67,23 @@ insert into marts.dim_projects values
      '2025-01-01', '2026-09-30');
 
 insert into marts.kpi_scorecard values
-    ('SLA_ATTAINMENT', 'project', 'PRJ-A', 'month', '2026-10-01', 3, 4, 0.750000, 0.950000, false),
-    ('SLA_ATTAINMENT', 'project', 'PRJ-A', 'year', '2026-01-01', 19, 20, 0.950000, 0.950000, true),
-    ('SLA_ATTAINMENT', 'project', 'PRJ-A', 'month', '2026-09-01', 5, 5, 1.000000, 0.950000, true),
-    ('SLA_ATTAINMENT', 'department', 'D1', 'month', '2026-10-01', 0.5, 1, 0.500000, 0.950000, false);
+    ('SLA_ATTAINMENT', 'project', 'PRJ-A', 'month', '2026-10-01', 3, 4, 0.750000, 0.950000, false, 'missed'),
+    ('SLA_ATTAINMENT', 'project', 'PRJ-A', 'year', '2026-01-01', 19, 20, 0.950000, 0.950000, true, 'met'),
+    ('SLA_ATTAINMENT', 'project', 'PRJ-A', 'month', '2026-09-01', 5, 5, 1.000000, 0.950000, true, 'met'),
+    ('SLA_ATTAINMENT', 'department', 'D1', 'month', '2026-10-01', 0.5, 1, 0.500000, 0.950000, false, 'missed'),
+    ('CHANGE_SUCCESS', 'project', 'PRJ-A', 'month', '2026-10-01', 0, 0, null, null, null, 'not_applicable');
+insert into marts.kpi_catalogue values
+    ('SLA_ATTAINMENT', 'SLA达成率', 'SLA attainment', 'ratio'),
+    ('CHANGE_SUCCESS', '变更成功率', 'Change success', 'ratio');
 
 insert into marts.fct_tickets values
-    ('INC-0901', 'incident', 'PRJ-A', 'P1', '2026-09-30 15:00+00', '2026-09-01'),
-    ('INC-1001', 'incident', 'PRJ-A', 'P1', '2026-10-05 01:30+00', '2026-10-01'),
-    ('INC-1002', 'incident', 'PRJ-A', 'P2', '2026-10-06 02:00+00', '2026-10-01'),
-    ('INC-1003', 'incident', 'PRJ-A', 'P1', '2026-10-07 03:00+00', '2026-10-01'),
-    ('SR-1001', 'service_request', 'PRJ-A', 'P3', '2026-10-08 04:00+00', '2026-10-01'),
-    ('CHG-1001', 'change', 'PRJ-A', 'P4', '2026-10-30 20:00+00', '2026-10-01'),
-    ('SR-2001', 'service_request', 'PRJ-B', 'P3', '2026-10-20 04:00+00', '2026-10-01');
+    ('INC-0901', 'incident', 'PRJ-A', 'P1', '2026-09-30 15:00+00', '2026-09-01', '2026-09-30 18:00+00', 'closed', 'breached'),
+    ('INC-1001', 'incident', 'PRJ-A', 'P1', '2026-10-05 01:30+00', '2026-10-01', null, 'in_progress', 'breached'),
+    ('INC-1002', 'incident', 'PRJ-A', 'P2', '2026-10-06 02:00+00', '2026-10-01', '2026-10-06 04:00+00', 'closed', 'met'),
+    ('INC-1003', 'incident', 'PRJ-A', 'P1', '2026-10-07 03:00+00', '2026-10-01', '2026-10-07 05:00+00', 'closed', 'met'),
+    ('SR-1001', 'service_request', 'PRJ-A', 'P3', '2026-10-08 04:00+00', '2026-10-01', '2026-10-08 09:00+00', 'resolved', 'met'),
+    ('CHG-1001', 'change', 'PRJ-A', 'P4', '2026-10-30 20:00+00', '2026-10-01', null, 'new', 'not_measured'),
+    ('SR-2001', 'service_request', 'PRJ-B', 'P3', '2026-10-20 04:00+00', '2026-10-01', null, 'new', 'in_progress');
 insert into marts.fct_ticket_sla values
     ('PRJ-A', '2026-10-01', false),
     ('PRJ-B', '2026-10-01', true);
@@ -86,8 +98,13 @@ insert into marts.sla_breaches values
 
 
 @pytest.fixture(scope="module")
-def conn(create_database):
-    with psycopg.connect(create_database("report"), autocommit=True) as connection:
+def url(create_database) -> str:
+    return create_database("report")
+
+
+@pytest.fixture(scope="module")
+def conn(url):
+    with psycopg.connect(url, autocommit=True) as connection:
         connection.execute(FIXTURE)
         yield connection
 
@@ -226,3 +243,97 @@ def test_rerendering_is_byte_identical(zh_reports, conn, output_dir):
 def test_month_must_be_first_day(conn, tmp_path):
     with pytest.raises(ValueError, match="first day"):
         render_service_reports(conn, date(2026, 10, 15), tmp_path, TEMPLATES_DIR)
+
+
+@pytest.fixture(scope="module")
+def all_formats(conn, tmp_path_factory) -> dict[str, RenderedReport]:
+    folder = tmp_path_factory.mktemp("formats")
+    return {
+        language: next(
+            report
+            for report in render_service_reports(
+                conn, OCTOBER, folder, TEMPLATES_DIR, language=language, formats=FORMATS
+            )
+            if report.project_id == "PRJ-A"
+        )
+        for language in ("zh-CN", "en")
+    }
+
+
+def _pdf_text(path: Path) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(path).pages)
+
+
+def test_every_format_in_both_languages(all_formats):
+    for language, report in all_formats.items():
+        assert sorted(report.files) == ["html", "pdf", "xlsx"]
+        assert [path.name for path in report.files.values()] == [f"PRJ-A.{language}.{kind}" for kind in FORMATS]
+    zh, en = (_pdf_text(all_formats[language].files["pdf"]) for language in ("zh-CN", "en"))
+    assert "SLA 达成情况" in zh and "第 1 页 / 共" in zh
+    assert "SLA attainment" in en and "Page 1 of" in en
+    workbook = load_workbook(all_formats["en"].files["xlsx"])
+    assert workbook.sheetnames == ["KPIs", "SLA breaches", "Tickets"]
+    assert [cell.value for cell in workbook["Tickets"]["A"]] == [
+        "Ticket", "INC-1001", "INC-1002", "INC-1003", "SR-1001", "CHG-1001"
+    ]  # fmt: skip
+    assert workbook["Tickets"].freeze_panes == "A2"
+
+
+def test_a_kpi_value_is_the_same_in_html_pdf_and_xlsx(all_formats):
+    report = all_formats["zh-CN"]
+    # PRJ-A's October SLA attainment: 3 of 4 tickets, 75.0 %.
+    assert numbers("75.0%", "3 / 4", "95.0%") in compact(report.files["html"])
+    assert "75.0% 3 / 4 95.0%" in _pdf_text(report.files["pdf"])
+    kpis = load_workbook(report.files["xlsx"])["指标"]
+    row = next(row for row in kpis.iter_rows(min_row=2) if row[0].value == "SLA_ATTAINMENT")
+    assert [cell.value for cell in row] == ["SLA_ATTAINMENT", "SLA达成率", 3, 4, 0.75, 0.95, "未达标"]
+    assert (row[4].number_format, row[5].number_format) == ("0.0%", "0.0%")
+    not_applicable = next(row for row in kpis.iter_rows(min_row=2) if row[0].value == "CHANGE_SUCCESS")
+    assert [cell.value for cell in not_applicable][4:] == [None, None, "不适用"]
+
+
+def test_the_pdf_embeds_a_cjk_font(all_formats):
+    fonts = {
+        str(font.get_object()["/BaseFont"])
+        for page in PdfReader(all_formats["zh-CN"].files["pdf"]).pages
+        for font in page["/Resources"]["/Font"].values()
+    }
+    assert any("CJK" in font for font in fonts), fonts
+
+
+def test_no_cjk_font_is_a_clear_error(tmp_path, monkeypatch):
+    # A fontconfig that knows no font directory: what a machine without CJK fonts looks like.
+    config = tmp_path / "fonts.conf"
+    config.write_text(f"<?xml version='1.0'?><fontconfig><cachedir>{tmp_path}</cachedir></fontconfig>")
+    monkeypatch.setenv("FONTCONFIG_FILE", str(config))
+    with pytest.raises(MissingFontError, match="fonts-noto-cjk"):
+        html_to_pdf("<p>服务报告</p>")
+
+
+def test_rerendering_every_format_is_byte_identical(conn, all_formats, tmp_path):
+    again = render_service_reports(conn, OCTOBER, tmp_path, TEMPLATES_DIR, formats=FORMATS)
+    first = all_formats["zh-CN"].files
+    for kind, path in next(report for report in again if report.project_id == "PRJ-A").files.items():
+        assert path.read_bytes() == first[kind].read_bytes(), kind
+
+
+def test_command_line_renders_the_named_project_in_the_asked_formats(conn, url, tmp_path):
+    env = {"ITSS_WAREHOUSE_URL": url, "ITSS_HOME": str(tmp_path)}
+    arguments = [
+        "report",
+        "service",
+        "--period",
+        "2026-10",
+        "--project",
+        "PRJ-B",
+        "--lang",
+        "en",
+        "--format",
+        "html,pdf",
+    ]
+    result = CliRunner().invoke(app, arguments, env=env)
+    assert result.exit_code == 0, result.output
+    folder = tmp_path / "output" / "service_report" / "2026-10"
+    assert sorted(path.name for path in folder.iterdir()) == ["PRJ-B.en.html", "PRJ-B.en.pdf"]
+    ended = CliRunner().invoke(app, ["report", "service", "--period", "2026-10", "--project", "PRJ-OLD"], env=env)
+    assert ended.exit_code != 0 and "no project PRJ-OLD running in 2026-10" in str(ended.exception)

@@ -7,22 +7,29 @@ it computes no KPI. Labels come from the locale catalogues in ``reports/locales`
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import jinja2
 import psycopg
 import yaml
+from markupsafe import Markup
+from openpyxl import Workbook
 from psycopg.rows import dict_row
 
+from itss_warehouse.reports import charts
+from itss_warehouse.reports.pdf import html_to_pdf
+from itss_warehouse.xlsx import LOCAL_TIMEZONE, Formatted, add_table_sheet, workbook_bytes
+
 TEMPLATE = "service_report.html.j2"
-LOCAL_TIMEZONE = ZoneInfo("Asia/Shanghai")
+FORMATS = ("html", "pdf", "xlsx")
 PRIORITIES = ("P1", "P2", "P3", "P4")
+RATIO_FORMAT = "0.0%"  # as format_percent shows it in the HTML and PDF
 QUARANTINE_ROWS_SHOWN = 20
 
 ACTIVE_PROJECTS = """
@@ -73,6 +80,48 @@ BREACHED_TICKETS = """
         array_position(array['response', 'onsite', 'resolution'], breaches.metric)
 """
 
+# The twelve months up to the report month, for the trend charts.
+SLA_TREND = """
+    select months.month::date as month, scorecard.value, scorecard.target
+    from generate_series(%(month)s::date - interval '11 months', %(month)s::date, interval '1 month') as months (month)
+    left join marts.kpi_scorecard as scorecard
+        on scorecard.kpi_code = 'SLA_ATTAINMENT' and scorecard.grain = 'project'
+        and scorecard.grain_id = %(project_id)s and scorecard.period_type = 'month'
+        and scorecard.period_start = months.month::date
+    order by months.month
+"""
+
+VOLUME_TREND = """
+    select months.month::date as month,
+        count(tickets.ticket_id) filter (where tickets.priority = 'P1') as "P1",
+        count(tickets.ticket_id) filter (where tickets.priority = 'P2') as "P2",
+        count(tickets.ticket_id) filter (where tickets.priority = 'P3') as "P3",
+        count(tickets.ticket_id) filter (where tickets.priority = 'P4') as "P4"
+    from generate_series(%(month)s::date - interval '11 months', %(month)s::date, interval '1 month') as months (month)
+    left join marts.fct_tickets as tickets
+        on tickets.project_id = %(project_id)s and tickets.opened_month = months.month::date
+    group by months.month
+    order by months.month
+"""
+
+# The appendix: every KPI of the project for the month, and the tickets behind them.
+PROJECT_KPIS = """
+    select scorecard.kpi_code, catalogue.name_zh, catalogue.name_en, catalogue.unit, scorecard.numerator,
+           scorecard.denominator, scorecard.value, scorecard.target, scorecard.status
+    from marts.kpi_scorecard as scorecard
+    inner join marts.kpi_catalogue as catalogue on scorecard.kpi_code = catalogue.kpi_code
+    where scorecard.grain = 'project' and scorecard.grain_id = %(project_id)s
+      and scorecard.period_type = 'month' and scorecard.period_start = %(month)s
+    order by scorecard.kpi_code
+"""
+
+PROJECT_TICKETS = """
+    select ticket_id, ticket_type, priority, opened_at, resolved_at, status, sla_status
+    from marts.fct_tickets
+    where project_id = %(project_id)s and opened_month = %(month)s
+    order by opened_at, ticket_id
+"""
+
 USES_FALLBACK_CALENDAR = """
     select coalesce(bool_or(uses_fallback_calendar), false) as uses_fallback_calendar
     from marts.fct_ticket_sla
@@ -98,7 +147,12 @@ class RenderedReport:
     project_id: str
     period_start: date
     language: str
-    path: Path
+    files: dict[str, Path]
+
+    @property
+    def path(self) -> Path:
+        """The HTML report, also the e-mail body."""
+        return self.files["html"]
 
 
 def render_service_reports(
@@ -109,10 +163,17 @@ def render_service_reports(
     *,
     language: str = "zh-CN",
     as_of: datetime | None = None,
+    formats: tuple[str, ...] = ("html",),
+    project_ids: list[str] | None = None,
 ) -> list[RenderedReport]:
-    """Render one report per project active in ``month``; re-rendering replaces the files."""
+    """Render one report per project active in ``month`` (or those of ``project_ids``) in ``formats``.
+
+    Re-rendering replaces the files.
+    """
     if month.day != 1:
         raise ValueError(f"month must be the first day of a month, got {month}")
+    if unknown := sorted(set(formats) - set(FORMATS)):
+        raise ValueError(f"unknown report format(s) {', '.join(unknown)} (known: {', '.join(FORMATS)})")
     catalogue = load_catalogue(templates_dir, language)
     template = build_environment(templates_dir, catalogue).get_template(TEMPLATE)
     folder = output_dir / "service_report" / f"{month:%Y-%m}"
@@ -125,13 +186,33 @@ def render_service_reports(
             "priorities": PRIORITIES,
         }
         reports = []
-        for project in cur.execute(ACTIVE_PROJECTS, {"month": month}).fetchall():
+        for project in active_projects(conn, month, project_ids):
             params = {"project_id": project["project_id"], "month": month}
-            html = template.render(shared, project=project, **_project_sections(cur, params))
-            path = folder / f"{project['project_id']}.{language}.html"
-            write_atomically(path, html)
-            reports.append(RenderedReport(project["project_id"], month, language, path))
+            sections = _project_sections(cur, params)
+            html = template.render(shared, project=project, charts=_charts(cur, params, catalogue), **sections)
+            files = {}
+            for kind in formats:
+                if kind == "html":
+                    content = html.encode("utf-8")
+                elif kind == "pdf":
+                    content = html_to_pdf(html)
+                else:
+                    content = _appendix(cur, params, sections, catalogue, shared["as_of"])
+                files[kind] = folder / f"{project['project_id']}.{language}.{kind}"
+                write_atomically(files[kind], content)
+            reports.append(RenderedReport(project["project_id"], month, language, files))
     return reports
+
+
+def active_projects(conn: psycopg.Connection, month: date, project_ids: list[str] | None = None) -> list[dict]:
+    """The projects running in ``month`` (all of them, or those named); naming an inactive one is an error."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        projects = cur.execute(ACTIVE_PROJECTS, {"month": month}).fetchall()
+    if project_ids is None:
+        return projects
+    if unknown := sorted(set(project_ids) - {project["project_id"] for project in projects}):
+        raise ValueError(f"no project {', '.join(unknown)} running in {month:%Y-%m}")
+    return [project for project in projects if project["project_id"] in project_ids]
 
 
 def load_catalogue(templates_dir: Path, language: str) -> dict[str, Any]:
@@ -164,9 +245,24 @@ def build_environment(templates_dir: Path, catalogue: dict[str, Any]) -> jinja2.
         number=or_blank(format_number),
         local_time=or_blank(lambda value: value.astimezone(LOCAL_TIMEZONE).strftime(catalogue["datetime_format"])),
         label=lambda code, labels: blank if code is None else labels.get(code, code),
+        css_string=css_string,
+        css_counters=css_counters,
         message=lambda text, **values: text.format(**values),
     )
     return env
+
+
+def css_string(text: str) -> Markup:
+    """Text for inside a CSS string in a <style> element: quotes, backslashes and tags escaped."""
+    escaped = "".join(f"\\{ord(char):x} " if char in '"\\<>&' else char for char in str(text))
+    return Markup(escaped)
+
+
+def css_counters(text: str) -> Markup:
+    """``Page {page} of {pages}`` as CSS content: ``"Page " counter(page) " of " counter(pages)``."""
+    parts = re.split(r"\{(page|pages)\}", text)
+    tokens = [f"counter({part})" if index % 2 else f'"{css_string(part)}"' for index, part in enumerate(parts)]
+    return Markup(" ".join(token for token in tokens if token != '""'))
 
 
 def month_label(month: date, catalogue: dict[str, Any]) -> str:
@@ -188,7 +284,7 @@ def format_number(value: Decimal | int) -> str:
     return f"{value.normalize():f}"
 
 
-def write_atomically(path: Path, text: str) -> None:
+def write_atomically(path: Path, data: bytes) -> None:
     """Write via a temp file in the same folder so readers never see a partial report."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -196,7 +292,7 @@ def write_atomically(path: Path, text: str) -> None:
         with os.fdopen(fd, "wb") as handle:
             # mkstemp creates 0600; the report is meant to be read by others (web server, mailer).
             os.fchmod(handle.fileno(), 0o644)
-            handle.write(text.encode("utf-8"))
+            handle.write(data)
         os.replace(temp_name, path)
     except BaseException:
         os.unlink(temp_name)
@@ -221,3 +317,81 @@ def _project_sections(cur: psycopg.Cursor, params: dict[str, Any]) -> dict[str, 
         "breaches": cur.execute(BREACHED_TICKETS, params).fetchall(),
         "uses_fallback_calendar": cur.execute(USES_FALLBACK_CALENDAR, params).fetchone()["uses_fallback_calendar"],
     }
+
+
+def _charts(cur: psycopg.Cursor, params: dict[str, Any], catalogue: dict[str, Any]) -> dict[str, str]:
+    """The SLA attainment trend against its target and the ticket volume by priority, last twelve months."""
+    charts_t = catalogue["charts"]
+    sla = cur.execute(SLA_TREND, params).fetchall()
+    volume = cur.execute(VOLUME_TREND, params).fetchall()
+    labels = [f"{row['month']:%Y-%m}" for row in sla]
+    target = next((row["target"] for row in reversed(sla) if row["target"] is not None), None)
+    return {
+        "sla": charts.rate_against_target(
+            labels, [row["value"] for row in sla], target,
+            rate_label=charts_t["sla_attainment"], target_label=charts_t["target"],
+        ),
+        "volume": charts.stacked_counts(
+            labels, {priority: [row[priority] for row in volume] for priority in PRIORITIES},
+            ylabel=charts_t["tickets"],
+        ),
+    }  # fmt: skip
+
+
+def _appendix(
+    cur: psycopg.Cursor, params: dict[str, Any], sections: dict[str, Any], catalogue: dict[str, Any], as_of
+) -> bytes:
+    """The data appendix: the project's KPIs for the month, its SLA breaches, and its tickets."""
+    t = catalogue["appendix"]
+    name = "name_zh" if catalogue["html_lang"] == "zh-CN" else "name_en"
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    kpis = cur.execute(PROJECT_KPIS, params).fetchall()
+    add_table_sheet(
+        workbook,
+        t["kpis"],
+        t["kpi_headers"],
+        (
+            [
+                row["kpi_code"],
+                row[name],
+                row["numerator"],
+                row["denominator"],
+                Formatted(row["value"], RATIO_FORMAT if row["unit"] == "ratio" else "0.##"),
+                Formatted(row["target"], RATIO_FORMAT if row["unit"] == "ratio" else "0.##"),
+                t["statuses"][row["status"]],
+            ]
+            for row in kpis
+        ),
+        number_formats={2: "0.##", 3: "0.##"},
+    )
+    add_table_sheet(
+        workbook,
+        t["breaches"],
+        t["breach_headers"],
+        (
+            [
+                row["ticket_id"],
+                catalogue["ticket_types"].get(row["ticket_type"], row["ticket_type"]),
+                row["priority"],
+                catalogue["metrics"][row["metric"]],
+                row["opened_at"],
+                row["due_at"],
+                row["done_at"],
+                row["target_minutes"],
+                row["net_minutes"],
+                row["breach_minutes"],
+            ]
+            for row in sections["breaches"]
+        ),
+        number_formats={4: "yyyy-mm-dd hh:mm", 5: "yyyy-mm-dd hh:mm", 6: "yyyy-mm-dd hh:mm"},
+    )
+    add_table_sheet(
+        workbook, t["tickets"], t["ticket_headers"],
+        ([row["ticket_id"], catalogue["ticket_types"].get(row["ticket_type"], row["ticket_type"]), row["priority"],
+          row["opened_at"], row["resolved_at"], row["status"], row["sla_status"]]
+         for row in cur.execute(PROJECT_TICKETS, params).fetchall()),
+        number_formats={3: "yyyy-mm-dd hh:mm", 4: "yyyy-mm-dd hh:mm"},
+    )  # fmt: skip
+    stamp = (as_of or datetime(2000, 1, 1, tzinfo=LOCAL_TIMEZONE)).astimezone(LOCAL_TIMEZONE).replace(tzinfo=None)
+    return workbook_bytes(workbook, stamp)

@@ -1,0 +1,78 @@
+"""Charts for the reports, as SVG markup to place inline in the HTML (and so in the PDF).
+
+Text is drawn as paths, so a chart looks the same in a mail client without CJK fonts;
+ids are salted and no date is written, so the same figures give the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Sequence
+from decimal import Decimal
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from matplotlib import pyplot  # noqa: E402  (after choosing the headless backend)
+
+from itss_warehouse.reports.pdf import CJK_FAMILY  # noqa: E402
+
+STYLE = {
+    "font.family": "sans-serif",
+    "font.sans-serif": [CJK_FAMILY, "DejaVu Sans"],
+    "font.size": 8,
+    "svg.fonttype": "path",
+    "svg.hashsalt": "itss-report",
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
+SIZE = (6.5, 2.4)  # inches: the width of an A4 text column
+COLOURS = ["#1f4e79", "#2e75b6", "#9dc3e6", "#c9c9c9"]
+LEGEND_ABOVE = {"loc": "lower center", "bbox_to_anchor": (0.5, 1.0), "frameon": False}  # never over the data
+
+
+def rate_against_target(labels: Sequence[str], rates: Sequence[Decimal | None], target: Decimal | None,
+                        *, rate_label: str, target_label: str) -> str:  # fmt: skip
+    """A line of monthly rates (0..1, None where not applicable) with the target as a dashed line."""
+    with pyplot.rc_context(STYLE):
+        figure, axes = pyplot.subplots(figsize=SIZE)
+        points = [(index, float(rate) * 100) for index, rate in enumerate(rates) if rate is not None]
+        if points:
+            xs, ys = zip(*points, strict=True)
+            axes.plot(xs, ys, marker="o", color=COLOURS[0], label=rate_label)
+        if target is not None:
+            axes.axhline(float(target) * 100, linestyle="--", color="#b42318", label=target_label)
+        axes.set_xticks(range(len(labels)), labels)
+        axes.set_xlim(-0.5, len(labels) - 0.5)
+        axes.set_ylabel("%")
+        if points or target is not None:
+            axes.legend(**LEGEND_ABOVE, ncols=2)
+        return _svg(figure, "rate")
+
+
+def stacked_counts(labels: Sequence[str], series: dict[str, Sequence[int]], *, ylabel: str) -> str:
+    """Stacked bars of counts per period, one colour per series (e.g. priority)."""
+    with pyplot.rc_context(STYLE):
+        figure, axes = pyplot.subplots(figsize=SIZE)
+        bottom = [0] * len(labels)
+        for colour, (name, counts) in zip(COLOURS, series.items(), strict=False):
+            axes.bar(range(len(labels)), counts, bottom=bottom, color=colour, label=name, width=0.6)
+            bottom = [below + count for below, count in zip(bottom, counts, strict=True)]
+        axes.set_xticks(range(len(labels)), labels)
+        axes.set_ylabel(ylabel)
+        axes.yaxis.get_major_locator().set_params(integer=True)
+        axes.legend(**LEGEND_ABOVE, ncols=len(series))
+        return _svg(figure, "counts")
+
+
+def _svg(figure, name: str) -> str:
+    buffer = io.StringIO()
+    figure.tight_layout()
+    figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    pyplot.close(figure)
+    text = buffer.getvalue()
+    text = text[text.index("<svg") :]  # inline: without the XML declaration and doctype
+    # Several charts share one page: prefix their element ids so they do not collide.
+    return re.sub(r'(id="|href="#|url\(#)', rf"\g<1>{name}-", text)
