@@ -23,7 +23,7 @@ install: $(UV) report-fonts
 # PDF reports need a font covering Chinese (never boxes) and HarfBuzz's subsetter
 # (WeasyPrint embeds only the glyphs used): Debian's packages, installed once.
 report-fonts:
-	@if ! fc-list :lang=zh-cn family 2>/dev/null | grep -q . || ! ldconfig -p | grep -q libharfbuzz-subset; then \
+	@if ! fc-list :lang=zh-cn family 2>/dev/null | grep -q . || ! ls /usr/lib/*/libharfbuzz-subset.so.0 >/dev/null 2>&1; then \
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$SUDO apt-get install -y -q fontconfig fonts-noto-cjk libharfbuzz-subset0 \
 	    || ($$SUDO apt-get update -q && $$SUDO apt-get install -y -q fontconfig fonts-noto-cjk libharfbuzz-subset0); \

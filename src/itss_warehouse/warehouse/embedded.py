@@ -13,6 +13,7 @@ import os
 import pwd
 import shutil
 import socket
+import subprocess
 import warnings
 from pathlib import Path
 
@@ -36,10 +37,24 @@ class EmbeddedServerError(RuntimeError):
 def _system_user() -> str | None:
     if os.geteuid() != 0:
         return None
+    _create_system_user()
     ensure_user_exists(SYSTEM_USER)
     ensure_folder_permissions(POSTGRES_BIN_PATH, 0o055)
     ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", 0o044)
     return SYSTEM_USER
+
+
+def _create_system_user() -> None:
+    """Create the system user once; useradd lives in sbin, which a minimal PATH (cron, CI) lacks."""
+    try:
+        pwd.getpwnam(SYSTEM_USER)
+    except KeyError:
+        useradd = shutil.which("useradd", path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"]))
+        if useradd is None:
+            raise EmbeddedServerError(
+                f"running as root needs a system user {SYSTEM_USER!r} and useradd was not found to create it"
+            ) from None
+        subprocess.run([useradd, "-s", "/bin/bash", SYSTEM_USER], check=True, capture_output=True, text=True)
 
 
 def _running_port(pgdata: Path, user: str | None) -> int | None:
