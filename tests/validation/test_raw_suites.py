@@ -126,3 +126,20 @@ def test_an_export_much_smaller_than_recent_ones_is_a_warning(url, small_landing
         "tickets_2026-11-22.csv: check failed: 'the export has at least half the rows of the source's"
         " last seven exports on average'"
     ]
+
+
+def test_a_company_calendar_id_is_not_quarantined(url, small_landing, tmp_path):
+    # Calendars are configuration (seeds/sla_calendars.csv): raw validation only requires one;
+    # dbt's relationship test checks that it names a seeded calendar.
+    landing = tmp_path / "landing"
+    shutil.copytree(small_landing, landing)
+    with (landing / "sla_policies.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADERS["sla_policies.csv"])
+        writer.writerow(["SLA-5X8", "P1", 30, 240, 480, "5x8", "Asia/Shanghai"])
+    validate_raw_batches(url, _load(url, landing), Settings(_env_file=None))
+    with psycopg.connect(url) as conn:
+        assert conn.execute("select count(*) from raw.quarantined_rows where entity = 'sla_policies'").fetchone() == (
+            0,
+        )
+        assert conn.execute("select calendar from raw.sla_policies").fetchall() == [("5x8",)]
