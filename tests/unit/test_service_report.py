@@ -41,7 +41,15 @@ create table marts.kpi_scorecard (
 create table marts.kpi_catalogue (kpi_code text, name_zh text, name_en text, unit text);
 create table marts.fct_tickets (
     ticket_id text, ticket_type text, project_id text, priority text, opened_at timestamptz, opened_month date,
-    resolved_at timestamptz, status text, sla_status text
+    resolved_at timestamptz, status text, sla_status text,
+    is_major boolean default false, delivery_mode text default 'remote', outcome text, category text
+);
+create table marts.fct_satisfaction_answers (
+    project_id text, level text, responded_date date, score_100 numeric, is_low_score boolean
+);
+create table marts.improvement_items (
+    kind text, kpi_code text, grain text, grain_id text, period_type text, period_start date,
+    value numeric, target numeric, gap numeric, owner text, due_date date
 );
 create table marts.fct_ticket_sla (project_id text, opened_month date, uses_fallback_calendar boolean);
 create table marts.sla_breaches (
@@ -84,6 +92,20 @@ insert into marts.fct_tickets values
     ('SR-1001', 'service_request', 'PRJ-A', 'P3', '2026-10-08 04:00+00', '2026-10-01', '2026-10-08 09:00+00', 'resolved', 'met'),
     ('CHG-1001', 'change', 'PRJ-A', 'P4', '2026-10-30 20:00+00', '2026-10-01', null, 'new', 'not_measured'),
     ('SR-2001', 'service_request', 'PRJ-B', 'P3', '2026-10-20 04:00+00', '2026-10-01', null, 'new', 'in_progress');
+update marts.fct_tickets set is_major = true, delivery_mode = 'onsite', category = '网络' where ticket_id = 'INC-1001';
+update marts.fct_tickets set outcome = 'success' where ticket_id = 'CHG-1001';
+insert into marts.fct_tickets (ticket_id, ticket_type, project_id, priority, opened_at, opened_month, status) values
+    ('LI-0901', 'leftover_issue', 'PRJ-A', 'P3', '2026-09-10 02:00+00', '2026-09-01', 'in_progress');
+insert into marts.kpi_scorecard values
+    ('CALLBACK_COVERAGE', 'project', 'PRJ-A', 'month', '2026-10-01', 2, 3, 0.666667, 1.0, false, 'missed');
+insert into marts.fct_satisfaction_answers values
+    ('PRJ-A', 'callback', '2026-10-10', 100, false),
+    ('PRJ-A', 'project', '2026-10-20', 60, true),
+    ('PRJ-A', 'project', '2026-10-20', 80, false),
+    ('PRJ-A', 'annual', '2025-12-10', 90, false);
+insert into marts.improvement_items values
+    ('kpi_missed', 'SLA_ATTAINMENT', 'project', 'PRJ-A', 'month', '2026-10-01', 0.75, 0.95, -0.2, '李四', '2026-11-30'),
+    ('kpi_missed', 'SLA_ATTAINMENT', 'project', 'PRJ-A', 'month', '2026-08-01', 0.8, 0.95, -0.15, '李四', '2026-09-30');
 insert into marts.fct_ticket_sla values
     ('PRJ-A', '2026-10-01', false),
     ('PRJ-B', '2026-10-01', true);
@@ -337,3 +359,26 @@ def test_command_line_renders_the_named_project_in_the_asked_formats(conn, url, 
     assert sorted(path.name for path in folder.iterdir()) == ["PRJ-B.en.html", "PRJ-B.en.pdf"]
     ended = CliRunner().invoke(app, ["report", "service", "--period", "2026-10", "--project", "PRJ-OLD"], env=env)
     assert ended.exit_code != 0 and "no project PRJ-OLD running in 2026-10" in str(ended.exception)
+
+
+def test_process_satisfaction_leftover_and_improvement_sections(zh_reports):
+    html = report_for(zh_reports, "PRJ-A")
+    assert "<td>INC-1001</td><td>P1</td><td>网络</td>" in html  # the month's major incident
+    assert "<td>变更</td>" + numbers(1, 1, 0, 0) in html
+    assert "本月现场服务 1 次，远程服务 4 次。" in html
+    assert "本月已解决事件 3 个，7 天内回访 2 个，回访率 66.7%。" in html
+    assert "<td>事件回访</td>" + numbers(1, 100, 0) in html
+    assert "<td>项目满意度调查</td>" + numbers(2, 70, 1) in html
+    assert "年度满意度调查" not in html  # answered in 2025, not this month
+    assert "<td>LI-0901</td>" in html  # raised in September, still open
+    assert "<td>指标未达标</td><td>SLA达成率</td><td>2026-10-01 (月)</td>" + numbers("75.0%", "95.0%") in html
+    assert "2026-08-01" not in html  # due before October began
+    quiet = report_for(zh_reports, "PRJ-B")
+    for note in (
+        "本月无重大事件",
+        "本月无变更与发布",
+        "本月无已解决事件，不计回访率",
+        "无未关闭的遗留问题",
+        "无待改进事项",
+    ):
+        assert note in quiet

@@ -80,6 +80,68 @@ BREACHED_TICKETS = """
         array_position(array['response', 'onsite', 'resolution'], breaches.metric)
 """
 
+MAJOR_INCIDENTS = """
+    select ticket_id, priority, category, opened_at, resolved_at, status
+    from marts.fct_tickets
+    where project_id = %(project_id)s and opened_month = %(month)s and ticket_type = 'incident' and is_major
+    order by opened_at, ticket_id
+"""
+
+# Changes and releases implemented (with an outcome) among those opened in the month.
+CHANGES_AND_RELEASES = """
+    select ticket_type,
+        count(*) filter (where outcome is not null) as implemented,
+        count(*) filter (where outcome = 'success') as succeeded,
+        count(*) filter (where outcome = 'failed') as failed,
+        count(*) filter (where outcome = 'rolled_back') as rolled_back
+    from marts.fct_tickets
+    where project_id = %(project_id)s and opened_month = %(month)s and ticket_type in ('change', 'release')
+    group by ticket_type
+    order by ticket_type
+"""
+
+DELIVERY_MODES = """
+    select count(*) filter (where delivery_mode = 'onsite') as onsite,
+           count(*) filter (where delivery_mode = 'remote') as remote
+    from marts.fct_tickets
+    where project_id = %(project_id)s and opened_month = %(month)s
+"""
+
+CALLBACK_COVERAGE = """
+    select numerator, denominator, value, target, status
+    from marts.kpi_scorecard
+    where kpi_code = 'CALLBACK_COVERAGE' and grain = 'project' and grain_id = %(project_id)s
+      and period_type = 'month' and period_start = %(month)s
+"""
+
+SATISFACTION = """
+    select level, count(*) as answers, round(avg(score_100), 1) as average_score,
+           count(*) filter (where is_low_score) as low_scores
+    from marts.fct_satisfaction_answers
+    where project_id = %(project_id)s and date_trunc('month', responded_date) = %(month)s
+    group by level
+    order by array_position(array['callback', 'project', 'annual'], level)
+"""
+
+# Leftover issues still open now, whenever they were raised.
+LEFTOVER_ISSUES = """
+    select ticket_id, category, opened_at, status
+    from marts.fct_tickets
+    where project_id = %(project_id)s and ticket_type = 'leftover_issue' and status not in ('resolved', 'closed')
+    order by opened_at, ticket_id
+"""
+
+# Items of the project raised for periods up to this month and not yet due when it began.
+IMPROVEMENT_PLAN = """
+    select items.kind, items.kpi_code, catalogue.name_zh, catalogue.name_en, catalogue.unit, items.period_type,
+           items.period_start, items.value, items.target, items.owner, items.due_date
+    from marts.improvement_items as items
+    left join marts.kpi_catalogue as catalogue on items.kpi_code = catalogue.kpi_code
+    where items.grain = 'project' and items.grain_id = %(project_id)s
+      and items.period_start <= %(month)s and items.due_date >= %(month)s
+    order by items.due_date, items.kind, items.kpi_code
+"""
+
 # The twelve months up to the report month, for the trend charts.
 SLA_TREND = """
     select months.month::date as month, scorecard.value, scorecard.target
@@ -312,6 +374,13 @@ def _quarantine(cur: psycopg.Cursor) -> dict[str, Any]:
 def _project_sections(cur: psycopg.Cursor, params: dict[str, Any]) -> dict[str, Any]:
     scorecard = {row["period_type"]: row for row in cur.execute(SLA_ATTAINMENT, params).fetchall()}
     return {
+        "major_incidents": cur.execute(MAJOR_INCIDENTS, params).fetchall(),
+        "changes_and_releases": cur.execute(CHANGES_AND_RELEASES, params).fetchall(),
+        "delivery_modes": cur.execute(DELIVERY_MODES, params).fetchone(),
+        "callbacks": cur.execute(CALLBACK_COVERAGE, params).fetchone(),
+        "satisfaction": cur.execute(SATISFACTION, params).fetchall(),
+        "leftover_issues": cur.execute(LEFTOVER_ISSUES, params).fetchall(),
+        "improvements": cur.execute(IMPROVEMENT_PLAN, params).fetchall(),
         "sla": {"month": scorecard.get("month"), "year": scorecard.get("year")},
         "volume": cur.execute(TICKET_VOLUME, params).fetchall(),
         "breaches": cur.execute(BREACHED_TICKETS, params).fetchall(),
@@ -343,7 +412,7 @@ def _appendix(
 ) -> bytes:
     """The data appendix: the project's KPIs for the month, its SLA breaches, and its tickets."""
     t = catalogue["appendix"]
-    name = "name_zh" if catalogue["html_lang"] == "zh-CN" else "name_en"
+    name = catalogue["kpi_name_column"]
     workbook = Workbook()
     workbook.remove(workbook.active)
     kpis = cur.execute(PROJECT_KPIS, params).fetchall()
