@@ -143,26 +143,20 @@ IMPROVEMENT_PLAN = """
 """
 
 # The twelve months up to the report month, for the trend charts.
-SLA_TREND = """
-    select months.month::date as month, scorecard.value, scorecard.target
-    from generate_series(%(month)s::date - interval '11 months', %(month)s::date, interval '1 month') as months (month)
-    left join marts.kpi_scorecard as scorecard
-        on scorecard.kpi_code = 'SLA_ATTAINMENT' and scorecard.grain = 'project'
-        and scorecard.grain_id = %(project_id)s and scorecard.period_type = 'month'
-        and scorecard.period_start = months.month::date
-    order by months.month
-"""
-
-VOLUME_TREND = """
-    select months.month::date as month,
+MONTHLY_TREND = """
+    select months.month::date as month, scorecard.value, scorecard.target,
         count(tickets.ticket_id) filter (where tickets.priority = 'P1') as "P1",
         count(tickets.ticket_id) filter (where tickets.priority = 'P2') as "P2",
         count(tickets.ticket_id) filter (where tickets.priority = 'P3') as "P3",
         count(tickets.ticket_id) filter (where tickets.priority = 'P4') as "P4"
     from generate_series(%(month)s::date - interval '11 months', %(month)s::date, interval '1 month') as months (month)
+    left join marts.kpi_scorecard as scorecard
+        on scorecard.kpi_code = 'SLA_ATTAINMENT' and scorecard.grain = 'project'
+        and scorecard.grain_id = %(project_id)s and scorecard.period_type = 'month'
+        and scorecard.period_start = months.month::date
     left join marts.fct_tickets as tickets
         on tickets.project_id = %(project_id)s and tickets.opened_month = months.month::date
-    group by months.month
+    group by months.month, scorecard.value, scorecard.target
     order by months.month
 """
 
@@ -391,17 +385,16 @@ def _project_sections(cur: psycopg.Cursor, params: dict[str, Any]) -> dict[str, 
 def _charts(cur: psycopg.Cursor, params: dict[str, Any], catalogue: dict[str, Any]) -> dict[str, str]:
     """The SLA attainment trend against its target and the ticket volume by priority, last twelve months."""
     charts_t = catalogue["charts"]
-    sla = cur.execute(SLA_TREND, params).fetchall()
-    volume = cur.execute(VOLUME_TREND, params).fetchall()
-    labels = [f"{row['month']:%Y-%m}" for row in sla]
-    target = next((row["target"] for row in reversed(sla) if row["target"] is not None), None)
+    months = cur.execute(MONTHLY_TREND, params).fetchall()
+    labels = [f"{row['month']:%Y-%m}" for row in months]
+    target = next((row["target"] for row in reversed(months) if row["target"] is not None), None)
     return {
         "sla": charts.rate_against_target(
-            labels, [row["value"] for row in sla], target,
+            labels, [row["value"] for row in months], target,
             rate_label=charts_t["sla_attainment"], target_label=charts_t["target"],
         ),
         "volume": charts.stacked_counts(
-            labels, {priority: [row[priority] for row in volume] for priority in PRIORITIES},
+            labels, {priority: [row[priority] for row in months] for priority in PRIORITIES},
             ylabel=charts_t["tickets"],
         ),
     }  # fmt: skip
