@@ -6,8 +6,8 @@ API sources as files → land new landing files in `raw_landing` as they are (CO
 one batch per file, idempotent) → map the landed batches to canonical fields in `raw`
 (values that cannot be mapped are quarantined) → validate them with Great
 Expectations (bad rows quarantined, critical failures stop the run) → dbt build of
-staging, intermediate and marts through astronomer-cosmos → validate the marts →
-render the monthly service reports of the last closed month.
+staging, intermediate and marts through astronomer-cosmos → validate the marts (the
+reports of `itss_reports.py` wait for this validation).
 
 The DAG file is thin: tasks call `itss_warehouse.pipeline`; nothing connects to a
 database or reads configuration while the file is parsed.
@@ -33,7 +33,6 @@ for _logger in ("cosmos.converter", "cosmos.dbt.graph", "cosmos.dbt.project"):
 
 RAW_ASSET = Asset("itss://warehouse/raw")
 MARTS_ASSET = Asset("itss://warehouse/marts")
-REPORTS_ASSET = Asset("itss://reports/service_report")
 
 
 @dag(
@@ -108,16 +107,10 @@ def itss_nightly():
 
         return pipeline.validate_marts()
 
-    @task(outlets=[REPORTS_ASSET])
-    def render_reports(ds=None) -> list[str]:
-        from itss_warehouse import pipeline
-
-        return pipeline.render_reports(pendulum.parse(ds).date())
-
     mapped = map_raw()
     extract_sources() >> load_raw() >> mapped
     checked = validate_raw(mapped)
-    checked >> transform >> validate_marts() >> render_reports()
+    checked >> transform >> validate_marts()
 
 
 itss_nightly()

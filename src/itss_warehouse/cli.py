@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
 
-import psycopg
 import typer
 
 from itss_warehouse import environment
@@ -22,8 +22,6 @@ warehouse_app = typer.Typer(help="The PostgreSQL warehouse.", no_args_is_help=Tr
 source_app = typer.Typer(help="Source exports and their mappings.", no_args_is_help=True)
 app.add_typer(demo_app, name="demo")
 app.add_typer(warehouse_app, name="warehouse")
-report_app = typer.Typer(help="Reports from the marts, into the output archive.", no_args_is_help=True)
-app.add_typer(report_app, name="report")
 app.add_typer(source_app, name="source")
 calendar_app = typer.Typer(help="Working-day calendars for SLA measurement.", no_args_is_help=True)
 app.add_typer(calendar_app, name="calendar")
@@ -36,12 +34,13 @@ Day = Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Day
 def main() -> None:
     """Entry point: known failures print their message, not a traceback."""
     from itss_warehouse.airflow_runner import DagRunFailed
+    from itss_warehouse.reports.data_quality import ReportBlocked
     from itss_warehouse.transform import DbtError
     from itss_warehouse.warehouse.embedded import EmbeddedServerError
 
     try:
         app()
-    except (DagRunFailed, DbtError, EmbeddedServerError, ValueError) as error:
+    except (DagRunFailed, DbtError, EmbeddedServerError, ReportBlocked, ValueError) as error:
         typer.secho(str(error), fg=typer.colors.RED, err=True)
         raise SystemExit(1) from None
 
@@ -58,7 +57,8 @@ def _logging(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) 
 @app.command()
 def run(date: Day = None, seed: Annotated[int, typer.Option(help="Seed for demo data.")] = 42) -> None:
     """The main job: demo data if the landing folder is empty, then the nightly DAG through Airflow."""
-    from itss_warehouse import airflow_runner, demo, load, pipeline, transform, validation
+    from itss_warehouse import airflow_runner, demo, load, transform, validation
+    from itss_warehouse.reports.formatting import Period
 
     settings = get_settings()
     day = date.date() if date else _yesterday()
@@ -78,14 +78,19 @@ def run(date: Day = None, seed: Annotated[int, typer.Option(help="Seed for demo 
     typer.echo(f"Loaded {len(loaded)} new file(s)" + (":" if loaded else " (all files were loaded before)."))
     for batch in loaded:
         typer.echo(f"  {batch.file_name} → raw.{batch.entity}: {batch.rows} rows, {batch.quarantined_rows} quarantined")
-    month = pipeline.last_closed_month(day)
-    reports = sorted((settings.output_path / "service_report" / f"{month:%Y-%m}").glob("*.html"))
     typer.echo(f"itss_nightly succeeded (log: {log_file})")
     typer.echo(f"Warehouse: {url}")
     typer.echo(f"Validation data docs: {validation.data_docs_index(settings)}")
-    typer.echo(f"Service reports for {month:%Y-%m} ({len(reports)}):")
-    for path in reports:
-        typer.echo(f"  {path}")
+    month = Period.last_closed("month", day)
+    typer.echo(f"Running itss_monthly_reports for {month.slug} through Airflow …")
+    airflow_runner.run_dag(settings, "itss_monthly_reports", day)
+    quarter = Period.last_closed("quarter", day)  # quarterly projects' service reports, when it just closed
+    periods = [month.slug] + ([quarter.slug] if quarter.end == month.end else [])
+    for kind in ("service_report", "process_report"):
+        reports = sorted(path for slug in periods for path in (settings.output_path / kind / slug).glob("*.zh-CN.html"))
+        typer.echo(f"{kind} ({len(reports)}):")
+        for path in reports:
+            typer.echo(f"  {path}")
 
 
 @demo_app.command("generate")
@@ -186,39 +191,42 @@ def bench_sla(
         raise SystemExit(1)
 
 
-@report_app.command("service")
-def report_service(
-    period: Annotated[str, typer.Option(help="The month, YYYY-MM.")],
-    project: Annotated[list[str] | None, typer.Option(help="Only this project (repeatable).")] = None,
+@app.command("report")
+def report(
+    kind: Annotated[str, typer.Argument(help="service, process, quality, annual or satisfaction.")],
+    period: Annotated[
+        str, typer.Option(help="2026-10 (service, process), 2026-H1 (quality), 2026 (annual, satisfaction).")
+    ],
+    project: Annotated[list[str] | None, typer.Option(help="service: only this project (repeatable).")] = None,
+    department: Annotated[list[str] | None, typer.Option(help="quality: only this department (repeatable).")] = None,
     lang: Annotated[str, typer.Option(help="zh-CN or en.")] = "zh-CN",
     format: Annotated[str, typer.Option(help="Comma-separated: html, pdf, xlsx.")] = "html,pdf,xlsx",  # noqa: A002
+    workers: Annotated[int, typer.Option(help="Processes rendering in parallel.")] = os.cpu_count() or 1,
 ) -> None:
-    """The monthly service report (服务报告) of each project running in the month, into the output archive."""
-    from itss_warehouse.reports.service_report import active_projects, render_service_reports
+    """Render the reports of one kind for a period into the output archive."""
+    from itss_warehouse.reports.formatting import Period
+    from itss_warehouse.reports.kinds import COMMANDS, KINDS
+    from itss_warehouse.reports.rendering import plan, render
 
+    if kind not in COMMANDS:
+        raise typer.BadParameter(f"unknown report {kind!r} (known: {', '.join(COMMANDS)})", param_hint="KIND")
+    report_kind = KINDS[COMMANDS[kind]]
+    only = {"service_report": project, "quality_report": department}.get(report_kind.name)
+    if (project or department) and not only:
+        raise typer.BadParameter(f"--project applies to service, --department to quality, not to {kind}")
     settings = get_settings()
-    month = _month(period)
-    formats = tuple(kind.strip() for kind in format.split(",") if kind.strip())
-    with psycopg.connect(warehouse_url(settings)) as conn:
-        projects = [row["project_id"] for row in active_projects(conn, month, project)]
-        if not projects:
-            typer.echo(f"No project was running in {month:%Y-%m}: no service report.")
-            return
-        with typer.progressbar(projects, label=f"服务报告 {month:%Y-%m}", file=sys.stderr) as bar:
-            for project_id in bar:
-                render_service_reports(
-                    conn, month, settings.output_path, settings.templates_path,
-                    language=lang, formats=formats, project_ids=[project_id],
-                )  # fmt: skip
-    folder = settings.output_path / "service_report" / f"{month:%Y-%m}"
-    typer.echo(f"{len(projects)} service report(s) for {month:%Y-%m} in {folder}")
-
-
-def _month(period: str) -> dt.date:
-    try:
-        return dt.datetime.strptime(period, "%Y-%m").date()
-    except ValueError:
-        raise typer.BadParameter(f"expected YYYY-MM, got {period!r}", param_hint="--period") from None
+    url = warehouse_url(settings)
+    units = plan(report_kind, url, Period.parse(period), only)
+    if not units:
+        typer.echo(f"Nothing to report for {period}: no {report_kind.name} is due.")
+        return
+    formats = tuple(name.strip() for name in format.split(",") if name.strip())
+    with typer.progressbar(length=len(units), label=f"{report_kind.name} {period}", file=sys.stderr) as bar:
+        rendered = render(
+            report_kind, url, units, settings.output_path, settings.templates_path,
+            language=lang, formats=formats, workers=workers, on_rendered=lambda _: bar.update(1),
+        )  # fmt: skip
+    typer.echo(f"{len(rendered)} {report_kind.name}(s) for {period} in {settings.output_path / report_kind.name}")
 
 
 @warehouse_app.command("url")

@@ -112,6 +112,20 @@ def ensure_raw_tables(conn: psycopg.Connection) -> None:
         )
         """
     )
+    # One row per validation run, so reports can state (and be gated on) the status of their inputs.
+    conn.execute(
+        """
+        create table if not exists raw.validation_runs (
+            run_id bigserial primary key,
+            scope text not null check (scope in ('raw', 'marts')),
+            validated_at timestamptz not null default now(),
+            checked integer not null,
+            quarantined_rows integer not null,
+            warnings text[] not null,
+            failures text[] not null
+        )
+        """
+    )
     # Every canonical entity gets its table, fed or not, so staging and validation can rely on it.
     for entity, fields in ENTITIES.items():
         table = sql.Identifier("raw", entity)

@@ -9,21 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-import psycopg
-
 from itss_warehouse import load, sources
 from itss_warehouse.settings import get_settings
 from itss_warehouse.warehouse.connection import ensure_schemas, warehouse_url
 
 log = logging.getLogger(__name__)
-
-
-def last_closed_month(day: dt.date) -> dt.date:
-    """First day of the last month complete at the end of ``day``."""
-    first_of_month = day.replace(day=1)
-    if (day + dt.timedelta(days=1)).day == 1:
-        return first_of_month
-    return (first_of_month - dt.timedelta(days=1)).replace(day=1)
 
 
 def extract_sources() -> list[str]:
@@ -70,13 +60,25 @@ def validate_marts() -> dict[str, int]:
     return validation.validate_marts(warehouse_url(settings), settings)
 
 
-def render_reports(day: dt.date) -> list[str]:
-    """Render the monthly service reports (HTML, PDF, XLSX) for the last month closed on ``day``."""
-    from itss_warehouse.reports.service_report import FORMATS, render_service_reports
+def marts_ready(period_type: str, day: dt.date) -> bool:
+    """Whether the marts passed validation after the period closed on ``day`` ended (the reports' gate)."""
+    from itss_warehouse.reports.data_quality import marts_validated_since
+    from itss_warehouse.reports.formatting import Period
+
+    return marts_validated_since(warehouse_url(get_settings()), Period.last_closed(period_type, day).end)
+
+
+def render_reports(kind_name: str, day: dt.date) -> list[str]:
+    """Render every report of ``kind_name`` (HTML, PDF, XLSX) for its last period closed on ``day``."""
+    import os
+
+    from itss_warehouse.reports.formatting import Period
+    from itss_warehouse.reports.kinds import KINDS
+    from itss_warehouse.reports.rendering import plan, render
 
     settings = get_settings()
-    with psycopg.connect(warehouse_url(settings)) as conn:
-        rendered = render_service_reports(
-            conn, last_closed_month(day), settings.output_path, settings.templates_path, formats=FORMATS
-        )
+    url = warehouse_url(settings)
+    kind = KINDS[kind_name]
+    units = plan(kind, url, Period.last_closed(kind.period_type, day))
+    rendered = render(kind, url, units, settings.output_path, settings.templates_path, workers=os.cpu_count() or 1)
     return [str(path) for report in rendered for path in report.files.values()]

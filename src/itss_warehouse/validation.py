@@ -46,6 +46,15 @@ class ValidationSummary:
         }
 
 
+def record_run(conn: psycopg.Connection, scope: str, summary: ValidationSummary) -> None:
+    """Log the run in ``raw.validation_runs``: what the reports state and are gated on."""
+    conn.execute(
+        "insert into raw.validation_runs (scope, checked, quarantined_rows, warnings, failures)"
+        " values (%s, %s, %s, %s, %s)",
+        (scope, summary.batches, summary.quarantined_rows, summary.warnings, summary.failures),
+    )
+
+
 def _context(settings: Settings, url: str) -> Any:
     # GX logs hundreds of INFO lines under Airflow's logging set-up.
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
@@ -139,6 +148,7 @@ def validate_raw_batches(url: str, batch_ids: list[int], settings: Settings) -> 
                     # A check that cannot run is a defect to fix, never a warning to live with.
                     is_critical = config.severity == "critical" or _error(result) is not None
                     (summary.failures if is_critical else summary.warnings).append(message)
+        record_run(conn, "raw", summary)
         conn.commit()
     for warning in summary.warnings:
         log.warning("raw validation warning: %s", warning)
@@ -166,6 +176,8 @@ def validate_marts(url: str, settings: Settings) -> dict[str, Any]:
                 is_critical = result.expectation_config.severity == "critical" or _error(result) is not None
                 (summary.failures if is_critical else summary.warnings).append(message)
     summary.batches = len(checkpoints)
+    with psycopg.connect(url) as conn:
+        record_run(conn, "marts", summary)
     if summary.failures:
         raise ValidationFailed("marts validation failed (critical):\n  " + "\n  ".join(summary.failures))
     return summary.as_dict()

@@ -81,9 +81,9 @@ def test_nightly_dag_is_scheduled_tagged_and_documented(parsed: dict):
     assert nightly["doc"]
 
 
-def test_nightly_dag_wires_load_validate_dbt_and_reports(parsed: dict):
+def test_nightly_dag_wires_load_validate_and_dbt(parsed: dict):
     tasks = parsed["dags"]["itss_nightly"]["tasks"]
-    for task_id in ("extract_sources", "load_raw", "map_raw", "validate_raw", "validate_marts", "render_reports"):
+    for task_id in ("extract_sources", "load_raw", "map_raw", "validate_raw", "validate_marts"):
         assert task_id in tasks
     downstream = parsed["dags"]["itss_nightly"]["downstream"]
     assert downstream["extract_sources"] == ["load_raw"]
@@ -93,3 +93,20 @@ def test_nightly_dag_wires_load_validate_dbt_and_reports(parsed: dict):
     assert "dbt_build.fct_tickets_model_build" in tasks
     assert "dbt_build.kpi_scorecard_model_build" in tasks
     assert "dbt_build.raw_tickets_source" in tasks  # source freshness
+
+
+@pytest.mark.parametrize(
+    ("dag_id", "schedule", "renders"),
+    [
+        ("itss_monthly_reports", "0 6 1 * *", ["render_process_report", "render_service_report"]),
+        ("itss_half_year_reports", "0 7 1 1,7 *", ["render_quality_report"]),
+        ("itss_yearly_reports", "0 8 1 1 *", ["render_annual_report", "render_satisfaction_report"]),
+    ],
+)
+def test_report_dags_wait_for_validated_marts_then_render(parsed: dict, dag_id, schedule, renders):
+    reports = parsed["dags"][dag_id]
+    assert reports["schedule"] == schedule
+    assert reports["tags"] == ["itss", "reports"]
+    assert reports["doc"]
+    assert reports["tasks"] == sorted(["wait_for_validated_marts", *renders])
+    assert reports["downstream"]["wait_for_validated_marts"] == renders

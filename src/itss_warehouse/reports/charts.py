@@ -67,6 +67,36 @@ def stacked_counts(labels: Sequence[str], series: dict[str, Sequence[int]], *, y
         return _svg(figure, "counts")
 
 
+def lines(labels: Sequence[str], series: dict[str, Sequence[int]], *, ylabel: str) -> str:
+    """One line per series over the same labels (e.g. open and overdue tickets per day)."""
+    with pyplot.rc_context(STYLE):
+        figure, axes = pyplot.subplots(figsize=SIZE)
+        for colour, (name, values) in zip(COLOURS, series.items(), strict=False):
+            axes.plot(range(len(labels)), values, color=colour, label=name)
+        step = max(1, len(labels) // 10)  # at most about ten tick labels
+        axes.set_xticks(range(0, len(labels), step), labels[::step])
+        axes.set_ylabel(ylabel)
+        axes.set_ylim(bottom=0)
+        axes.yaxis.get_major_locator().set_params(integer=True)
+        axes.legend(**LEGEND_ABOVE, ncols=len(series))
+        return _svg(figure, "lines")
+
+
+def scores_by_item(items: Sequence[str], scores: Sequence[Decimal], *, xlabel: str) -> str:
+    """Horizontal bars of 0–100 scores, one per item, labelled with their value."""
+    with pyplot.rc_context(STYLE):
+        figure, axes = pyplot.subplots(figsize=(SIZE[0], 0.6 + 0.3 * max(len(items), 1)))
+        positions = range(len(items))
+        axes.barh(positions, [float(score) for score in scores], color=COLOURS[1], height=0.6)
+        axes.set_yticks(positions, items)
+        axes.invert_yaxis()  # first item on top, as in the table
+        axes.set_xlim(0, 100)
+        axes.set_xlabel(xlabel)
+        for position, score in zip(positions, scores, strict=True):
+            axes.text(float(score) + 1, position, f"{score:.1f}", va="center")
+        return _svg(figure, "items")
+
+
 def _svg(figure, name: str) -> str:
     buffer = io.StringIO()
     figure.tight_layout()

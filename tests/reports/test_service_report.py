@@ -1,4 +1,4 @@
-"""The monthly service report, rendered from hand-written mart rows in a real PostgreSQL."""
+"""The service report, rendered from hand-written mart rows in a real PostgreSQL; the data-quality gate."""
 
 from __future__ import annotations
 
@@ -14,17 +14,22 @@ from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from itss_warehouse.cli import app
-from itss_warehouse.reports import RenderedReport, render_service_reports
+from itss_warehouse.reports.data_quality import ReportBlocked
+from itss_warehouse.reports.formatting import Period
 from itss_warehouse.reports.pdf import MissingFontError, html_to_pdf
-from itss_warehouse.reports.service_report import FORMATS
+from itss_warehouse.reports.rendering import FORMATS, RenderedReport, render_period
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "reports"
-OCTOBER = date(2026, 10, 1)
+OCTOBER = Period("month", date(2026, 10, 1))
 
 FIXTURE = """
 create schema raw;
 create schema marts;
 create table raw.load_batches (batch_id bigint primary key, source_name text, loaded_at timestamptz not null);
+create table raw.validation_runs (
+    run_id bigserial primary key, scope text, validated_at timestamptz not null default now(), checked integer,
+    quarantined_rows integer, warnings text[] not null default '{}', failures text[] not null default '{}'
+);
 create table raw.quarantined_rows (
     batch_id bigint, entity text, source_file text, source_row integer,
     check_name text, column_name text, raw_value text, reason text
@@ -38,7 +43,7 @@ create table marts.kpi_scorecard (
     kpi_code text, grain text, grain_id text, period_type text, period_start date,
     numerator numeric, denominator numeric, value numeric, target numeric, is_met boolean, status text
 );
-create table marts.kpi_catalogue (kpi_code text, name_zh text, name_en text, unit text);
+create table marts.kpi_catalogue (kpi_code text, name_zh text, name_en text, unit text, comparator text);
 create table marts.fct_tickets (
     ticket_id text, ticket_type text, project_id text, priority text, opened_at timestamptz, opened_month date,
     resolved_at timestamptz, status text, sla_status text,
@@ -49,7 +54,8 @@ create table marts.fct_satisfaction_answers (
 );
 create table marts.improvement_items (
     kind text, kpi_code text, grain text, grain_id text, period_type text, period_start date,
-    value numeric, target numeric, gap numeric, owner text, due_date date
+    value numeric, target numeric, gap numeric, owner text, due_date date,
+    cause_analysis text, corrective_action text
 );
 create table marts.fct_ticket_sla (project_id text, opened_month date, uses_fallback_calendar boolean);
 create table marts.sla_breaches (
@@ -58,6 +64,9 @@ create table marts.sla_breaches (
     net_minutes numeric, breach_minutes numeric
 );
 
+insert into raw.validation_runs (scope, validated_at, checked, quarantined_rows) values
+    ('raw', '2026-11-01 02:10+08', 2, 2),
+    ('marts', '2026-11-01 02:30+08', 2, 0);
 insert into raw.load_batches values
     (1, 'itsm', '2026-10-31 23:00+08'),
     (2, 'pmo', '2026-11-01 02:00+08');
@@ -72,7 +81,9 @@ insert into marts.dim_projects values
     ('PRJ-B', 'Desk <Support>', 'C2', 'Acme & Co', 'D2', '运维二部', 'om', 'remote', 'POL1', 'monthly',
      '2026-10-15', null),
     ('PRJ-OLD', '已结束项目', 'C1', '华东银行', 'D1', '运维一部', 'om', 'onsite', 'POL1', 'monthly',
-     '2025-01-01', '2026-09-30');
+     '2025-01-01', '2026-09-30'),
+    ('PRJ-Q', '季度报告项目', 'C1', '华东银行', 'D1', '运维一部', 'om', 'onsite', 'POL1', 'quarterly',
+     '2026-01-01', null);
 
 insert into marts.kpi_scorecard values
     ('SLA_ATTAINMENT', 'project', 'PRJ-A', 'month', '2026-10-01', 3, 4, 0.750000, 0.950000, false, 'missed'),
@@ -81,8 +92,8 @@ insert into marts.kpi_scorecard values
     ('SLA_ATTAINMENT', 'department', 'D1', 'month', '2026-10-01', 0.5, 1, 0.500000, 0.950000, false, 'missed'),
     ('CHANGE_SUCCESS', 'project', 'PRJ-A', 'month', '2026-10-01', 0, 0, null, null, null, 'not_applicable');
 insert into marts.kpi_catalogue values
-    ('SLA_ATTAINMENT', 'SLA达成率', 'SLA attainment', 'ratio'),
-    ('CHANGE_SUCCESS', '变更成功率', 'Change success', 'ratio');
+    ('SLA_ATTAINMENT', 'SLA达成率', 'SLA attainment', 'ratio', '>='),
+    ('CHANGE_SUCCESS', '变更成功率', 'Change success', 'ratio', '>=');
 
 insert into marts.fct_tickets values
     ('INC-0901', 'incident', 'PRJ-A', 'P1', '2026-09-30 15:00+00', '2026-09-01', '2026-09-30 18:00+00', 'closed', 'breached'),
@@ -136,9 +147,13 @@ def output_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("reports")
 
 
+def render(url: str, output_dir: Path, period: Period = OCTOBER, **options) -> list[RenderedReport]:
+    return render_period("service_report", url, period, output_dir, TEMPLATES_DIR, **{"formats": ("html",), **options})
+
+
 @pytest.fixture(scope="module")
-def zh_reports(conn, output_dir) -> list[RenderedReport]:
-    return render_service_reports(conn, OCTOBER, output_dir, TEMPLATES_DIR)
+def zh_reports(conn, url, output_dir) -> list[RenderedReport]:
+    return render(url, output_dir)
 
 
 def compact(path: Path) -> str:
@@ -152,11 +167,11 @@ def numbers(*values: object) -> str:
 
 
 def report_for(reports: list[RenderedReport], project_id: str) -> str:
-    return compact(next(report.path for report in reports if report.project_id == project_id))
+    return compact(next(report.path for report in reports if report.unit_id == project_id))
 
 
 def test_one_report_per_active_project(zh_reports, output_dir):
-    assert [(r.project_id, r.period_start, r.language) for r in zh_reports] == [
+    assert [(r.unit_id, r.period, r.language) for r in zh_reports] == [
         ("PRJ-A", OCTOBER, "zh-CN"),
         ("PRJ-B", OCTOBER, "zh-CN"),
     ]
@@ -170,7 +185,7 @@ def test_header_and_sla_attainment(zh_reports):
     assert "<h1>服务报告 — 华东数据中心运维（华东银行）</h1>" in html
     assert '<p class="subtitle">2026年10月 · 运维一部</p>' in html
     assert "<td>2026-11-01 02:00（北京时间）</td>" in html
-    assert "<td>本月</td>" + numbers("75.0%", "3 / 4", "95.0%") + '<td><span class="bad">未达标</span></td>' in html
+    assert "<td>本期</td>" + numbers("75.0%", "3 / 4", "95.0%") + '<td><span class="bad">未达标</span></td>' in html
     assert "<td>本年累计</td>" + numbers("95.0%", "19 / 20", "95.0%") + '<td><span class="ok">达标</span></td>' in html
     assert "100.0%" not in html and "50.0%" not in html
 
@@ -208,10 +223,10 @@ def test_fallback_calendar_is_flagged(zh_reports):
 
 def test_project_without_scorecard_row_says_so(zh_reports):
     html = report_for(zh_reports, "PRJ-B")
-    assert "本月无纳入 SLA 考核的工单" in html
+    assert "本期无纳入 SLA 考核的工单" in html
     assert "本年无纳入 SLA 考核的工单" in html
     assert "%</td>" not in html
-    assert "本月无违约工单" in html
+    assert "本期无违约工单" in html
     assert "Desk &lt;Support&gt;（Acme &amp; Co）" in html
 
 
@@ -224,11 +239,11 @@ def test_quarantine_section_shows_the_count_and_rows(zh_reports):
     )
 
 
-def test_quarantine_passed_when_empty(conn, tmp_path):
+def test_quarantine_passed_when_empty(conn, url, tmp_path):
     conn.execute("create table raw.quarantined_backup as table raw.quarantined_rows")
     try:
         conn.execute("delete from raw.quarantined_rows")
-        [report, _] = render_service_reports(conn, OCTOBER, tmp_path, TEMPLATES_DIR)
+        [report, _] = render(url, tmp_path)
     finally:
         conn.execute("insert into raw.quarantined_rows table raw.quarantined_backup")
         conn.execute("drop table raw.quarantined_backup")
@@ -237,46 +252,46 @@ def test_quarantine_passed_when_empty(conn, tmp_path):
     assert "tickets_2026-10.xlsx" not in html
 
 
-def test_english_rendering_uses_english_labels(conn, tmp_path):
+def test_english_rendering_uses_english_labels(conn, url, tmp_path):
     as_of = datetime(2026, 11, 2, 6, 0, tzinfo=ZoneInfo("UTC"))
-    reports = render_service_reports(conn, OCTOBER, tmp_path, TEMPLATES_DIR, language="en", as_of=as_of)
+    reports = render(url, tmp_path, language="en", as_of=as_of)
     html = report_for(reports, "PRJ-A")
     assert reports[0].path.name == "PRJ-A.en.html"
     assert '<html lang="en">' in html
     assert "<h1>Service report — 华东数据中心运维 (华东银行)</h1>" in html
     assert '<p class="subtitle">October 2026 · 运维一部</p>' in html
     assert "<td>2026-11-02 14:00 (China Standard Time)</td>" in html
-    assert "<td>This month</td>" + numbers("75.0%", "3 / 4") in html
+    assert "<td>This period</td>" + numbers("75.0%", "3 / 4") in html
     assert '<span class="bad">Not met</span>' in html
     assert '<span class="bad">2 rows quarantined</span>' in html
     assert "<td>INC-1001</td><td>Incident</td>" in html
     labels_only = html.replace("华东数据中心运维", "").replace("华东银行", "").replace("运维一部", "")
     assert not re.search(r"[达标违约事件服务报告]", labels_only)
-    assert "No SLA-measured tickets this month" in report_for(reports, "PRJ-B")
+    assert "No SLA-measured tickets this period" in report_for(reports, "PRJ-B")
 
 
-def test_rerendering_is_byte_identical(zh_reports, conn, output_dir):
+def test_rerendering_is_byte_identical(zh_reports, url, output_dir):
     before = {report.path: report.path.read_bytes() for report in zh_reports}
-    again = render_service_reports(conn, OCTOBER, output_dir, TEMPLATES_DIR)
+    again = render(url, output_dir)
     assert {report.path: report.path.read_bytes() for report in again} == before
     assert sorted(p.name for p in again[0].path.parent.iterdir()) == ["PRJ-A.zh-CN.html", "PRJ-B.zh-CN.html"]
 
 
-def test_month_must_be_first_day(conn, tmp_path):
-    with pytest.raises(ValueError, match="first day"):
-        render_service_reports(conn, date(2026, 10, 15), tmp_path, TEMPLATES_DIR)
+def test_periods_are_checked(conn, url, tmp_path):
+    with pytest.raises(ValueError, match="does not start a month"):
+        Period("month", date(2026, 10, 15))
+    with pytest.raises(ValueError, match="expected a period such as 2026-10"):
+        Period.parse("10/2026")
+    with pytest.raises(ValueError, match="the service_report takes a month period, got 2026-Q4"):
+        render(url, tmp_path, Period.parse("2026-Q4"))
 
 
 @pytest.fixture(scope="module")
-def all_formats(conn, tmp_path_factory) -> dict[str, RenderedReport]:
+def all_formats(conn, url, tmp_path_factory) -> dict[str, RenderedReport]:
     folder = tmp_path_factory.mktemp("formats")
     return {
         language: next(
-            report
-            for report in render_service_reports(
-                conn, OCTOBER, folder, TEMPLATES_DIR, language=language, formats=FORMATS
-            )
-            if report.project_id == "PRJ-A"
+            report for report in render(url, folder, language=language, formats=FORMATS) if report.unit_id == "PRJ-A"
         )
         for language in ("zh-CN", "en")
     }
@@ -308,10 +323,10 @@ def test_a_kpi_value_is_the_same_in_html_pdf_and_xlsx(all_formats):
     assert "75.0% 3 / 4 95.0%" in _pdf_text(report.files["pdf"])
     kpis = load_workbook(report.files["xlsx"])["指标"]
     row = next(row for row in kpis.iter_rows(min_row=2) if row[0].value == "SLA_ATTAINMENT")
-    assert [cell.value for cell in row] == ["SLA_ATTAINMENT", "SLA达成率", 3, 4, 0.75, 0.95, "未达标"]
+    assert [cell.value for cell in row] == ["SLA_ATTAINMENT", "SLA达成率", 3, 4, 0.75, 0.95, None, "未达标"]
     assert (row[4].number_format, row[5].number_format) == ("0.0%", "0.0%")
     not_applicable = next(row for row in kpis.iter_rows(min_row=2) if row[0].value == "CHANGE_SUCCESS")
-    assert [cell.value for cell in not_applicable][4:] == [None, None, "不适用"]
+    assert [cell.value for cell in not_applicable][4:] == [None, None, None, "不适用"]
 
 
 def test_the_pdf_embeds_a_cjk_font(all_formats):
@@ -332,10 +347,10 @@ def test_no_cjk_font_is_a_clear_error(tmp_path, monkeypatch):
         html_to_pdf("<p>服务报告</p>")
 
 
-def test_rerendering_every_format_is_byte_identical(conn, all_formats, tmp_path):
-    again = render_service_reports(conn, OCTOBER, tmp_path, TEMPLATES_DIR, formats=FORMATS)
+def test_rerendering_every_format_is_byte_identical(url, all_formats, tmp_path):
+    again = render(url, tmp_path, formats=FORMATS)
     first = all_formats["zh-CN"].files
-    for kind, path in next(report for report in again if report.project_id == "PRJ-A").files.items():
+    for kind, path in next(report for report in again if report.unit_id == "PRJ-A").files.items():
         assert path.read_bytes() == first[kind].read_bytes(), kind
 
 
@@ -358,27 +373,90 @@ def test_command_line_renders_the_named_project_in_the_asked_formats(conn, url, 
     folder = tmp_path / "output" / "service_report" / "2026-10"
     assert sorted(path.name for path in folder.iterdir()) == ["PRJ-B.en.html", "PRJ-B.en.pdf"]
     ended = CliRunner().invoke(app, ["report", "service", "--period", "2026-10", "--project", "PRJ-OLD"], env=env)
-    assert ended.exit_code != 0 and "no project PRJ-OLD running in 2026-10" in str(ended.exception)
+    assert ended.exit_code != 0 and "no service_report for PRJ-OLD in 2026-10" in str(ended.exception)
 
 
 def test_process_satisfaction_leftover_and_improvement_sections(zh_reports):
     html = report_for(zh_reports, "PRJ-A")
     assert "<td>INC-1001</td><td>P1</td><td>网络</td>" in html  # the month's major incident
     assert "<td>变更</td>" + numbers(1, 1, 0, 0) in html
-    assert "本月现场服务 1 次，远程服务 4 次。" in html
-    assert "本月已解决事件 3 个，7 天内回访 2 个，回访率 66.7%。" in html
+    assert "本期现场服务 1 次，远程服务 4 次。" in html
+    assert "本期已解决事件 3 个，7 天内回访 2 个，回访率 66.7%。" in html
     assert "<td>事件回访</td>" + numbers(1, 100, 0) in html
     assert "<td>项目满意度调查</td>" + numbers(2, 70, 1) in html
-    assert "年度满意度调查" not in html  # answered in 2025, not this month
+    assert "年度满意度调查" not in html  # answered in 2025, not this period
     assert "<td>LI-0901</td>" in html  # raised in September, still open
-    assert "<td>指标未达标</td><td>SLA达成率</td><td>2026-10-01 (月)</td>" + numbers("75.0%", "95.0%") in html
+    assert (
+        "<td>指标未达标</td><td>SLA达成率</td><td>PRJ-A</td><td>2026-10-01 (月)</td>" + numbers("75.0%", "95.0%")
+        in html
+    )
     assert "2026-08-01" not in html  # due before October began
     quiet = report_for(zh_reports, "PRJ-B")
     for note in (
-        "本月无重大事件",
-        "本月无变更与发布",
-        "本月无已解决事件，不计回访率",
+        "本期无重大事件",
+        "本期无变更与发布",
+        "本期无已解决事件，不计回访率",
         "无未关闭的遗留问题",
         "无待改进事项",
     ):
         assert note in quiet
+
+
+def test_a_quarterly_project_is_reported_on_when_its_quarter_closes(zh_reports, url, tmp_path):
+    assert "PRJ-Q" not in [report.unit_id for report in zh_reports]  # October does not close a quarter
+    september = render(url, tmp_path, Period.parse("2026-09"))
+    assert [(report.unit_id, report.period.slug) for report in september] == [
+        ("PRJ-A", "2026-09"),
+        ("PRJ-OLD", "2026-09"),
+        ("PRJ-Q", "2026-Q3"),
+    ]
+    quarterly = september[-1].path
+    assert quarterly == tmp_path / "service_report" / "2026-Q3" / "PRJ-Q.zh-CN.html"
+    assert '<p class="subtitle">2026年第3季度 · 运维一部</p>' in compact(quarterly)
+
+
+def _latest_run(conn, scope: str, warnings: list[str], failures: list[str]) -> None:
+    conn.execute(
+        "insert into raw.validation_runs (scope, checked, quarantined_rows, warnings, failures)"
+        " values (%s, 1, 0, %s, %s)",
+        (scope, warnings, failures),
+    )
+
+
+def _forget_runs_after(conn, run_id: int) -> None:
+    conn.execute("delete from raw.validation_runs where run_id > %s", (run_id,))
+
+
+def test_validation_warnings_are_stated_with_their_count(conn, url, tmp_path):
+    before = conn.execute("select max(run_id) from raw.validation_runs").fetchone()[0]
+    _latest_run(conn, "marts", ["marts.kpi_scorecard: 1 row(s) fail 'CSAT within 0–100'", "second warning"], [])
+    try:
+        report = render(url, tmp_path)[0]
+    finally:
+        _forget_runs_after(conn, before)
+    html = compact(report.path)
+    assert '<span class="bad">校验通过，2 条警告</span>' in html
+    assert "<li>second warning</li>" in html
+
+
+@pytest.mark.parametrize("scope", ["raw", "marts"])
+def test_a_failed_validation_produces_no_report(conn, url, tmp_path, scope):
+    before = conn.execute("select max(run_id) from raw.validation_runs").fetchone()[0]
+    _latest_run(conn, scope, [], ["tickets.csv, column priority: 5 row(s) fail 'priority mapped'"])
+    try:
+        with pytest.raises(ReportBlocked, match="tickets.csv, column priority: 5 row"):
+            render(url, tmp_path)
+    finally:
+        _forget_runs_after(conn, before)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_marts_never_validated_produce_no_report(conn, url, tmp_path):
+    conn.execute("create table raw.runs_backup as table raw.validation_runs")
+    try:
+        conn.execute("delete from raw.validation_runs where scope = 'marts'")
+        with pytest.raises(ReportBlocked, match="never been validated"):
+            render(url, tmp_path)
+    finally:
+        conn.execute("insert into raw.validation_runs select * from raw.runs_backup where scope = 'marts'")
+        conn.execute("drop table raw.runs_backup")

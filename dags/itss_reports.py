@@ -1,0 +1,69 @@
+"""
+### itss_monthly_reports, itss_half_year_reports, itss_yearly_reports
+
+The periodic reports, rendered from the marts into the output archive in HTML, PDF and
+XLSX (SPEC §5), each DAG for the period that closed just before its run:
+
+- `itss_monthly_reports` (1st of the month, 06:00 Asia/Shanghai): the service report of
+  every project (quarterly projects once their quarter closes) and the process
+  monitoring report;
+- `itss_half_year_reports` (1 January and 1 July, 07:00): the quality report of each
+  department;
+- `itss_yearly_reports` (1 January, 08:00): the annual quality report and the
+  satisfaction survey summary.
+
+Each DAG first waits until the nightly run after the period closed has rebuilt and
+validated the marts (`raw.validation_runs`), checking every ten minutes, not sleeping a
+fixed delay. A report whose inputs failed validation is not produced (the render task
+fails, saying which checks failed). Re-running a past date renders the same files again.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import Asset, dag, task
+from airflow.timetables.trigger import CronTriggerTimetable
+
+SCHEDULES = {
+    "itss_monthly_reports": ("0 6 1 * *", "month", ["service_report", "process_report"]),
+    "itss_half_year_reports": ("0 7 1 1,7 *", "half_year", ["quality_report"]),
+    "itss_yearly_reports": ("0 8 1 1 *", "year", ["annual_report", "satisfaction_report"]),
+}
+
+
+def reports_dag(dag_id: str, cron: str, period_type: str, kinds: list[str]):
+    @dag(
+        dag_id=dag_id,
+        schedule=CronTriggerTimetable(cron, timezone="Asia/Shanghai"),
+        start_date=pendulum.datetime(2024, 1, 1, tz="Asia/Shanghai"),
+        catchup=False,
+        max_active_runs=1,
+        default_args={"owner": "data-platform", "retries": 2, "retry_delay": timedelta(minutes=5)},
+        tags=["itss", "reports"],
+        doc_md=__doc__,
+    )
+    def reports():
+        # Reschedule mode frees the worker slot between checks; give up after a day.
+        @task.sensor(poke_interval=600, timeout=24 * 3600, mode="reschedule")
+        def wait_for_validated_marts(ds=None) -> bool:
+            from itss_warehouse import pipeline
+
+            return pipeline.marts_ready(period_type, pendulum.parse(ds).date())
+
+        @task
+        def render(kind: str, ds=None) -> list[str]:
+            from itss_warehouse import pipeline
+
+            return pipeline.render_reports(kind, pendulum.parse(ds).date())
+
+        ready = wait_for_validated_marts()
+        for kind in kinds:
+            ready >> render.override(task_id=f"render_{kind}", outlets=[Asset(f"itss://reports/{kind}")])(kind)
+
+    return reports()
+
+
+for _dag_id, (_cron, _period_type, _kinds) in SCHEDULES.items():
+    reports_dag(_dag_id, _cron, _period_type, _kinds)

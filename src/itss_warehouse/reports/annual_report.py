@@ -1,0 +1,105 @@
+"""The annual quality report (运维服务质量管理报告) of the organisation, the management-review input.
+
+[001 §6.2(3), §7.3.2(3), 003 §6.2.5]: the scorecard against targets and a year before,
+the departments side by side, the internal audits and their findings, satisfaction,
+complaints, and the improvement register of the year.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+
+from itss_warehouse.reports import sections
+from itss_warehouse.reports.formatting import Period
+from itss_warehouse.reports.rendering import ReportKind, Sheet, Unit
+
+DEPARTMENT_KPIS = [
+    "SLA_ATTAINMENT", "RESOLUTION_ON_TIME", "CSAT", "REPORT_DELIVERY", "COMPLAINT_CLOSURE", "FINDING_CLOSURE",
+]  # fmt: skip
+
+AUDITS = """
+    select audit_id, audited_on, department_name, count(finding_id) as findings,
+           count(finding_id) filter (where severity = 'major') as major_findings,
+           count(finding_id) filter (where not is_closed) as open_findings
+    from marts.fct_audit_findings
+    where programme_year = extract(year from %(start)s::date)
+    group by audit_id, audited_on, department_name
+    order by audited_on, audit_id
+"""
+
+FINDINGS = """
+    select audit_id, finding_id, department_name, severity, raised_on, closed_on
+    from marts.fct_audit_findings
+    where programme_year = extract(year from %(start)s::date) and finding_id is not null
+    order by raised_on, finding_id
+"""
+
+SATISFACTION_ITEMS = """
+    select items.item, items.answers, items.average_score, items.low_scores, prior.average_score as prior_score
+    from marts.satisfaction_by_item as items
+    left join marts.satisfaction_by_item as prior
+        on prior.level = items.level and prior.grain = items.grain and prior.item = items.item
+        and prior.year_start = (items.year_start - interval '1 year')::date
+    where items.level = 'annual' and items.grain = 'organisation' and items.year_start = %(start)s
+    order by items.item
+"""
+
+COMPLAINT_SUMMARY = """
+    select count(*) as received, count(*) filter (where is_major) as major,
+           count(*) filter (where is_closed) as closed, count(*) filter (where is_major_not_escalated) as not_escalated
+    from marts.fct_complaints
+    where received_month >= %(start)s and received_month < %(end)s
+"""
+
+IMPROVEMENT_SUMMARY = """
+    select kind, count(*) as item_count, count(corrective_action) as with_action
+    from marts.improvement_items
+    where period_start >= %(start)s and period_start < %(end)s
+    group by kind
+    order by kind
+"""
+
+
+def units(cur: psycopg.Cursor, year: Period) -> list[Unit]:
+    return [Unit("organisation", "organisation", year)]
+
+
+def content(cur: psycopg.Cursor, unit: Unit, catalogue: dict[str, Any]) -> dict[str, Any]:
+    params = unit.params
+    return {
+        "kpis": sections.scorecard(cur, unit),
+        "matrix": sections.kpi_matrix(cur, unit, "department", DEPARTMENT_KPIS),
+        "audits": cur.execute(AUDITS, params).fetchall(),
+        "findings": cur.execute(FINDINGS, params).fetchall(),
+        "satisfaction_items": cur.execute(SATISFACTION_ITEMS, params).fetchall(),
+        "complaints": cur.execute(COMPLAINT_SUMMARY, params).fetchone(),
+        "improvement_summary": cur.execute(IMPROVEMENT_SUMMARY, params).fetchall(),
+        "improvements": sections.improvement_items(cur, unit),
+        "charts": sections.trend_charts(cur, unit, catalogue),
+    }
+
+
+def appendix(cur: psycopg.Cursor, unit: Unit, content: dict[str, Any], catalogue: dict[str, Any]) -> list[Sheet]:
+    t = catalogue["annual"]
+    return [
+        sections.kpi_sheet(content["kpis"], catalogue),
+        sections.matrix_sheet(t["departments"], content["matrix"], catalogue),
+        Sheet(
+            t["findings"], t["finding_headers"],
+            [[row["audit_id"], row["finding_id"], row["department_name"], row["severity"], row["raised_on"],
+              row["closed_on"]] for row in content["findings"]],
+            {4: "yyyy-mm-dd", 5: "yyyy-mm-dd"},
+        ),
+        Sheet(
+            t["satisfaction"], t["satisfaction_headers"],
+            [[row["item"], row["answers"], row["average_score"], row["prior_score"], row["low_scores"]]
+             for row in content["satisfaction_items"]],
+            {2: "0.0", 3: "0.0"},
+        ),
+        sections.improvement_sheet(content["improvements"], catalogue),
+    ]  # fmt: skip
+
+
+KIND = ReportKind("annual_report", "year", "annual_report.html.j2", units, content, appendix)

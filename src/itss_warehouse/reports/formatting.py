@@ -1,0 +1,175 @@
+"""Periods, the message catalogue and the locale-aware Jinja filters every report shares."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import yaml
+from markupsafe import Markup
+
+from itss_warehouse.xlsx import LOCAL_TIMEZONE
+
+MONTHS_IN = {"month": 1, "quarter": 3, "half_year": 6, "year": 12}
+PERIOD_PATTERN = re.compile(r"(?P<year>\d{4})(?:-(?P<month>\d{2})|-Q(?P<quarter>[1-4])|-H(?P<half>[12]))?")
+
+
+def add_months(first_of_month: date, months: int) -> date:
+    index = first_of_month.year * 12 + first_of_month.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    """A calendar month, quarter, half-year or year, as the scorecard's period_type and period_start."""
+
+    type: str
+    start: date
+
+    def __post_init__(self) -> None:
+        months = MONTHS_IN.get(self.type)
+        if months is None or self.start.day != 1 or (self.start.month - 1) % months:
+            raise ValueError(f"{self.start} does not start a {self.type}")
+
+    @classmethod
+    def parse(cls, text: str) -> Period:
+        """``2026-10`` (month), ``2026-Q3``, ``2026-H1`` or ``2026`` (year)."""
+        match = PERIOD_PATTERN.fullmatch(text.strip())
+        if match is None:
+            raise ValueError(f"expected a period such as 2026-10, 2026-Q3, 2026-H1 or 2026, got {text!r}")
+        year = int(match["year"])
+        if match["month"]:
+            if not 1 <= int(match["month"]) <= 12:
+                raise ValueError(f"no month {match['month']} in {text!r}")
+            return cls("month", date(year, int(match["month"]), 1))
+        if match["quarter"]:
+            return cls("quarter", date(year, 3 * int(match["quarter"]) - 2, 1))
+        if match["half"]:
+            return cls("half_year", date(year, 6 * int(match["half"]) - 5, 1))
+        return cls("year", date(year, 1, 1))
+
+    @classmethod
+    def containing(cls, period_type: str, day: date) -> Period:
+        months = MONTHS_IN[period_type]
+        return cls(period_type, date(day.year, (day.month - 1) // months * months + 1, 1))
+
+    @classmethod
+    def last_closed(cls, period_type: str, day: date) -> Period:
+        """The latest period of ``period_type`` complete at the end of ``day``."""
+        current = cls.containing(period_type, day + timedelta(days=1))
+        return cls(period_type, add_months(current.start, -MONTHS_IN[period_type]))
+
+    @property
+    def end(self) -> date:
+        """The first day after the period."""
+        return add_months(self.start, MONTHS_IN[self.type])
+
+    @property
+    def slug(self) -> str:
+        """The period's name in the output archive: 2026-10, 2026-Q3, 2026-H1, 2026."""
+        number = (self.start.month - 1) // MONTHS_IN[self.type] + 1
+        return {
+            "month": f"{self.start:%Y-%m}",
+            "quarter": f"{self.start.year}-Q{number}",
+            "half_year": f"{self.start.year}-H{number}",
+            "year": f"{self.start.year}",
+        }[self.type]
+
+    def previous_year(self) -> Period:
+        return Period(self.type, add_months(self.start, -12))
+
+    def label(self, catalogue: dict[str, Any]) -> str:
+        """The period as the catalogue's ``period_formats`` say: 2026年10月, Q3 2026, 2026年上半年 …"""
+        number = (self.start.month - 1) // MONTHS_IN[self.type] + 1
+        return catalogue["period_formats"][self.type].format(
+            year=self.start.year,
+            month=self.start.month,
+            month_name=catalogue["month_names"][self.start.month - 1],
+            number=number,
+            half=catalogue["half_names"][number - 1] if self.type == "half_year" else "",
+        )
+
+
+def load_catalogue(templates_dir: Path, language: str) -> dict[str, Any]:
+    """The message catalogue for ``language`` from ``<templates_dir>/locales``."""
+    path = templates_dir / "locales" / f"{language}.yml"
+    if not path.is_file():
+        available = sorted(p.stem for p in (templates_dir / "locales").glob("*.yml"))
+        raise ValueError(f"no locale {language!r} in {path.parent} (available: {', '.join(available)})")
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def build_environment(templates_dir: Path, catalogue: dict[str, Any]) -> jinja2.Environment:
+    """A Jinja2 environment with autoescape and the locale-aware formatting filters."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates_dir / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    blank = catalogue["not_available"]
+
+    def or_blank(format_value):
+        return lambda value: blank if value is None else format_value(value)
+
+    env.filters.update(
+        blank=or_blank(str),
+        percent=or_blank(format_percent),
+        number=or_blank(format_number),
+        kpi_value=lambda value, unit: blank if value is None else format_kpi(value, unit),
+        local_time=or_blank(lambda value: value.astimezone(LOCAL_TIMEZONE).strftime(catalogue["datetime_format"])),
+        label=lambda code, labels: blank if code is None else labels.get(code, code),
+        css_string=css_string,
+        css_counters=css_counters,
+        message=lambda text, **values: text.format(**values),
+    )
+    return env
+
+
+def css_string(text: str) -> Markup:
+    """Text for inside a CSS string in a <style> element: quotes, backslashes and tags escaped."""
+    escaped = "".join(f"\\{ord(char):x} " if char in '"\\<>&' else char for char in str(text))
+    return Markup(escaped)
+
+
+def css_counters(text: str) -> Markup:
+    """``Page {page} of {pages}`` as CSS content: ``"Page " counter(page) " of " counter(pages)``."""
+    parts = re.split(r"\{(page|pages)\}", text)
+    tokens = [f"counter({part})" if index % 2 else f'"{css_string(part)}"' for index, part in enumerate(parts)]
+    return Markup(" ".join(token for token in tokens if token != '""'))
+
+
+def format_percent(ratio: Decimal) -> str:
+    """A 0..1 ratio as ``75.0%``, rounded half up like SQL ``round``."""
+    return f"{(Decimal(ratio) * 100).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"
+
+
+def format_number(value: Decimal | int) -> str:
+    """A count or minutes to at most two decimals, without trailing zeros: ``3``, ``42.5``, ``8.85``."""
+    if isinstance(value, int):
+        return str(value)
+    return f"{Decimal(value).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP).normalize():f}"
+
+
+def format_kpi(value: Decimal, unit: str) -> str:
+    """A scorecard value in its catalogue unit: ratios as percentages, scores and hours to one decimal."""
+    if unit == "ratio":
+        return format_percent(value)
+    if unit in ("score", "hours"):
+        return str(Decimal(value).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+    return format_number(value)
+
+
+RATIO_FORMAT = "0.0%"  # as format_percent shows it in the HTML and PDF
+
+
+def kpi_number_format(unit: str) -> str:
+    """The Excel number format showing a scorecard value as ``format_kpi`` does."""
+    return {"ratio": RATIO_FORMAT, "score": "0.0", "hours": "0.0"}.get(unit, "0.##")

@@ -1,0 +1,275 @@
+"""Rendering any report kind into the output archive, in HTML, PDF and an XLSX appendix.
+
+A report kind (one module per report) says which units it reports on in a period (the
+projects, the departments, or the organisation) and, for one unit, what its template
+shows and which tables its appendix holds. This module does the rest, the same for
+every kind: the data-quality gate, the shared header facts, the three formats, the
+archive's file names and atomic writes, and rendering units in parallel processes.
+
+Archive: ``<output>/<kind>/<period>/<unit>.<language>.<format>``, e.g.
+``service_report/2026-10/P001.zh-CN.pdf`` or ``quality_report/2026-H1/D01.en.xlsx``.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from openpyxl import Workbook
+from psycopg.rows import dict_row
+
+from itss_warehouse.reports import data_quality
+from itss_warehouse.reports.formatting import Period, build_environment, load_catalogue
+from itss_warehouse.reports.pdf import html_to_pdf
+from itss_warehouse.xlsx import LOCAL_TIMEZONE, add_table_sheet, workbook_bytes
+
+FORMATS = ("html", "pdf", "xlsx")
+PRIORITIES = ("P1", "P2", "P3", "P4")
+
+# The projects of a unit: every project, the department's, or the one project.
+IN_SCOPE = """(
+    %(grain)s = 'organisation'
+    or (%(grain)s = 'department' and {projects}.dept_id = %(grain_id)s)
+    or (%(grain)s = 'project' and {projects}.project_id = %(grain_id)s)
+)"""
+
+USES_FALLBACK_CALENDAR = f"""
+    select coalesce(bool_or(sla.uses_fallback_calendar), false) as uses_fallback_calendar
+    from marts.fct_ticket_sla as sla
+    inner join marts.dim_projects as projects on sla.project_id = projects.project_id
+    where sla.opened_month >= %(start)s and sla.opened_month < %(end)s and {IN_SCOPE.format(projects="projects")}
+"""
+
+
+@dataclass(frozen=True)
+class Unit:
+    """What one report file is about: a project, a department or the organisation, in a period."""
+
+    grain: str  # as marts.kpi_scorecard: project, department, organisation
+    grain_id: str  # file stem: the project or department id, or "organisation"
+    period: Period
+    facts: dict[str, Any] = field(default_factory=dict)  # e.g. the dim_projects row
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """Query parameters: the unit and its period (``end`` is the first day after it)."""
+        return {
+            "grain": self.grain,
+            "grain_id": self.grain_id,
+            "period_type": self.period.type,
+            "start": self.period.start,
+            "end": self.period.end,
+            **self.facts,
+        }
+
+
+@dataclass(frozen=True)
+class Sheet:
+    title: str
+    headers: Sequence[str]
+    rows: Iterable[Sequence[object]]
+    number_formats: dict[int, str] | None = None
+
+
+@dataclass(frozen=True)
+class ReportKind:
+    name: str  # the archive folder, e.g. service_report
+    period_type: str  # the period the command line and the DAG give
+    template: str
+    units: Callable[[psycopg.Cursor, Period], list[Unit]]
+    content: Callable[[psycopg.Cursor, Unit, dict[str, Any]], dict[str, Any]]
+    appendix: Callable[[psycopg.Cursor, Unit, dict[str, Any], dict[str, Any]], list[Sheet]]
+
+
+@dataclass(frozen=True)
+class RenderedReport:
+    kind: str
+    unit_id: str
+    period: Period
+    language: str
+    files: dict[str, Path]
+
+    @property
+    def path(self) -> Path:
+        """The HTML report, also the e-mail body."""
+        return self.files["html"]
+
+
+@dataclass(frozen=True)
+class Job:
+    """Everything a worker process needs besides the unit: picklable."""
+
+    kind: str
+    url: str
+    output_dir: Path
+    templates_dir: Path
+    language: str
+    formats: tuple[str, ...]
+    shared: dict[str, Any]  # as-of time and data-quality status, the same for every unit
+
+
+def check_formats(formats: Sequence[str]) -> tuple[str, ...]:
+    if not formats:
+        raise ValueError(f"no report format given (known: {', '.join(FORMATS)})")
+    if unknown := sorted(set(formats) - set(FORMATS)):
+        raise ValueError(f"unknown report format(s) {', '.join(unknown)} (known: {', '.join(FORMATS)})")
+    return tuple(formats)
+
+
+def plan(kind: ReportKind, url: str, period: Period, unit_ids: Sequence[str] | None = None) -> list[Unit]:
+    """The units ``kind`` reports on in ``period`` (all, or those named; naming another is an error)."""
+    if period.type != kind.period_type:
+        raise ValueError(f"the {kind.name} takes a {kind.period_type} period, got {period.slug}")
+    with psycopg.connect(url) as conn, conn.cursor(row_factory=dict_row) as cur:
+        units = kind.units(cur, period)
+    if unit_ids is None:
+        return units
+    if unknown := sorted(set(unit_ids) - {unit.grain_id for unit in units}):
+        raise ValueError(f"no {kind.name} for {', '.join(unknown)} in {period.slug}")
+    return [unit for unit in units if unit.grain_id in unit_ids]
+
+
+def render(
+    kind: ReportKind,
+    url: str,
+    units: Sequence[Unit],
+    output_dir: Path,
+    templates_dir: Path,
+    *,
+    language: str = "zh-CN",
+    formats: Sequence[str] = FORMATS,
+    as_of: datetime | None = None,
+    workers: int = 1,
+    on_rendered: Callable[[RenderedReport], None] | None = None,
+) -> list[RenderedReport]:
+    """Render ``units`` into the archive, replacing earlier files; in ``workers`` processes if more than one.
+
+    Raises ReportBlocked, before writing anything, when the inputs failed validation.
+    """
+    formats = check_formats(formats)
+    load_catalogue(templates_dir, language)  # an unknown language fails here, not in a worker
+    with psycopg.connect(url) as conn, conn.cursor(row_factory=dict_row) as cur:
+        shared = {"data_quality": data_quality.status(cur), "as_of": as_of or _latest_load(cur)}
+    job = Job(kind.name, url, output_dir, templates_dir, language, formats, shared)
+    rendered = []
+    if workers > 1 and len(units) > 1:
+        # spawn, not fork: the caller may be an Airflow task with threads holding locks.
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(min(workers, len(units)), context, initializer=_start_worker, initargs=(job,)) as pool:
+            for future in as_completed([pool.submit(_render_in_worker, unit) for unit in units]):
+                rendered.append(future.result())
+                if on_rendered:
+                    on_rendered(rendered[-1])
+    else:
+        with Renderer(job) as renderer:
+            for unit in units:
+                rendered.append(renderer.render(unit))
+                if on_rendered:
+                    on_rendered(rendered[-1])
+    return sorted(rendered, key=lambda report: (report.period, report.unit_id))
+
+
+class Renderer:
+    """Renders units of one job over one connection."""
+
+    def __init__(self, job: Job) -> None:
+        from itss_warehouse.reports.kinds import KINDS
+
+        self.job = job
+        self.kind = KINDS[job.kind]
+        self.catalogue = load_catalogue(job.templates_dir, job.language)
+        self.template = build_environment(job.templates_dir, self.catalogue).get_template(self.kind.template)
+        self.conn = psycopg.connect(job.url)
+
+    def __enter__(self) -> Renderer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.conn.close()
+
+    def render(self, unit: Unit) -> RenderedReport:
+        job, catalogue = self.job, self.catalogue
+        with self.conn.cursor(row_factory=dict_row) as cur:
+            content = self.kind.content(cur, unit, catalogue)
+            fallback = cur.execute(USES_FALLBACK_CALENDAR, unit.params).fetchone()["uses_fallback_calendar"]
+            html = self.template.render(
+                job.shared,
+                t=catalogue,
+                unit=unit,
+                period=unit.period.label(catalogue),
+                priorities=PRIORITIES,
+                uses_fallback_calendar=fallback,
+                **content,
+            )
+            folder = job.output_dir / self.kind.name / unit.period.slug
+            files = {}
+            for kind in job.formats:
+                if kind == "html":
+                    data = html.encode("utf-8")
+                elif kind == "pdf":
+                    data = html_to_pdf(html)
+                else:
+                    data = _workbook(self.kind.appendix(cur, unit, content, catalogue), job.shared["as_of"])
+                files[kind] = folder / f"{unit.grain_id}.{job.language}.{kind}"
+                write_atomically(files[kind], data)
+        self.conn.rollback()  # end the read transaction: the next unit sees no stale snapshot
+        return RenderedReport(self.kind.name, unit.grain_id, unit.period, job.language, files)
+
+
+_worker: Renderer | None = None
+
+
+def _start_worker(job: Job) -> None:
+    global _worker
+    _worker = Renderer(job)
+
+
+def _render_in_worker(unit: Unit) -> RenderedReport:
+    return _worker.render(unit)
+
+
+def _latest_load(cur: psycopg.Cursor) -> datetime | None:
+    return cur.execute("select max(loaded_at) as loaded_at from raw.load_batches").fetchone()["loaded_at"]
+
+
+def _workbook(sheets: list[Sheet], as_of: datetime | None) -> bytes:
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for sheet in sheets:
+        add_table_sheet(workbook, sheet.title, sheet.headers, sheet.rows, sheet.number_formats)
+    stamp = (as_of or datetime(2000, 1, 1, tzinfo=LOCAL_TIMEZONE)).astimezone(LOCAL_TIMEZONE).replace(tzinfo=None)
+    return workbook_bytes(workbook, stamp)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write via a temp file in the same folder so readers never see a partial report."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            # mkstemp creates 0600; the report is meant to be read by others (web server, mailer).
+            os.fchmod(handle.fileno(), 0o644)
+            handle.write(data)
+        os.replace(temp_name, path)
+    except BaseException:
+        os.unlink(temp_name)
+        raise
+
+
+def render_period(
+    kind_name: str, url: str, period: Period, output_dir: Path, templates_dir: Path, *,
+    unit_ids: Sequence[str] | None = None, **options: Any,
+) -> list[RenderedReport]:  # fmt: skip
+    """Plan and render the reports of one kind for ``period``: see ``plan`` and ``render``."""
+    from itss_warehouse.reports.kinds import KINDS
+
+    kind = KINDS[kind_name]
+    return render(kind, url, plan(kind, url, period, unit_ids), output_dir, templates_dir, **options)

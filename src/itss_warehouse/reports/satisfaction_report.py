@@ -1,0 +1,72 @@
+"""The satisfaction survey summary (满意度调查总结报告) after the year's annual survey [003 §6.2.4].
+
+Response coverage, CSAT by department, the score of each item against a year before,
+every low score with its comment, and the actions raised for satisfaction KPIs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+
+from itss_warehouse.reports import charts, sections
+from itss_warehouse.reports.annual_report import SATISFACTION_ITEMS
+from itss_warehouse.reports.formatting import Period
+from itss_warehouse.reports.rendering import ReportKind, Sheet, Unit
+
+SATISFACTION_KPIS = ["CSAT", "SURVEY_COVERAGE"]
+
+LOW_SCORES = """
+    select answers.responded_date, customers.customer_name, answers.project_id, answers.item, answers.score,
+           answers.scale, answers.score_100, answers.comment
+    from marts.fct_satisfaction_answers as answers
+    left join (select distinct customer_id, customer_name from marts.dim_projects) as customers
+        on answers.customer_id = customers.customer_id
+    where answers.level = 'annual' and answers.is_low_score
+      and answers.responded_date >= %(start)s and answers.responded_date < %(end)s
+    order by answers.score_100, answers.responded_date, customers.customer_name, answers.item
+"""
+
+
+def units(cur: psycopg.Cursor, year: Period) -> list[Unit]:
+    return [Unit("organisation", "organisation", year)]
+
+
+def content(cur: psycopg.Cursor, unit: Unit, catalogue: dict[str, Any]) -> dict[str, Any]:
+    items = cur.execute(SATISFACTION_ITEMS, unit.params).fetchall()
+    kpis = [row for row in sections.scorecard(cur, unit) if row["kpi_code"] in SATISFACTION_KPIS]
+    scores = charts.scores_by_item(
+        [row["item"] for row in items], [row["average_score"] for row in items], xlabel=catalogue["survey"]["average"]
+    )
+    return {
+        "kpis": kpis,
+        "matrix": sections.kpi_matrix(cur, unit, "department", ["CSAT"]),
+        "items": items,
+        "low_scores": cur.execute(LOW_SCORES, unit.params).fetchall(),
+        "actions": [row for row in sections.improvement_items(cur, unit) if row["kpi_code"] in SATISFACTION_KPIS],
+        "charts": {"items": scores if items else None},
+    }
+
+
+def appendix(cur: psycopg.Cursor, unit: Unit, content: dict[str, Any], catalogue: dict[str, Any]) -> list[Sheet]:
+    t = catalogue["survey"]
+    return [
+        sections.kpi_sheet(content["kpis"], catalogue),
+        Sheet(
+            t["items_sheet"], t["item_headers"],
+            [[row["item"], row["answers"], row["average_score"], row["prior_score"], row["low_scores"]]
+             for row in content["items"]],
+            {2: "0.0", 3: "0.0"},
+        ),
+        Sheet(
+            t["low_scores_sheet"], t["low_score_headers"],
+            [[row["responded_date"], row["customer_name"], row["project_id"], row["item"], row["score"], row["scale"],
+              row["score_100"], row["comment"]] for row in content["low_scores"]],
+            {0: "yyyy-mm-dd"},
+        ),
+        sections.improvement_sheet(content["actions"], catalogue),
+    ]  # fmt: skip
+
+
+KIND = ReportKind("satisfaction_report", "year", "satisfaction_report.html.j2", units, content, appendix)

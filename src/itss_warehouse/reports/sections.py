@@ -1,0 +1,190 @@
+"""Sections several reports share: the unit's scorecard, its improvement items, twelve-month charts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+
+from itss_warehouse.reports import charts
+from itss_warehouse.reports.formatting import add_months, kpi_number_format
+from itss_warehouse.reports.rendering import IN_SCOPE, PRIORITIES, Sheet, Unit
+from itss_warehouse.xlsx import Formatted
+
+# The unit's KPIs for its period, with the same period a year before for the trend.
+SCORECARD = """
+    select scorecard.kpi_code, catalogue.name_zh, catalogue.name_en, catalogue.unit, catalogue.comparator,
+           scorecard.numerator, scorecard.denominator, scorecard.value, scorecard.target, scorecard.status,
+           prior.value as prior_value
+    from marts.kpi_scorecard as scorecard
+    inner join marts.kpi_catalogue as catalogue on scorecard.kpi_code = catalogue.kpi_code
+    left join marts.kpi_scorecard as prior
+        on prior.kpi_code = scorecard.kpi_code and prior.grain = scorecard.grain
+        and prior.grain_id = scorecard.grain_id and prior.period_type = scorecard.period_type
+        and prior.period_start = (scorecard.period_start - interval '1 year')::date
+    where scorecard.grain = %(grain)s and (%(grain)s = 'organisation' or scorecard.grain_id = %(grain_id)s)
+      and scorecard.period_type = %(period_type)s and scorecard.period_start = %(start)s
+    order by scorecard.kpi_code
+"""
+
+# Items of the unit (or of its projects) raised for a period overlapping this one.
+IMPROVEMENT_ITEMS = f"""
+    select items.kind, items.kpi_code, catalogue.name_zh, catalogue.name_en, catalogue.unit, items.grain,
+           items.grain_id, items.period_type, items.period_start, items.value, items.target, items.owner,
+           items.due_date, items.cause_analysis, items.corrective_action
+    from marts.improvement_items as items
+    left join marts.kpi_catalogue as catalogue on items.kpi_code = catalogue.kpi_code
+    left join marts.dim_projects as projects on items.grain = 'project' and items.grain_id = projects.project_id
+    where items.period_start < %(end)s and items.due_date >= %(start)s
+      and (items.grain = %(grain)s and (%(grain)s = 'organisation' or items.grain_id = %(grain_id)s)
+        or items.grain = 'project' and {IN_SCOPE.format(projects="projects")}
+        or %(grain)s = 'organisation')
+    order by items.due_date, items.kind, items.kpi_code, items.grain_id
+"""
+
+# SLA attainment of the unit and tickets opened in its scope, by month.
+MONTHLY_TREND = f"""
+    select months.month::date as month, scorecard.value, scorecard.target,
+        count(tickets.ticket_id) filter (where tickets.priority = 'P1') as "P1",
+        count(tickets.ticket_id) filter (where tickets.priority = 'P2') as "P2",
+        count(tickets.ticket_id) filter (where tickets.priority = 'P3') as "P3",
+        count(tickets.ticket_id) filter (where tickets.priority = 'P4') as "P4"
+    from generate_series(%(first_month)s::date, %(last_month)s::date, interval '1 month') as months (month)
+    left join marts.kpi_scorecard as scorecard
+        on scorecard.kpi_code = 'SLA_ATTAINMENT' and scorecard.grain = %(grain)s
+        and (%(grain)s = 'organisation' or scorecard.grain_id = %(grain_id)s)
+        and scorecard.period_type = 'month' and scorecard.period_start = months.month::date
+    left join (
+        marts.fct_tickets as tickets
+        inner join marts.dim_projects as projects
+            on tickets.project_id = projects.project_id and {IN_SCOPE.format(projects="projects")}
+    ) on tickets.opened_month = months.month::date
+    group by months.month, scorecard.value, scorecard.target
+    order by months.month
+"""
+
+
+def scorecard(cur: psycopg.Cursor, unit: Unit) -> list[dict[str, Any]]:
+    return cur.execute(SCORECARD, unit.params).fetchall()
+
+
+def improvement_items(cur: psycopg.Cursor, unit: Unit) -> list[dict[str, Any]]:
+    return cur.execute(IMPROVEMENT_ITEMS, unit.params).fetchall()
+
+
+def trend_charts(cur: psycopg.Cursor, unit: Unit, catalogue: dict[str, Any]) -> dict[str, str]:
+    """SLA attainment against its target and tickets by priority, the twelve months up to the period's end."""
+    last_month = add_months(unit.period.end, -1)
+    params = {**unit.params, "first_month": add_months(last_month, -11), "last_month": last_month}
+    months = cur.execute(MONTHLY_TREND, params).fetchall()
+    labels = [f"{row['month']:%Y-%m}" for row in months]
+    target = next((row["target"] for row in reversed(months) if row["target"] is not None), None)
+    charts_t = catalogue["charts"]
+    return {
+        "sla": charts.rate_against_target(
+            labels, [row["value"] for row in months], target,
+            rate_label=charts_t["sla_attainment"], target_label=charts_t["target"],
+        ),
+        "volume": charts.stacked_counts(
+            labels, {priority: [row[priority] for row in months] for priority in PRIORITIES},
+            ylabel=charts_t["tickets"],
+        ),
+    }  # fmt: skip
+
+
+def kpi_sheet(rows: list[dict[str, Any]], catalogue: dict[str, Any]) -> Sheet:
+    """The scorecard rows as an appendix sheet, values formatted in their unit."""
+    t = catalogue["appendix"]
+    name = catalogue["kpi_name_column"]
+    return Sheet(
+        t["kpis"],
+        t["kpi_headers"],
+        [
+            [
+                row["kpi_code"],
+                row[name],
+                row["numerator"],
+                row["denominator"],
+                Formatted(row["value"], kpi_number_format(row["unit"])),
+                Formatted(row["target"], kpi_number_format(row["unit"])),
+                Formatted(row.get("prior_value"), kpi_number_format(row["unit"])),
+                t["statuses"][row["status"]],
+            ]
+            for row in rows
+        ],
+        number_formats={2: "0.##", 3: "0.##"},
+    )
+
+
+def improvement_sheet(rows: list[dict[str, Any]], catalogue: dict[str, Any]) -> Sheet:
+    t = catalogue["improvement"]
+    name = catalogue["kpi_name_column"]
+    return Sheet(
+        catalogue["appendix"]["improvements"],
+        catalogue["appendix"]["improvement_headers"],
+        [
+            [
+                t["kinds"].get(row["kind"], row["kind"]),
+                row[name] or row["kpi_code"],
+                row["grain_id"],
+                f"{row['period_start']} ({t['periods'].get(row['period_type'], row['period_type'])})",
+                Formatted(row["value"], kpi_number_format(row["unit"])),
+                Formatted(row["target"], kpi_number_format(row["unit"])),
+                row["owner"],
+                row["due_date"],
+                row["cause_analysis"],
+                row["corrective_action"],
+            ]
+            for row in rows
+        ],
+        number_formats={7: "yyyy-mm-dd"},
+    )
+
+
+# Selected KPIs of each project (or department) of the unit in its period, for a comparison table.
+KPI_MATRIX = f"""
+    with names as (
+        select distinct 'project' as grain, project_id as grain_id, project_name as name
+        from marts.dim_projects as projects where {IN_SCOPE.format(projects="projects")}
+        union all
+        select distinct 'department', dept_id, department_name
+        from marts.dim_projects as projects where dept_id is not null and {IN_SCOPE.format(projects="projects")}
+    )
+    select names.grain_id, names.name, scorecard.kpi_code, scorecard.value, scorecard.status, catalogue.unit
+    from names
+    inner join marts.kpi_scorecard as scorecard on scorecard.grain = names.grain and scorecard.grain_id = names.grain_id
+    inner join marts.kpi_catalogue as catalogue on scorecard.kpi_code = catalogue.kpi_code
+    where names.grain = %(row_grain)s and scorecard.kpi_code = any(%(kpi_codes)s)
+      and scorecard.period_type = %(period_type)s and scorecard.period_start = %(start)s
+    order by names.grain_id
+"""
+
+KPI_NAMES = "select kpi_code, name_zh, name_en from marts.kpi_catalogue where kpi_code = any(%(kpi_codes)s)"
+
+
+def kpi_matrix(cur: psycopg.Cursor, unit: Unit, row_grain: str, kpi_codes: list[str]) -> dict[str, Any]:
+    """Rows of the unit's projects or departments, each with the scorecard rows of ``kpi_codes`` by code."""
+    params = {**unit.params, "row_grain": row_grain, "kpi_codes": kpi_codes}
+    rows: dict[str, dict[str, Any]] = {}
+    for row in cur.execute(KPI_MATRIX, params).fetchall():
+        rows.setdefault(row["grain_id"], {"grain_id": row["grain_id"], "name": row["name"], "kpis": {}})
+        rows[row["grain_id"]]["kpis"][row["kpi_code"]] = row
+    names = {row["kpi_code"]: row for row in cur.execute(KPI_NAMES, params).fetchall()}
+    return {"columns": [names[code] for code in kpi_codes if code in names], "rows": list(rows.values())}
+
+
+def matrix_sheet(title: str, matrix: dict[str, Any], catalogue: dict[str, Any]) -> Sheet:
+    name = catalogue["kpi_name_column"]
+    columns = matrix["columns"]
+    return Sheet(
+        title,
+        [catalogue["appendix"]["grain_id"], catalogue["appendix"]["name"], *(column[name] for column in columns)],
+        [
+            [row["grain_id"], row["name"], *(_kpi_cell(row["kpis"].get(column["kpi_code"])) for column in columns)]
+            for row in matrix["rows"]
+        ],
+    )
+
+
+def _kpi_cell(row: dict[str, Any] | None) -> Formatted | None:
+    return None if row is None else Formatted(row["value"], kpi_number_format(row["unit"]))

@@ -1,0 +1,160 @@
+"""Every report for the demo organisation, both languages, every format, from a real pipeline build.
+
+The demo covers January 2025 to June 2026, so the periods reported on are June 2026
+(service, process), the first half of 2026 (quality), and 2025 (annual, satisfaction).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import psycopg
+import pytest
+from ingest import ingest
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from itss_warehouse import demo, environment, sources, transform, validation
+from itss_warehouse.reports.formatting import Period, format_percent
+from itss_warehouse.reports.rendering import FORMATS, RenderedReport, render_period
+from itss_warehouse.settings import Settings
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "reports"
+END_DATE = date(2026, 6, 30)
+REPORTS = [
+    ("service_report", "2026-06", ["P001", "P003"]),  # P003 reports quarterly: its Q2 report
+    ("process_report", "2026-06", None),
+    ("quality_report", "2026-H1", None),
+    ("annual_report", "2025", None),
+    ("satisfaction_report", "2025", None),
+]
+
+
+@pytest.fixture(scope="module")
+def built(create_warehouse, tmp_path_factory) -> str:
+    home = tmp_path_factory.mktemp("demo_reports")
+    landing = home / "landing"
+    demo.generate(landing, end_date=END_DATE, months=18)
+    settings = Settings(_env_file=None, home=home, landing_dir=landing)
+    url = create_warehouse("demo_reports")
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in environment.tool_environment(settings, url).items():
+            patch.setenv(key, value)
+        patch.setenv("DBT_TARGET_PATH", str(home / "dbt_target"))
+        patch.setenv("DBT_LOG_PATH", str(home / "dbt_logs"))
+        batches = ingest(url, landing, sources.load_sources(settings.sources_file))
+        validation.validate_raw_batches(url, [batch.batch_id for batch in batches], settings)
+        transform.run_dbt(settings, "--quiet", "build", "--vars", f"{{run_date: '{END_DATE}'}}")
+        validation.validate_marts(url, settings)
+    return url
+
+
+@pytest.fixture(scope="module")
+def rendered(built, tmp_path_factory) -> dict[tuple[str, str], list[RenderedReport]]:
+    output = tmp_path_factory.mktemp("archive")
+    return {
+        (kind, language): render_period(
+            kind, built, Period.parse(period), output, TEMPLATES_DIR,
+            unit_ids=units, language=language, formats=FORMATS, workers=2,
+        )
+        for kind, period, units in REPORTS
+        for language in ("zh-CN", "en")
+    }  # fmt: skip
+
+
+def _pdf_text(path: Path) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(path).pages)
+
+
+def _compact(path: Path) -> str:
+    return re.sub(r">\s+<", "><", path.read_text(encoding="utf-8"))
+
+
+def test_every_report_renders_in_both_languages_and_every_format(rendered):
+    for (kind, language), reports in rendered.items():
+        assert reports, kind
+        for report in reports:
+            assert sorted(report.files) == sorted(FORMATS)
+            assert report.files["pdf"].read_bytes().startswith(b"%PDF")
+            assert report.files["html"].parent.parent.name == kind
+            assert report.files["html"].name == f"{report.unit_id}.{language}.html"
+    assert [(r.unit_id, r.period.slug) for r in rendered["service_report", "en"]] == [
+        ("P001", "2026-06"),
+        ("P003", "2026-Q2"),
+    ]
+    assert [r.unit_id for r in rendered["quality_report", "zh-CN"]] == ["D01", "D02", "D03"]
+
+
+def test_the_annual_sla_attainment_is_the_same_in_html_pdf_and_xlsx(built, rendered):
+    with psycopg.connect(built) as conn:
+        value, target = conn.execute(
+            "select value, target from marts.kpi_scorecard where kpi_code = 'SLA_ATTAINMENT'"
+            " and grain = 'organisation' and period_type = 'year' and period_start = '2025-01-01'"
+        ).fetchone()
+    shown = format_percent(value)
+    [report] = rendered["annual_report", "en"]
+    row = next(
+        row for row in _compact(report.files["html"]).split("<tr>") if "SLA attainment (mean of project rates)" in row
+    )
+    assert f'<td class="num">{shown}</td>' in row
+    words = " ".join(_pdf_text(report.files["pdf"]).split())  # cells wrap their text onto several lines
+    assert f"SLA attainment (mean of project rates) {shown}" in words
+    sheet = load_workbook(report.files["xlsx"])["KPIs"]
+    cells = next(row for row in sheet.iter_rows(min_row=2, values_only=True) if row[0] == "SLA_ATTAINMENT")
+    assert Decimal(str(cells[4])) == value and Decimal(str(cells[5])) == target
+
+
+def test_the_pdfs_read_in_chinese(rendered):
+    titles = {
+        "service_report": "服务报告",
+        "process_report": "过程运行监控报告",
+        "quality_report": "质量报告",
+        "annual_report": "运维服务质量管理报告",
+        "satisfaction_report": "满意度调查总结报告",
+    }
+    for kind, title in titles.items():
+        text = _pdf_text(rendered[kind, "zh-CN"][0].files["pdf"])
+        assert title in text and "第 1 页 / 共" in text and "数据质量" in text, kind
+
+
+def test_the_satisfaction_summary_lists_each_item_and_every_low_score(built, rendered):
+    with psycopg.connect(built) as conn:
+        items = conn.execute(
+            "select item, round(average_score, 1) from marts.satisfaction_by_item"
+            " where level = 'annual' and grain = 'organisation' and year_start = '2025-01-01' order by item"
+        ).fetchall()
+        low_scores = conn.execute(
+            "select count(*) from marts.fct_satisfaction_answers"
+            " where level = 'annual' and is_low_score and responded_year = '2025-01-01'"
+        ).fetchone()[0]
+    assert len(items) == 5
+    [report] = rendered["satisfaction_report", "zh-CN"]
+    html = _compact(report.files["html"])
+    for item, average in items:
+        assert f'<td>{item}</td><td class="num">10</td><td class="num">{average}</td>' in html
+    assert len(list(load_workbook(report.files["xlsx"])["低分明细"].iter_rows(min_row=2))) == low_scores
+
+
+def test_the_process_report_lists_every_deviation_of_the_month(built, rendered):
+    with psycopg.connect(built) as conn:
+        missed = conn.execute(
+            "select count(*) from marts.kpi_scorecard where status = 'missed' and grain in ('department', 'project')"
+            " and period_type = 'month' and period_start = '2026-06-01'"
+        ).fetchone()[0]
+    [report] = rendered["process_report", "en"]
+    assert missed > 0
+    assert len(list(load_workbook(report.files["xlsx"])["Process deviations"].iter_rows(min_row=2))) == missed
+
+
+def test_a_period_without_data_says_so(built, tmp_path):
+    [report] = render_period("process_report", built, Period.parse("2024-06"), tmp_path, TEMPLATES_DIR)
+    html = _compact(report.path)
+    assert "本期无指标数据" in html and "本期各部门、各项目指标均达标" in html
+    # Contracts begun before the exports start: departments to report on, without tickets or complaints.
+    quality = render_period("quality_report", built, Period.parse("2024-H1"), tmp_path, TEMPLATES_DIR)
+    assert quality and all("本期无客户投诉" in _compact(report.path) for report in quality)
