@@ -152,6 +152,21 @@ def calendar_seed() -> None:
     typer.echo(str(write_seed(get_settings().dbt_project_path / "seeds" / SEED_NAME)))
 
 
+@bench_app.command("reports")
+def bench_reports(projects: Annotated[int, typer.Option(help="Projects in the demo company.")] = 50) -> None:
+    """Time the monthly reports (all projects, HTML, PDF, XLSX) of a demo company; on a scratch database."""
+    from itss_warehouse import bench_reports as bench
+
+    settings = get_settings()
+    result = bench.benchmark_reports(settings, warehouse_url(settings), settings.home_path / "bench", projects)
+    json_path, _ = bench.write_results(result, settings.home_path / "bench")
+    typer.echo(
+        f"{result.reports} reports ({result.files} files) for {result.projects} projects, {result.period}:"
+        f" {result.render_seconds:.1f} s in {result.workers} processes ({result.seconds_per_report:.2f} s per report),"
+        f" peak {result.render_peak_megabytes:.0f} MB; set-up {result.build_seconds:.0f} s. Results: {json_path}"
+    )
+
+
 @bench_app.command("load")
 def bench_load(rows: Annotated[int, typer.Option(help="Rows in the synthetic ticket export.")] = 1_000_000) -> None:
     """Load a ticket export, compare with a plain COPY of the same file, then map it; on a scratch database."""

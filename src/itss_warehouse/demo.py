@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import random
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -191,12 +192,21 @@ class Acceptance:
 
 
 def generate(
-    landing_dir: Path, *, seed: int = 42, end_date: date, months: int = 24, tickets_per_project_month: int = 25
+    landing_dir: Path,
+    *,
+    seed: int = 42,
+    end_date: date,
+    months: int = 24,
+    tickets_per_project_month: int = 25,
+    project_count: int = len(PROJECT_PLAN),
 ) -> list[Path]:
-    """Write the demo exports for the `months` calendar months ending with `end_date`; return the paths sorted."""
+    """Write the demo exports for the `months` calendar months ending with `end_date`; return the paths sorted.
+
+    ``project_count`` beyond the plan's ten repeat its rows (a larger company's benchmark), with ids P011 on.
+    """
     rng = random.Random(seed)
     window = Window(_shift_month(end_date.replace(day=1), -(months - 1)), end_date)
-    projects = _projects(rng, window, months)
+    projects = _projects(rng, window, months, project_count)
     tickets = _tickets(rng, projects, window, tickets_per_project_month)
     ticket_rows = [_ticket_row(t) for t in tickets]
     spoiled = _spoil(ticket_rows, tickets)
@@ -274,9 +284,10 @@ def _months(window: Window) -> list[date]:
     return months
 
 
-def _projects(rng: random.Random, window: Window, months: int) -> list[Project]:
+def _projects(rng: random.Random, window: Window, months: int, count: int) -> list[Project]:
     projects = []
-    for number, (cid, dept, kind, mode, policy, frequency, service, begun) in enumerate(PROJECT_PLAN, start=1):
+    plan = itertools.islice(itertools.cycle(PROJECT_PLAN), count)
+    for number, (cid, dept, kind, mode, policy, frequency, service, begun) in enumerate(plan, start=1):
         pid = f"P{number:03d}"
         start = _shift_month(window.first, -begun)
         if pid in ENDING:

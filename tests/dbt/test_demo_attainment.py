@@ -37,11 +37,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from ingest import ingest
+from demo_build import build
 from openpyxl import load_workbook
 
-from itss_warehouse import demo, environment, sources, transform, validation
-from itss_warehouse.settings import Settings
+from itss_warehouse import demo
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -68,17 +67,8 @@ def landing(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def built(landing: Path, create_warehouse, tmp_path_factory) -> str:
     home = tmp_path_factory.mktemp("demo_home")
-    settings = Settings(_env_file=None, home=home, landing_dir=landing)
     url = create_warehouse("demo_attainment")
-    with pytest.MonkeyPatch.context() as patch:
-        for key, value in environment.tool_environment(settings, url).items():
-            patch.setenv(key, value)
-        # Our own dbt target and logs: other test runs may build in dbt_project/target at the same time.
-        patch.setenv("DBT_TARGET_PATH", str(home / "dbt_target"))
-        patch.setenv("DBT_LOG_PATH", str(home / "dbt_logs"))
-        batches = ingest(url, settings.landing_path, sources.load_sources(settings.sources_file))
-        validation.validate_raw_batches(url, [batch.batch_id for batch in batches], settings)
-        transform.run_dbt(settings, "--quiet", "build", "--vars", f"{{run_date: '{END_DATE}'}}")
+    build(url, landing, home, END_DATE)
     return url
 
 

@@ -13,14 +13,13 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from ingest import ingest
+from demo_build import build
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from itss_warehouse import demo, environment, sources, transform, validation
+from itss_warehouse import demo
 from itss_warehouse.reports.formatting import Period, format_percent
 from itss_warehouse.reports.rendering import FORMATS, RenderedReport, render_period
-from itss_warehouse.settings import Settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -40,17 +39,8 @@ def built(create_warehouse, tmp_path_factory) -> str:
     home = tmp_path_factory.mktemp("demo_reports")
     landing = home / "landing"
     demo.generate(landing, end_date=END_DATE, months=18)
-    settings = Settings(_env_file=None, home=home, landing_dir=landing)
     url = create_warehouse("demo_reports")
-    with pytest.MonkeyPatch.context() as patch:
-        for key, value in environment.tool_environment(settings, url).items():
-            patch.setenv(key, value)
-        patch.setenv("DBT_TARGET_PATH", str(home / "dbt_target"))
-        patch.setenv("DBT_LOG_PATH", str(home / "dbt_logs"))
-        batches = ingest(url, landing, sources.load_sources(settings.sources_file))
-        validation.validate_raw_batches(url, [batch.batch_id for batch in batches], settings)
-        transform.run_dbt(settings, "--quiet", "build", "--vars", f"{{run_date: '{END_DATE}'}}")
-        validation.validate_marts(url, settings)
+    build(url, landing, home, END_DATE)
     return url
 
 

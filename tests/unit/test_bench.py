@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 
 import psycopg
 import pytest
@@ -62,3 +63,20 @@ def test_synthetic_sla_data_fits_raw_and_staging(create_warehouse):
     assert bad_timestamps == [(0,), (0,)]
     assert {"new", "in_progress", "on_hold", "pending_customer", "resolved", "closed"} <= statuses <= STATUSES
     assert priorities == {"P1", "P2", "P3", "P4"}
+
+
+def test_small_reports_benchmark_renders_every_monthly_report(tmp_path, monkeypatch, maintenance_url):
+    monkeypatch.setenv("ITSS_HOME", str(tmp_path))
+    monkeypatch.setenv("ITSS_WAREHOUSE_URL", maintenance_url)
+    saved = dict(os.environ)  # the benchmark exports the dbt and GX environment of its scratch database
+    try:
+        result = CliRunner().invoke(app, ["bench", "reports", "--projects", "2"])
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    assert result.exit_code == 0, result.output
+    figures = json.loads((tmp_path / "bench" / "reports.json").read_text())
+    # P001 and P002 report monthly: two service reports and the process monitoring report, three formats each.
+    assert (figures["projects"], figures["period"], figures["reports"], figures["files"]) == (2, "2026-10", 3, 9)
+    assert figures["render_seconds"] > 0 and figures["render_peak_megabytes"] > 0
+    assert len(list((tmp_path / "bench" / "reports_output").rglob("*.pdf"))) == 3

@@ -1,0 +1,26 @@
+"""Build demo exports into a warehouse as the nightly run does: land, map, validate, dbt build, validate marts."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from ingest import ingest
+
+from itss_warehouse import environment, sources, transform, validation
+from itss_warehouse.settings import Settings
+
+
+def build(url: str, landing: Path, home: Path, run_date: date) -> None:
+    settings = Settings(_env_file=None, home=home, landing_dir=landing)
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in environment.tool_environment(settings, url).items():
+            patch.setenv(key, value)
+        # Our own dbt target and logs: other test runs may build in dbt_project/target at the same time.
+        patch.setenv("DBT_TARGET_PATH", str(home / "dbt_target"))
+        patch.setenv("DBT_LOG_PATH", str(home / "dbt_logs"))
+        batches = ingest(url, landing, sources.load_sources(settings.sources_file))
+        validation.validate_raw_batches(url, [batch.batch_id for batch in batches], settings)
+        transform.run_dbt(settings, "--quiet", "build", "--vars", f"{{run_date: '{run_date}'}}")
+        validation.validate_marts(url, settings)
