@@ -77,6 +77,6 @@ def test_small_reports_benchmark_renders_every_monthly_report(tmp_path, monkeypa
     assert result.exit_code == 0, result.output
     figures = json.loads((tmp_path / "bench" / "reports.json").read_text())
     # P001 and P002 report monthly: two service reports and the process monitoring report, three formats each.
-    assert (figures["projects"], figures["period"], figures["reports"], figures["files"]) == (2, "2026-10", 3, 9)
+    assert (figures["projects"], figures["period"], figures["reports"], figures["files"]) == (2, "2026-09", 3, 9)
     assert figures["render_seconds"] > 0 and figures["render_peak_megabytes"] > 0
     assert len(list((tmp_path / "bench" / "reports_output").rglob("*.pdf"))) == 3

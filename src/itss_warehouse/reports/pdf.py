@@ -6,10 +6,26 @@ with boxes for its customer's name is worse than no report, so this is an error.
 
 from __future__ import annotations
 
+import logging
 import shutil
 import subprocess
 
 CJK_FAMILY = "Noto Sans CJK SC"  # Debian's fonts-noto-cjk; the stylesheet names it first
+
+
+class _SvgStyleNoise(logging.Filter):
+    """Drops WeasyPrint's warnings about SVG style properties (fill, stroke …) in the charts.
+
+    Its CSS validator knows only HTML properties, yet its SVG renderer applies these; one
+    report would otherwise log hundreds of lines that hide the warnings that matter.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not (message.startswith("Ignored `") and message.endswith("unknown property."))
+
+
+logging.getLogger("weasyprint").addFilter(_SvgStyleNoise())
 
 
 class MissingFontError(RuntimeError):
