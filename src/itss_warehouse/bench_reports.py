@@ -1,6 +1,7 @@
 """Benchmark of the monthly reports: every project's service report (the month closes a
-quarter, so quarterly projects report too) and the process monitoring report, in HTML, PDF and XLSX, for a demo company of ``projects`` projects (target: 50 in
-under 2 minutes on the 2-core machine).
+quarter, so quarterly projects report too) and the process monitoring report, in HTML,
+PDF and XLSX, for a demo company of ``projects`` projects (target: 50 in under 2 minutes
+on the 2-core machine).
 
 The demo exports (12 months) are loaded, validated and built with dbt into a scratch
 database ``itss_bench_reports`` first; only the rendering is timed, as the monthly DAG runs

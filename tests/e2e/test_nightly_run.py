@@ -13,6 +13,9 @@ import psycopg
 import pytest
 from small_landing import EXPECTED_ORGANISATION_RATE, EXPECTED_PROJECT_RATES
 
+from itss_warehouse import environment
+from itss_warehouse.settings import Settings
+
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 ITSS = str(Path(sys.executable).with_name("itss"))
 RUN_DAY = "2026-11-21"
@@ -92,3 +95,24 @@ def test_critical_validation_failure_stops_the_run_before_dbt(create_database, s
     with psycopg.connect(url) as conn:
         assert conn.execute("select to_regclass('marts.fct_tickets')").fetchone() == (None,)
     assert not (tmp_path / "home" / "output").exists()
+
+
+def test_half_year_and_yearly_dags_render_their_reports(first_run):
+    url, home, landing, _ = first_run
+    settings = Settings(_env_file=None, home=home, landing_dir=landing)
+    inherited = {key: value for key, value in os.environ.items() if not key.startswith(("ITSS_", "AIRFLOW", "DBT_"))}
+    env = {**inherited, **environment.tool_environment(settings, url), "ITSS_HOME": str(home),
+           "ITSS_LANDING_DIR": str(landing)}  # fmt: skip
+    airflow = str(Path(sys.executable).with_name("airflow"))
+    for dag_id in ("itss_half_year_reports", "itss_yearly_reports"):
+        # The runs of 1 July 2026 (the first half closed) and 1 January 2026 (the year 2025 closed).
+        day = "2026-07-01" if dag_id == "itss_half_year_reports" else "2026-01-01"
+        result = subprocess.run([airflow, "dags", "test", dag_id, day], capture_output=True, text=True, env=env)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    output = home / "output"
+    departments = {path.name for path in (output / "quality_report" / "2026-H1").iterdir()}
+    assert {"D1.zh-CN.html", "D1.zh-CN.pdf", "D1.zh-CN.xlsx"} <= departments
+    for kind in ("annual_report", "satisfaction_report"):
+        assert sorted(path.name for path in (output / kind / "2025").iterdir()) == [
+            f"organisation.zh-CN.{suffix}" for suffix in ("html", "pdf", "xlsx")
+        ]

@@ -43,6 +43,9 @@ create table marts.kpi_scorecard (
     kpi_code text, grain text, grain_id text, period_type text, period_start date,
     numerator numeric, denominator numeric, value numeric, target numeric, is_met boolean, status text
 );
+create table marts.sla_attainment_monthly (
+    grain text, grain_id text, month date, priority text, metric text, met integer, judged integer, rate numeric
+);
 create table marts.kpi_catalogue (kpi_code text, name_zh text, name_en text, unit text, comparator text);
 create table marts.fct_tickets (
     ticket_id text, ticket_type text, project_id text, priority text, opened_at timestamptz, opened_month date,
@@ -91,6 +94,13 @@ insert into marts.kpi_scorecard values
     ('SLA_ATTAINMENT', 'project', 'PRJ-A', 'month', '2026-09-01', 5, 5, 1.000000, 0.950000, true, 'met'),
     ('SLA_ATTAINMENT', 'department', 'D1', 'month', '2026-10-01', 0.5, 1, 0.500000, 0.950000, false, 'missed'),
     ('CHANGE_SUCCESS', 'project', 'PRJ-A', 'month', '2026-10-01', 0, 0, null, null, null, 'not_applicable');
+insert into marts.sla_attainment_monthly values
+    ('project', 'PRJ-A', '2026-10-01', 'all', 'all', 3, 4, 0.750000),
+    ('project', 'PRJ-A', '2026-10-01', 'P1', 'all', 2, 3, 0.666667),
+    ('project', 'PRJ-A', '2026-10-01', 'P1', 'response', 1, 3, 0.333333),
+    ('project', 'PRJ-A', '2026-10-01', 'P1', 'resolution', 2, 3, 0.666667),
+    ('project', 'PRJ-A', '2026-10-01', 'P3', 'all', 0, 1, 0.000000),
+    ('project', 'PRJ-A', '2026-09-01', 'P1', 'all', 1, 1, 1.000000);
 insert into marts.kpi_catalogue values
     ('SLA_ATTAINMENT', 'SLA达成率', 'SLA attainment', 'ratio', '>='),
     ('CHANGE_SUCCESS', '变更成功率', 'Change success', 'ratio', '>=');
@@ -188,6 +198,13 @@ def test_header_and_sla_attainment(zh_reports):
     assert "<td>本期</td>" + numbers("75.0%", "3 / 4", "95.0%") + '<td><span class="bad">未达标</span></td>' in html
     assert "<td>本年累计</td>" + numbers("95.0%", "19 / 20", "95.0%") + '<td><span class="ok">达标</span></td>' in html
     assert "100.0%" not in html and "50.0%" not in html
+
+
+def test_sla_attainment_by_priority_and_metric(zh_reports):
+    html = report_for(zh_reports, "PRJ-A")
+    assert "<td>2026-10</td><td>P1</td>" + numbers("2 / 3", "66.7%", "33.3%", "—", "66.7%") in html
+    assert "<td>2026-10</td><td>P3</td>" + numbers("0 / 1", "0.0%", "—", "—", "—") in html
+    assert "<td>2026-09</td>" not in html  # another month
 
 
 def test_ticket_volume_by_type_and_priority(zh_reports):

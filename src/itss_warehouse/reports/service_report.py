@@ -30,6 +30,22 @@ SLA_ATTAINMENT = """
         or (period_type = 'year' and period_start = date_trunc('year', %(start)s::date)::date))
 """
 
+# Attainment by priority (and by metric) for each month of the period, as the mart states it.
+SLA_BY_PRIORITY = """
+    select month, priority,
+        max(met) filter (where metric = 'all') as met,
+        max(judged) filter (where metric = 'all') as judged,
+        max(rate) filter (where metric = 'all') as rate,
+        max(rate) filter (where metric = 'response') as response_rate,
+        max(rate) filter (where metric = 'onsite') as onsite_rate,
+        max(rate) filter (where metric = 'resolution') as resolution_rate
+    from marts.sla_attainment_monthly
+    where grain = 'project' and grain_id = %(project_id)s and month >= %(start)s and month < %(end)s
+      and priority <> 'all'
+    group by month, priority
+    order by month, priority
+"""
+
 TICKET_VOLUME = """
     select
         ticket_type,
@@ -151,6 +167,7 @@ def content(cur: psycopg.Cursor, unit: Unit, catalogue: dict[str, Any]) -> dict[
         "leftover_issues": cur.execute(LEFTOVER_ISSUES, params).fetchall(),
         "improvements": sections.improvement_items(cur, unit),
         "sla": {"period": scorecard.get(unit.period.type), "year": scorecard.get("year")},
+        "sla_by_priority": cur.execute(SLA_BY_PRIORITY, params).fetchall(),
         "volume": cur.execute(TICKET_VOLUME, params).fetchall(),
         "breaches": cur.execute(BREACHED_TICKETS, params).fetchall(),
         "charts": sections.trend_charts(cur, unit, catalogue),
