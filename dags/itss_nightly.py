@@ -25,6 +25,8 @@ from airflow.timetables.trigger import CronTriggerTimetable
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, SourceRenderingBehavior, TestBehavior
 
+from itss_warehouse.mail.alerts import notify_failure
+
 DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
 
 # cosmos logs every rendered node at INFO through stdlib loggers Airflow does not filter.
@@ -41,7 +43,12 @@ MARTS_ASSET = Asset("itss://warehouse/marts")
     start_date=pendulum.datetime(2024, 1, 1, tz="Asia/Shanghai"),
     catchup=False,
     max_active_runs=1,
-    default_args={"owner": "data-platform", "retries": 2, "retry_delay": timedelta(minutes=5)},
+    default_args={
+        "owner": "data-platform",
+        "retries": 2,
+        "retry_delay": timedelta(minutes=5),
+        "on_failure_callback": notify_failure,
+    },
     tags=["itss", "nightly"],
     doc_md=__doc__,
 )

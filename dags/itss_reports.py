@@ -16,6 +16,11 @@ Each DAG first waits until the nightly run after the period closed has rebuilt a
 validated the marts (`raw.validation_runs`), checking every ten minutes, not sleeping a
 fixed delay. A report whose inputs failed validation is not produced (the render task
 fails, saying which checks failed). Re-running a past date renders the same files again.
+
+Then each report is e-mailed to its recipients (`ITSS_RECIPIENTS_FILE`) through the
+Airflow connection `itss_smtp`, exactly once per recipient and content (`raw.mail_log`);
+when the inputs failed validation the data owner is told instead. Every task that fails
+for good notifies the data owner.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Asset, dag, task
 from airflow.timetables.trigger import CronTriggerTimetable
+
+from itss_warehouse.mail.alerts import notify_failure
 
 SCHEDULES = {
     "itss_monthly_reports": ("0 6 1 * *", "month", ["service_report", "process_report"]),
@@ -40,7 +47,12 @@ def reports_dag(dag_id: str, cron: str, period_type: str, kinds: list[str]):
         start_date=pendulum.datetime(2024, 1, 1, tz="Asia/Shanghai"),
         catchup=False,
         max_active_runs=1,
-        default_args={"owner": "data-platform", "retries": 2, "retry_delay": timedelta(minutes=5)},
+        default_args={
+            "owner": "data-platform",
+            "retries": 2,
+            "retry_delay": timedelta(minutes=5),
+            "on_failure_callback": notify_failure,
+        },
         tags=["itss", "reports"],
         doc_md=__doc__,
     )
@@ -58,9 +70,17 @@ def reports_dag(dag_id: str, cron: str, period_type: str, kinds: list[str]):
 
             return pipeline.render_reports(kind, pendulum.parse(ds).date())
 
+        # Runs whatever happened upstream: when validation failed it tells the data owner instead.
+        @task(trigger_rule="all_done")
+        def send(kind: str, ds=None) -> dict:
+            from itss_warehouse import pipeline
+
+            return pipeline.send_reports(kind, pendulum.parse(ds).date())
+
         ready = wait_for_validated_marts()
         for kind in kinds:
-            ready >> render.override(task_id=f"render_{kind}", outlets=[Asset(f"itss://reports/{kind}")])(kind)
+            rendered = render.override(task_id=f"render_{kind}", outlets=[Asset(f"itss://reports/{kind}")])(kind)
+            ready >> rendered >> send.override(task_id=f"send_{kind}")(kind)
 
     return reports()
 

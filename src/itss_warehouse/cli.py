@@ -40,7 +40,7 @@ def main() -> None:
 
     try:
         app()
-    except (DagRunFailed, DbtError, EmbeddedServerError, ReportBlocked, ValueError) as error:
+    except (DagRunFailed, DbtError, EmbeddedServerError, ReportBlocked, ValueError) as error:  # RecipientsError too
         typer.secho(str(error), fg=typer.colors.RED, err=True)
         raise SystemExit(1) from None
 
@@ -91,6 +91,9 @@ def run(date: Day = None, seed: Annotated[int, typer.Option(help="Seed for demo 
         typer.echo(f"{kind} ({len(reports)}):")
         for path in reports:
             typer.echo(f"  {path}")
+    if not settings.smtp_host:
+        messages = sorted(settings.outbox_path.glob("*.eml")) if settings.outbox_path.exists() else []
+        typer.echo(f"No SMTP server configured (ITSS_SMTP_HOST): {len(messages)} e-mail(s) in {settings.outbox_path}")
 
 
 @demo_app.command("generate")
@@ -242,6 +245,39 @@ def report(
             language=lang, formats=formats, workers=workers, on_rendered=lambda _: bar.update(1),
         )  # fmt: skip
     typer.echo(f"{len(rendered)} {report_kind.name}(s) for {period} in {settings.output_path / report_kind.name}")
+
+
+@app.command("mail")
+def mail(
+    kind: Annotated[str, typer.Argument(help="service, process, quality, annual or satisfaction.")],
+    period: Annotated[str, typer.Option(help="The period, as for `itss report`.")],
+    resend: Annotated[bool, typer.Option(help="Send again what was already sent.")] = False,
+    corrections: Annotated[bool, typer.Option(help="Send reports changed since sent, marked as corrections.")] = False,
+) -> None:
+    """E-mail the archived reports of a period to their recipients, once (rendering any language missing)."""
+    from itss_warehouse.mail.sending import send_reports
+    from itss_warehouse.reports.formatting import Period
+    from itss_warehouse.reports.kinds import COMMANDS
+
+    if kind not in COMMANDS:
+        raise typer.BadParameter(f"unknown report {kind!r} (known: {', '.join(COMMANDS)})", param_hint="KIND")
+    settings = get_settings()
+    summary = send_reports(settings, warehouse_url(settings), COMMANDS[kind], Period.parse(period),
+                           resend=resend, corrections=corrections, workers=os.cpu_count() or 1)  # fmt: skip
+    if summary.withheld:
+        typer.secho(f"Nothing sent, the data owner was alerted: {summary.withheld}", fg=typer.colors.RED, err=True)
+        raise SystemExit(1)
+    typer.echo(f"Sent to {len(summary.sent)} recipient(s); {summary.already_sent} already had this report.")
+    for line in summary.changed:
+        typer.echo(f"  changed since sent (use --corrections): {line}")
+    for unit_id in summary.unaddressed:
+        typer.echo(f"  no recipients configured for {unit_id}")
+    for path in summary.written:
+        typer.echo(f"  no SMTP server configured, written: {path}")
+    for line in summary.failed:
+        typer.secho(f"  not sent (the data owner was alerted): {line}", fg=typer.colors.RED, err=True)
+    if summary.failed:
+        raise SystemExit(1)
 
 
 @warehouse_app.command("url")

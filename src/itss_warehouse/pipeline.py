@@ -68,6 +68,23 @@ def marts_ready(period_type: str, day: dt.date) -> bool:
     return marts_validated_since(warehouse_url(get_settings()), Period.last_closed(period_type, day).end)
 
 
+def send_reports(kind_name: str, day: dt.date) -> dict:
+    """E-mail the reports of ``kind_name`` for its last period closed on ``day`` (exactly once; see mail.sending)."""
+    import dataclasses
+    import os
+
+    from itss_warehouse.mail.sending import send_reports as send
+    from itss_warehouse.reports.formatting import Period
+    from itss_warehouse.reports.kinds import KINDS
+
+    settings = get_settings()
+    period = Period.last_closed(KINDS[kind_name].period_type, day)
+    summary = send(settings, warehouse_url(settings), kind_name, period, in_airflow=True, workers=os.cpu_count() or 1)
+    log.info("%s %s: %s", kind_name, period.slug, summary)
+    return {key: [str(item) for item in value] if isinstance(value, list) else value
+            for key, value in dataclasses.asdict(summary).items()}  # fmt: skip
+
+
 def render_reports(kind_name: str, day: dt.date) -> list[str]:
     """Render every report of ``kind_name`` (HTML, PDF, XLSX) for its last period closed on ``day``."""
     import os

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -36,6 +37,19 @@ class Settings(BaseSettings):
     embedded_port: int = Field(default=54329, description="First port tried by the embedded server.")
     timezone: str = "Asia/Shanghai"
     organisation_id: str = "ORG"
+    recipients_file: Path = Field(
+        default=PACKAGE_DIR / "mappings" / "recipients.yml", description="Who receives which report e-mail."
+    )
+    outbox_dir: Path | None = Field(default=None, description="Messages written when no SMTP is set; HOME/outbox.")
+    smtp_host: str | None = Field(default=None, description="SMTP server; unset = write .eml files to the outbox.")
+    smtp_port: int = 587
+    smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_ca_file: str | None = Field(default=None, description="CA certificate of a private SMTP server.")
+    mail_from: str = "ITSS 运维质量报告 <reports@itss.example.cn>"
+    mail_attempts: int = Field(default=4, description="Send attempts per message before it is logged as failed.")
+    mail_retry_delay: float = Field(default=30.0, description="Seconds before the first retry; doubled each time.")
 
     @cached_property
     def home_path(self) -> Path:
@@ -48,6 +62,10 @@ class Settings(BaseSettings):
     @property
     def output_path(self) -> Path:
         return (self.output_dir or self.home_path / "output").resolve()
+
+    @property
+    def outbox_path(self) -> Path:
+        return (self.outbox_dir or self.home_path / "outbox").resolve()
 
     @property
     def embedded_data_path(self) -> Path:

@@ -42,6 +42,11 @@ PARSE_SCRIPT = textwrap.dedent(
                 "downstream": {task.task_id: sorted(task.downstream_task_ids) for task in dag.tasks},
                 "owner": dag.default_args.get("owner"),
                 "doc": bool(dag.doc_md),
+                "trigger_rules": {task.task_id: getattr(task.trigger_rule, "value", task.trigger_rule) for task in dag.tasks},
+                "failure_callbacks": {
+                    task.task_id: ",".join(callback.__name__ for callback in (task.on_failure_callback or []))
+                    for task in dag.tasks
+                },
             }
             for dag_id, dag in bag.dags.items()
         },
@@ -103,10 +108,19 @@ def test_nightly_dag_wires_load_validate_and_dbt(parsed: dict):
         ("itss_yearly_reports", "0 8 1 1 *", ["render_annual_report", "render_satisfaction_report"]),
     ],
 )
-def test_report_dags_wait_for_validated_marts_then_render(parsed: dict, dag_id, schedule, renders):
+def test_report_dags_wait_for_validated_marts_render_then_send(parsed: dict, dag_id, schedule, renders):
     reports = parsed["dags"][dag_id]
     assert reports["schedule"] == schedule
     assert reports["tags"] == ["itss", "reports"]
     assert reports["doc"]
-    assert reports["tasks"] == sorted(["wait_for_validated_marts", *renders])
+    sends = [render.replace("render_", "send_") for render in renders]
+    assert reports["tasks"] == sorted(["wait_for_validated_marts", *renders, *sends])
     assert reports["downstream"]["wait_for_validated_marts"] == renders
+    for render, send in zip(renders, sends, strict=True):
+        assert reports["downstream"][render] == [send]
+        assert reports["trigger_rules"][send] == "all_done"  # the data owner hears of withheld reports
+
+
+def test_every_task_notifies_the_data_owner_when_it_fails(parsed: dict):
+    for dag_id, dag in parsed["dags"].items():
+        assert set(dag["failure_callbacks"].values()) == {"notify_failure"}, dag_id

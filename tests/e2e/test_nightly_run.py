@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
+import json
 import os
 import re
 import shutil
@@ -12,6 +15,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from small_landing import EXPECTED_ORGANISATION_RATE, EXPECTED_PROJECT_RATES
+from smtp_server import PASSWORD, USER, make_certificate, running
 
 from itss_warehouse import environment
 from itss_warehouse.settings import Settings
@@ -69,6 +73,10 @@ def test_run_prints_report_paths_and_marts_hold_hand_computed_values(first_run):
     assert f'<td class="num">{EXPECTED_PROJECT_RATES["P1"]:.1%}</td><td class="num">3 / 4</td>' in html
     assert "INC-2" in html  # the breached ticket is listed
     assert "INC-1<" not in html
+    # No SMTP server: the monthly DAG wrote the process report's e-mail (the demo recipients name no P1).
+    outbox = home / "outbox"
+    assert f"No SMTP server configured (ITSS_SMTP_HOST): 1 e-mail(s) in {outbox}" in lines
+    assert [path.name.split("-")[0] for path in outbox.glob("*.eml")] == ["process_report"]
 
 
 def test_second_run_adds_nothing_and_gives_the_same_result(first_run):
@@ -95,20 +103,30 @@ def test_critical_validation_failure_stops_the_run_before_dbt(create_database, s
     with psycopg.connect(url) as conn:
         assert conn.execute("select to_regclass('marts.fct_tickets')").fetchone() == (None,)
     assert not (tmp_path / "home" / "output").exists()
+    # The failed task's notification reached the data owner (the outbox: no SMTP server here).
+    [alert] = (tmp_path / "home" / "outbox").glob("alert-failed-itss_nightly-validate_raw-*.eml")
+    message = email.message_from_bytes(alert.read_bytes(), policy=email.policy.default)
+    assert message["Subject"] == "Airflow 运行失败：itss_nightly"
+    assert "priority is one of P1, P2, P3, P4" in message.get_content()
+
+
+def _dags_test(home: Path, landing: Path, url: str, dag_id: str, day: str, **extra: str) -> str:
+    """``airflow dags test`` of a report DAG with this run's settings; its output."""
+    settings = Settings(_env_file=None, home=home, landing_dir=landing)
+    inherited = {key: value for key, value in os.environ.items() if not key.startswith(("ITSS_", "AIRFLOW", "DBT_"))}
+    env = {**inherited, **environment.tool_environment(settings, url), "ITSS_HOME": str(home),
+           "ITSS_LANDING_DIR": str(landing), **extra}  # fmt: skip
+    airflow = str(Path(sys.executable).with_name("airflow"))
+    result = subprocess.run([airflow, "dags", "test", dag_id, day], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result.stdout + result.stderr
 
 
 def test_half_year_and_yearly_dags_render_their_reports(first_run):
     url, home, landing, _ = first_run
-    settings = Settings(_env_file=None, home=home, landing_dir=landing)
-    inherited = {key: value for key, value in os.environ.items() if not key.startswith(("ITSS_", "AIRFLOW", "DBT_"))}
-    env = {**inherited, **environment.tool_environment(settings, url), "ITSS_HOME": str(home),
-           "ITSS_LANDING_DIR": str(landing)}  # fmt: skip
-    airflow = str(Path(sys.executable).with_name("airflow"))
-    for dag_id in ("itss_half_year_reports", "itss_yearly_reports"):
-        # The runs of 1 July 2026 (the first half closed) and 1 January 2026 (the year 2025 closed).
-        day = "2026-07-01" if dag_id == "itss_half_year_reports" else "2026-01-01"
-        result = subprocess.run([airflow, "dags", "test", dag_id, day], capture_output=True, text=True, env=env)
-        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    # The runs of 1 July 2026 (the first half closed) and 1 January 2026 (the year 2025 closed).
+    _dags_test(home, landing, url, "itss_half_year_reports", "2026-07-01")
+    _dags_test(home, landing, url, "itss_yearly_reports", "2026-01-01")
     output = home / "output"
     departments = {path.name for path in (output / "quality_report" / "2026-H1").iterdir()}
     assert {"D1.zh-CN.html", "D1.zh-CN.pdf", "D1.zh-CN.xlsx"} <= departments
@@ -116,3 +134,24 @@ def test_half_year_and_yearly_dags_render_their_reports(first_run):
         assert sorted(path.name for path in (output / kind / "2025").iterdir()) == [
             f"organisation.zh-CN.{suffix}" for suffix in ("html", "pdf", "xlsx")
         ]
+
+
+def test_the_monthly_dag_mails_through_the_airflow_connection(first_run, tmp_path):
+    url, home, landing, _ = first_run
+    certificate = make_certificate(tmp_path)
+    recipients = tmp_path / "recipients.yml"
+    recipients.write_text(
+        "data_owner: {to: [owner@itss.example.cn]}\nprojects:\n  P1: {to: [客户 <c1@bank.example.cn>]}\n"
+    )
+    with running(certificate) as (handler, port):
+        connection = {"conn_type": "smtp", "host": "127.0.0.1", "port": port, "login": USER, "password": PASSWORD,
+                      "extra": {"security": "starttls", "ca_file": str(certificate[0])}}  # fmt: skip
+        output = _dags_test(home, landing, url, "itss_monthly_reports", RUN_DAY,
+                            ITSS_RECIPIENTS_FILE=str(recipients), AIRFLOW_CONN_ITSS_SMTP=json.dumps(connection))  # fmt: skip
+    [(envelope, raw)] = handler.messages
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert envelope == ["c1@bank.example.cn"] and message["Subject"] == "服务报告：P1 运维项目（2026年10月）"
+    pdf = next(part for part in message.iter_attachments() if part.get_filename().endswith(".pdf"))
+    assert pdf.get_content() == (home / "output" / "service_report" / "2026-10" / "P1.zh-CN.pdf").read_bytes()
+    logs = output + "".join(path.read_text(errors="replace") for path in (home / "airflow").rglob("*.log"))
+    assert PASSWORD not in logs

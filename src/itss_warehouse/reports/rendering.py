@@ -209,7 +209,7 @@ class Renderer:
                 uses_fallback_calendar=fallback,
                 **content,
             )
-            folder = job.output_dir / self.kind.name / unit.period.slug
+            paths = archive_files(job.output_dir, self.kind.name, unit, job.language)
             files = {}
             for kind in job.formats:
                 if kind == "html":
@@ -218,10 +218,16 @@ class Renderer:
                     data = html_to_pdf(html)
                 else:
                     data = _workbook(self.kind.appendix(cur, unit, content, catalogue), job.shared["as_of"])
-                files[kind] = folder / f"{unit.grain_id}.{job.language}.{kind}"
+                files[kind] = paths[kind]
                 write_atomically(files[kind], data)
         self.conn.rollback()  # end the read transaction: the next unit sees no stale snapshot
         return RenderedReport(self.kind.name, unit.grain_id, unit.period, job.language, files)
+
+
+def archive_files(output_dir: Path, kind_name: str, unit: Unit, language: str) -> dict[str, Path]:
+    """Where the unit's report is archived, by format (see the module docstring)."""
+    folder = output_dir / kind_name / unit.period.slug
+    return {kind: folder / f"{unit.grain_id}.{language}.{kind}" for kind in FORMATS}
 
 
 _worker: Renderer | None = None

@@ -1,0 +1,118 @@
+"""Hand-written raw and mart rows of a small organisation, for the report and mail tests."""
+
+FIXTURE = """
+create schema raw;
+create schema marts;
+create table raw.load_batches (batch_id bigint primary key, source_name text, loaded_at timestamptz not null);
+create table raw.validation_runs (
+    run_id bigserial primary key, scope text, validated_at timestamptz not null default now(), checked integer,
+    quarantined_rows integer, warnings text[] not null default '{}', failures text[] not null default '{}'
+);
+create table raw.quarantined_rows (
+    batch_id bigint, entity text, source_file text, source_row integer,
+    check_name text, column_name text, raw_value text, reason text
+);
+create table marts.dim_projects (
+    project_id text, project_name text, customer_id text, customer_name text, dept_id text,
+    department_name text, kind text, service_mode text, sla_policy_id text, report_frequency text,
+    start_date date, end_date date
+);
+create table marts.kpi_scorecard (
+    kpi_code text, grain text, grain_id text, period_type text, period_start date,
+    numerator numeric, denominator numeric, value numeric, target numeric, is_met boolean, status text
+);
+create table marts.sla_attainment_monthly (
+    grain text, grain_id text, month date, priority text, metric text, met integer, judged integer, rate numeric
+);
+create table marts.kpi_catalogue (kpi_code text, name_zh text, name_en text, unit text, comparator text);
+create table marts.fct_tickets (
+    ticket_id text, ticket_type text, project_id text, priority text, opened_at timestamptz, opened_month date,
+    resolved_at timestamptz, status text, sla_status text,
+    is_major boolean default false, delivery_mode text default 'remote', outcome text, category text
+);
+create table marts.fct_satisfaction_answers (
+    project_id text, level text, responded_date date, score_100 numeric, is_low_score boolean
+);
+create table marts.improvement_items (
+    kind text, kpi_code text, grain text, grain_id text, period_type text, period_start date,
+    value numeric, target numeric, gap numeric, owner text, due_date date,
+    cause_analysis text, corrective_action text
+);
+create table marts.fct_ticket_sla (project_id text, opened_month date, uses_fallback_calendar boolean);
+create table marts.sla_breaches (
+    ticket_id text, metric text, project_id text, opened_month date, priority_applied text,
+    opened_at timestamptz, due_at timestamptz, done_at timestamptz, target_minutes integer,
+    net_minutes numeric, breach_minutes numeric
+);
+
+insert into raw.validation_runs (scope, validated_at, checked, quarantined_rows) values
+    ('raw', '2026-11-01 02:10+08', 2, 2),
+    ('marts', '2026-11-01 02:30+08', 2, 0);
+insert into raw.load_batches values
+    (1, 'itsm', '2026-10-31 23:00+08'),
+    (2, 'pmo', '2026-11-01 02:00+08');
+insert into raw.quarantined_rows values
+    (2, 'tickets', 'tickets_2026-10.xlsx', 17, 'not_null', 'priority', null, 'priority is empty'),
+    (2, 'tickets', 'tickets_2026-10.xlsx', 42, 'timestamp', 'opened_at', '2026-13-01', 'not a timestamp'),
+    (2, 'tickets', 'tickets_2026-10.xlsx', 42, 'in_order', 'opened_at', '2026-13-01', 'opened before resolved');
+
+insert into marts.dim_projects values
+    ('PRJ-A', '华东数据中心运维', 'C1', '华东银行', 'D1', '运维一部', 'om', 'onsite', 'POL1', 'monthly',
+     '2026-01-01', null),
+    ('PRJ-B', 'Desk <Support>', 'C2', 'Acme & Co', 'D2', '运维二部', 'om', 'remote', 'POL1', 'monthly',
+     '2026-10-15', null),
+    ('PRJ-OLD', '已结束项目', 'C1', '华东银行', 'D1', '运维一部', 'om', 'onsite', 'POL1', 'monthly',
+     '2025-01-01', '2026-09-30'),
+    ('PRJ-Q', '季度报告项目', 'C1', '华东银行', 'D1', '运维一部', 'om', 'onsite', 'POL1', 'quarterly',
+     '2026-01-01', null);
+
+insert into marts.kpi_scorecard values
+    ('SLA_ATTAINMENT', 'project', 'PRJ-A', 'month', '2026-10-01', 3, 4, 0.750000, 0.950000, false, 'missed'),
+    ('SLA_ATTAINMENT', 'project', 'PRJ-A', 'year', '2026-01-01', 19, 20, 0.950000, 0.950000, true, 'met'),
+    ('SLA_ATTAINMENT', 'project', 'PRJ-A', 'month', '2026-09-01', 5, 5, 1.000000, 0.950000, true, 'met'),
+    ('SLA_ATTAINMENT', 'department', 'D1', 'month', '2026-10-01', 0.5, 1, 0.500000, 0.950000, false, 'missed'),
+    ('CHANGE_SUCCESS', 'project', 'PRJ-A', 'month', '2026-10-01', 0, 0, null, null, null, 'not_applicable');
+insert into marts.sla_attainment_monthly values
+    ('project', 'PRJ-A', '2026-10-01', 'all', 'all', 3, 4, 0.750000),
+    ('project', 'PRJ-A', '2026-10-01', 'P1', 'all', 2, 3, 0.666667),
+    ('project', 'PRJ-A', '2026-10-01', 'P1', 'response', 1, 3, 0.333333),
+    ('project', 'PRJ-A', '2026-10-01', 'P1', 'resolution', 2, 3, 0.666667),
+    ('project', 'PRJ-A', '2026-10-01', 'P3', 'all', 0, 1, 0.000000),
+    ('project', 'PRJ-A', '2026-09-01', 'P1', 'all', 1, 1, 1.000000);
+insert into marts.kpi_catalogue values
+    ('SLA_ATTAINMENT', 'SLA达成率', 'SLA attainment', 'ratio', '>='),
+    ('CHANGE_SUCCESS', '变更成功率', 'Change success', 'ratio', '>=');
+
+insert into marts.fct_tickets values
+    ('INC-0901', 'incident', 'PRJ-A', 'P1', '2026-09-30 15:00+00', '2026-09-01', '2026-09-30 18:00+00', 'closed', 'breached'),
+    ('INC-1001', 'incident', 'PRJ-A', 'P1', '2026-10-05 01:30+00', '2026-10-01', null, 'in_progress', 'breached'),
+    ('INC-1002', 'incident', 'PRJ-A', 'P2', '2026-10-06 02:00+00', '2026-10-01', '2026-10-06 04:00+00', 'closed', 'met'),
+    ('INC-1003', 'incident', 'PRJ-A', 'P1', '2026-10-07 03:00+00', '2026-10-01', '2026-10-07 05:00+00', 'closed', 'met'),
+    ('SR-1001', 'service_request', 'PRJ-A', 'P3', '2026-10-08 04:00+00', '2026-10-01', '2026-10-08 09:00+00', 'resolved', 'met'),
+    ('CHG-1001', 'change', 'PRJ-A', 'P4', '2026-10-30 20:00+00', '2026-10-01', null, 'new', 'not_measured'),
+    ('SR-2001', 'service_request', 'PRJ-B', 'P3', '2026-10-20 04:00+00', '2026-10-01', null, 'new', 'in_progress');
+update marts.fct_tickets set is_major = true, delivery_mode = 'onsite', category = '网络' where ticket_id = 'INC-1001';
+update marts.fct_tickets set outcome = 'success' where ticket_id = 'CHG-1001';
+insert into marts.fct_tickets (ticket_id, ticket_type, project_id, priority, opened_at, opened_month, status) values
+    ('LI-0901', 'leftover_issue', 'PRJ-A', 'P3', '2026-09-10 02:00+00', '2026-09-01', 'in_progress');
+insert into marts.kpi_scorecard values
+    ('CALLBACK_COVERAGE', 'project', 'PRJ-A', 'month', '2026-10-01', 2, 3, 0.666667, 1.0, false, 'missed');
+insert into marts.fct_satisfaction_answers values
+    ('PRJ-A', 'callback', '2026-10-10', 100, false),
+    ('PRJ-A', 'project', '2026-10-20', 60, true),
+    ('PRJ-A', 'project', '2026-10-20', 80, false),
+    ('PRJ-A', 'annual', '2025-12-10', 90, false);
+insert into marts.improvement_items values
+    ('kpi_missed', 'SLA_ATTAINMENT', 'project', 'PRJ-A', 'month', '2026-10-01', 0.75, 0.95, -0.2, '李四', '2026-11-30'),
+    ('kpi_missed', 'SLA_ATTAINMENT', 'project', 'PRJ-A', 'month', '2026-08-01', 0.8, 0.95, -0.15, '李四', '2026-09-30');
+insert into marts.fct_ticket_sla values
+    ('PRJ-A', '2026-10-01', false),
+    ('PRJ-B', '2026-10-01', true);
+insert into marts.sla_breaches values
+    ('INC-0901', 'response', 'PRJ-A', '2026-09-01', 'P1', '2026-09-30 15:00+00', '2026-09-30 15:30+00',
+     '2026-09-30 16:30+00', 30, 90, 60),
+    ('INC-1001', 'resolution', 'PRJ-A', '2026-10-01', 'P1', '2026-10-05 01:30+00', '2026-10-05 05:30+00',
+     null, 240, 300, 60),
+    ('INC-1001', 'response', 'PRJ-A', '2026-10-01', 'P1', '2026-10-05 01:30+00', '2026-10-05 02:00+00',
+     '2026-10-05 02:15:30+00', 30, 45.5, 15.5);
+"""
