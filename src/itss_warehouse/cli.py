@@ -280,6 +280,33 @@ def mail(
         raise SystemExit(1)
 
 
+@app.command()
+def doctor() -> None:
+    """Check configuration, warehouse, fonts, SMTP and calendar coverage; say what to fix."""
+    from itss_warehouse.doctor import run_checks
+
+    checks = run_checks(get_settings(), dt.date.today())
+    marks = {"ok": "✓", "warn": "!", "fail": "✗"}
+    for check in checks:
+        typer.echo(f"{marks[check.status]} {check.name}: {check.detail}")
+        if check.fix:
+            typer.echo(f"    fix: {check.fix}")
+    if any(check.status == "fail" for check in checks):
+        raise SystemExit(1)
+
+
+@app.command("setup-roles")
+def setup_roles_command() -> None:
+    """Create the analyst, loader and transformer roles and apply their grants (safe to re-run)."""
+    from itss_warehouse.warehouse.roles import ANALYST, LOADER, TRANSFORMER, setup_roles
+
+    url = warehouse_url(get_settings())
+    ensure_schemas(url)
+    statements = setup_roles(url)
+    typer.echo(f"{len(statements)} statements applied: roles {ANALYST} (marts, read only), {LOADER} (raw),"
+               f" {TRANSFORMER} (dbt). Add a login: create user NAME password '…' in role {ANALYST}.")  # fmt: skip
+
+
 @warehouse_app.command("url")
 def warehouse_url_command() -> None:
     """Print the warehouse URL (starts the embedded server if needed) for psql or a BI tool."""

@@ -77,7 +77,7 @@ def send(message: EmailMessage, envelope: list[str], config: SmtpConfig, *, atte
     """Send, retrying refusals and unreachable servers with doubling delays; return the attempts used."""
     for attempt in range(1, attempts + 1):
         try:
-            with _connect(config) as smtp:
+            with connect(config) as smtp:
                 # Bare addresses in the envelope keep the message 7-bit: RFC 2047/2231 headers, not SMTPUTF8.
                 smtp.send_message(message, from_addr=parseaddr(config.sender)[1], to_addrs=envelope)
             return attempt
@@ -92,7 +92,7 @@ def send(message: EmailMessage, envelope: list[str], config: SmtpConfig, *, atte
     raise AssertionError("unreachable")
 
 
-def _connect(config: SmtpConfig) -> smtplib.SMTP:
+def connect(config: SmtpConfig) -> smtplib.SMTP:
     context = ssl.create_default_context(cafile=config.ca_file)
     if config.security == "ssl":
         smtp = smtplib.SMTP_SSL(config.host, config.port, timeout=config.timeout, context=context)
