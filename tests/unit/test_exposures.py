@@ -1,0 +1,35 @@
+"""dbt exposures name every report and every mart its module reads."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from itss_warehouse.reports.kinds import KINDS
+
+REPO = Path(__file__).resolve().parents[2]
+REPORTS = REPO / "src" / "itss_warehouse" / "reports"
+
+
+def _exposures() -> dict[str, set[str]]:
+    document = yaml.safe_load((REPO / "dbt_project" / "models" / "marts" / "exposures.yml").read_text())
+    return {
+        exposure["name"]: {re.fullmatch(r"ref\('(\w+)'\)", ref).group(1) for ref in exposure["depends_on"]}
+        for exposure in document["exposures"]
+    }
+
+
+def _tables(*modules: str) -> set[str]:
+    return {table for module in modules for table in re.findall(r"marts\.(\w+)", (REPORTS / module).read_text())}
+
+
+def test_every_report_has_an_exposure_listing_the_marts_it_reads():
+    exposures = _exposures()
+    assert set(exposures) == set(KINDS)
+    marts = {path.stem for path in (REPO / "dbt_project" / "models" / "marts").rglob("*.sql")} | {"kpi_catalogue"}
+    for kind, depends_on in exposures.items():
+        assert _tables(f"{kind}.py", "rendering.py") <= depends_on, kind  # what the report itself queries
+        assert depends_on <= _tables(f"{kind}.py", "rendering.py", "sections.py", "annual_report.py"), kind
+        assert depends_on <= marts, kind
