@@ -14,7 +14,7 @@ import typer
 from itss_warehouse import environment
 from itss_warehouse.settings import get_settings
 from itss_warehouse.warehouse import embedded
-from itss_warehouse.warehouse.connection import ensure_schemas, warehouse_url
+from itss_warehouse.warehouse.connection import ensure_schemas, warehouse_url, without_password
 
 app = typer.Typer(help="ITSS O&M quality warehouse: nightly pipeline, KPI marts and reports.", no_args_is_help=True)
 demo_app = typer.Typer(help="Demo source exports.", no_args_is_help=True)
@@ -79,7 +79,7 @@ def run(date: Day = None, seed: Annotated[int, typer.Option(help="Seed for demo 
     for batch in loaded:
         typer.echo(f"  {batch.file_name} → raw.{batch.entity}: {batch.rows} rows, {batch.quarantined_rows} quarantined")
     typer.echo(f"itss_nightly succeeded (log: {log_file})")
-    typer.echo(f"Warehouse: {url}")
+    typer.echo(f"Warehouse: {without_password(url)}")
     typer.echo(f"Validation data docs: {validation.data_docs_index(settings)}")
     month = Period.last_closed("month", day)
     typer.echo(f"Running itss_monthly_reports for {month.slug} through Airflow …")

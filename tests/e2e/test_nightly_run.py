@@ -23,6 +23,7 @@ from itss_warehouse.settings import Settings
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 ITSS = str(Path(sys.executable).with_name("itss"))
 RUN_DAY = "2026-11-21"
+WAREHOUSE_PASSWORD = "wh-Secret-42"
 
 
 def _run(home: Path, landing: Path, url: str) -> subprocess.CompletedProcess:
@@ -48,7 +49,9 @@ def _counts(url: str) -> tuple:
 
 @pytest.fixture(scope="module")
 def first_run(create_database, small_landing: Path, tmp_path_factory):
-    url = create_database("e2e")
+    # A password in the URL (trust authentication ignores it) that must never reach output or logs.
+    url = create_database("e2e").replace("://postgres@", f"://postgres:{WAREHOUSE_PASSWORD}@", 1)
+    assert WAREHOUSE_PASSWORD in url
     home = tmp_path_factory.mktemp("home")
     landing = home / "landing"
     shutil.copytree(small_landing, landing)
@@ -155,3 +158,12 @@ def test_the_monthly_dag_mails_through_the_airflow_connection(first_run, tmp_pat
     assert pdf.get_content() == (home / "output" / "service_report" / "2026-10" / "P1.zh-CN.pdf").read_bytes()
     logs = output + "".join(path.read_text(errors="replace") for path in (home / "airflow").rglob("*.log"))
     assert PASSWORD not in logs
+
+
+def test_no_password_in_the_output_logs_or_reports(first_run):
+    _, home, _, result = first_run
+    assert "Warehouse: postgresql://postgres:***@" in result.stdout
+    files = [path for path in home.rglob("*") if path.is_file() and path.suffix in (".log", ".html", ".eml", ".json")]
+    assert files
+    leaks = [str(path) for path in files if WAREHOUSE_PASSWORD in path.read_text(errors="replace")]
+    assert WAREHOUSE_PASSWORD not in result.stdout + result.stderr and leaks == []

@@ -20,6 +20,14 @@ def libpq_url(url: str) -> str:
     return re.sub(r"^postgres(ql)?\+\w+://", "postgresql://", url)
 
 
+def without_password(url: str) -> str:
+    """The URL to show in output and logs: its password replaced by ``***``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@", 1)).geturl()
+
+
 def warehouse_url(settings: Settings) -> str:
     """The configured warehouse, or the embedded one (started and created on demand)."""
     if settings.warehouse_url:
