@@ -16,16 +16,14 @@ database or reads configuration while the file is parsed.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from pathlib import Path
 
-import pendulum
 from airflow.sdk import Asset, dag, task
 from airflow.timetables.trigger import CronTriggerTimetable
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, SourceRenderingBehavior, TestBehavior
 
-from itss_warehouse.mail.alerts import notify_failure
+from itss_warehouse.dag_defaults import DEFAULT_ARGS, START_DATE, TIMEZONE
 
 DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
 
@@ -39,16 +37,11 @@ MARTS_ASSET = Asset("itss://warehouse/marts")
 
 @dag(
     dag_id="itss_nightly",
-    schedule=CronTriggerTimetable("0 1 * * *", timezone="Asia/Shanghai"),
-    start_date=pendulum.datetime(2024, 1, 1, tz="Asia/Shanghai"),
+    schedule=CronTriggerTimetable("0 1 * * *", timezone=TIMEZONE),
+    start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
-    default_args={
-        "owner": "data-platform",
-        "retries": 2,
-        "retry_delay": timedelta(minutes=5),
-        "on_failure_callback": notify_failure,
-    },
+    default_args=DEFAULT_ARGS,
     tags=["itss", "nightly"],
     doc_md=__doc__,
 )

@@ -25,13 +25,11 @@ for good notifies the data owner.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pendulum
 from airflow.sdk import Asset, dag, task
 from airflow.timetables.trigger import CronTriggerTimetable
 
-from itss_warehouse.mail.alerts import notify_failure
+from itss_warehouse.dag_defaults import DEFAULT_ARGS, START_DATE, TIMEZONE
 
 SCHEDULES = {
     "itss_monthly_reports": ("0 6 1 * *", "month", ["service_report", "process_report"]),
@@ -43,16 +41,11 @@ SCHEDULES = {
 def reports_dag(dag_id: str, cron: str, period_type: str, kinds: list[str]):
     @dag(
         dag_id=dag_id,
-        schedule=CronTriggerTimetable(cron, timezone="Asia/Shanghai"),
-        start_date=pendulum.datetime(2024, 1, 1, tz="Asia/Shanghai"),
+        schedule=CronTriggerTimetable(cron, timezone=TIMEZONE),
+        start_date=START_DATE,
         catchup=False,
         max_active_runs=1,
-        default_args={
-            "owner": "data-platform",
-            "retries": 2,
-            "retry_delay": timedelta(minutes=5),
-            "on_failure_callback": notify_failure,
-        },
+        default_args=DEFAULT_ARGS,
         tags=["itss", "reports"],
         doc_md=__doc__,
     )

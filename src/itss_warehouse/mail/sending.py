@@ -11,6 +11,7 @@ the data owner gets the failed checks.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import psycopg
 from psycopg.rows import dict_row
 
@@ -136,8 +138,7 @@ def _send_unit(settings, url, recipients, config, kind_name, unit, group: Group,
             summary.already_sent += 1
     if not pending:
         return
-    catalogue = load_catalogue(settings.templates_path, group.language)
-    env = build_environment(settings.templates_path, catalogue)
+    catalogue, env = _templates(settings.templates_path, group.language)
     sender = config.sender if config else settings.mail_from
     with psycopg.connect(url) as conn, conn.cursor(row_factory=dict_row) as cur:
         message = report_message(cur, env, catalogue, kind_name, unit, files, group, sender,
@@ -161,6 +162,13 @@ def _send_unit(settings, url, recipients, config, kind_name, unit, group: Group,
     _log(url, kind_name, unit.period, unit.grain_id, group.language, pending, checksum, "sent",
          attempts=attempts, correction=is_correction)  # fmt: skip
     summary.sent += [f"{unit.grain_id} → {address}" for address in pending]
+
+
+@functools.cache
+def _templates(templates_dir: Path, language: str) -> tuple[dict[str, Any], jinja2.Environment]:
+    """The catalogue and Jinja environment of a language, read once per process, not once per message."""
+    catalogue = load_catalogue(templates_dir, language)
+    return catalogue, build_environment(templates_dir, catalogue)
 
 
 def _archived(settings: Settings, kind_name: str, unit, language: str) -> bool:
