@@ -296,15 +296,31 @@ def doctor() -> None:
 
 
 @app.command("setup-roles")
-def setup_roles_command() -> None:
+def setup_roles_command(
+    login: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="NAME=ROLE: create or update the login NAME as a member of ROLE; its password is read from"
+            " the environment variable NAME_PASSWORD (e.g. BI_PASSWORD). Repeatable."
+        ),
+    ] = None,
+) -> None:
     """Create the analyst, loader and transformer roles and apply their grants (safe to re-run)."""
-    from itss_warehouse.warehouse.roles import ANALYST, LOADER, TRANSFORMER, setup_roles
+    from itss_warehouse.warehouse.roles import ANALYST, LOADER, TRANSFORMER, LoginError, parse_login, setup_roles
 
+    try:
+        logins = [parse_login(text) for text in login or []]
+    except LoginError as error:
+        raise typer.BadParameter(str(error), param_hint="--login") from None
     url = warehouse_url(get_settings())
     ensure_schemas(url)
-    statements = setup_roles(url)
+    statements = setup_roles(url, logins)
     typer.echo(f"{len(statements)} statements applied: roles {ANALYST} (marts, read only), {LOADER} (raw),"
-               f" {TRANSFORMER} (dbt). Add a login: create user NAME password '…' in role {ANALYST}.")  # fmt: skip
+               f" {TRANSFORMER} (dbt).")  # fmt: skip
+    for name, role in logins:
+        typer.echo(f"Login {name}: member of {role}, its sessions start as {role}.")
+    if not logins:
+        typer.echo(f"Add a login: BI_PASSWORD=… itss setup-roles --login bi={ANALYST}")
 
 
 @warehouse_app.command("url")

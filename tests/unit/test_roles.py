@@ -53,21 +53,49 @@ def test_setup_is_idempotent_and_the_analyst_reads_marts_only(url):
                 analyst.execute(statement)
 
 
-def test_the_loader_writes_raw_and_cannot_touch_marts(url):
+def test_the_loader_writes_raw_and_reads_marts_without_writing_them(url):
     setup_roles(url)
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(f"grant {LOADER} to {USER}")
     with psycopg.connect(_as(url, USER), autocommit=True) as loader:
         loader.execute("insert into raw.tickets values ('INC-1', null)")
+        assert loader.execute("select count(*) from marts.kpi").fetchone() == (1,)
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            loader.execute("select * from marts.kpi")
+            loader.execute("delete from marts.kpi")
 
 
-def test_the_command_line_sets_up_the_roles(url):
+def test_tables_made_by_the_owner_go_to_the_role_that_rebuilds_them(url):
+    setup_roles(url)
+    with psycopg.connect(url) as conn:
+        owners = dict(conn.execute("select tablename, tableowner from pg_tables where tablename in ('kpi', 'tickets')"))
+    assert owners == {"kpi": TRANSFORMER, "tickets": LOADER}
+
+
+def test_a_login_starts_as_its_role_and_its_password_is_never_shown(url, monkeypatch):
+    monkeypatch.setenv("ITSS_TEST_BI_PASSWORD", "Bi-Secret-7")
+    statements = setup_roles(url, [(USER, TRANSFORMER)])
+    statements += setup_roles(url, [(USER, TRANSFORMER)])  # an existing login is updated, not re-created
+    assert not any("Bi-Secret-7" in statement for statement in statements)
+    assert f"alter role \"{USER}\" with login password '***'" in statements
+    with psycopg.connect(_as(url, USER), autocommit=True) as transformer:
+        assert transformer.execute("select current_user").fetchone() == (TRANSFORMER,)
+        transformer.execute("create table marts.rebuilt as select 1 as n")
+    with psycopg.connect(url) as conn:
+        assert conn.execute("select tableowner from pg_tables where tablename = 'rebuilt'").fetchone() == (TRANSFORMER,)
+        assert conn.execute("select rolcanlogin from pg_roles where rolname = %s", (USER,)).fetchone() == (True,)
+
+
+def test_the_command_line_sets_up_the_roles_and_logins(url):
     from typer.testing import CliRunner
 
     from itss_warehouse.cli import app
 
-    result = CliRunner().invoke(app, ["setup-roles"], env={"ITSS_WAREHOUSE_URL": url})
+    env = {"ITSS_WAREHOUSE_URL": url, "ITSS_TEST_BI_PASSWORD": "x"}
+    result = CliRunner().invoke(app, ["setup-roles", "--login", f"{USER}={ANALYST}"], env=env)
     assert result.exit_code == 0, result.output
     assert "roles itss_analyst (marts, read only)" in result.output
+    assert f"Login {USER}: member of {ANALYST}" in result.output
+    result = CliRunner().invoke(app, ["setup-roles", "--login", "ops=itss_admin"], env=env)
+    assert result.exit_code != 0 and "ROLE one of itss_analyst, itss_loader, itss_transformer" in result.output
+    result = CliRunner().invoke(app, ["setup-roles", "--login", f"ops={ANALYST}"], env=env)
+    assert result.exit_code != 0 and "OPS_PASSWORD" in result.output

@@ -2,29 +2,55 @@
 
 - ``itss_analyst``: analysts and BI tools. Reads ``marts`` and nothing else: no ``raw``, no
   staging, no writes.
-- ``itss_loader``: the nightly load. Writes ``raw_landing`` and ``raw``.
+- ``itss_loader``: the pipeline's own connection (``ITSS_WAREHOUSE_URL``). Writes ``raw_landing``
+  and ``raw`` (loads, quarantine, validation and mail logs); reads ``marts`` to validate them
+  and render the reports.
 - ``itss_transformer``: dbt. Reads ``raw``, builds ``staging``, ``intermediate`` and ``marts``.
 
-They are group roles without login: a person or tool logs in as its own user made a member,
-e.g. ``create user metabase password '…' in role itss_analyst``. dbt rebuilds tables every
-night, so the analyst's read access to tables made later comes from default privileges of
-the roles that create them (the transformer and the warehouse owner running this).
+They are group roles without login. A person or tool logs in as its own user, a member whose
+sessions start as the group (``--login NAME=ROLE``), so what it creates belongs to the group.
+dbt rebuilds tables every night, so read access to tables made later comes from default
+privileges of the roles that create them (the group roles and the warehouse owner running this).
 """
 
 from __future__ import annotations
+
+import os
+import re
 
 import psycopg
 from psycopg import sql
 
 ANALYST, LOADER, TRANSFORMER = "itss_analyst", "itss_loader", "itss_transformer"
-READS = {ANALYST: ["marts"], LOADER: [], TRANSFORMER: ["raw"]}
+READS = {ANALYST: ["marts"], LOADER: ["marts"], TRANSFORMER: ["raw"]}
 WRITES = {ANALYST: [], LOADER: ["raw_landing", "raw"], TRANSFORMER: ["staging", "intermediate", "marts"]}
 ALL_SCHEMAS = ("raw_landing", "raw", "staging", "intermediate", "marts")
-CREATOR = {"raw": LOADER, "marts": TRANSFORMER}  # who makes the tables of a schema read by another role
+OWNER = {schema: role for role, schemas in WRITES.items() for schema in schemas}  # who (re)builds a schema's tables
 
 
-def setup_roles(url: str) -> list[str]:
-    """Create the roles if missing and (re)apply their grants; return the statements run."""
+class LoginError(ValueError):
+    pass
+
+
+def password_variable(login: str) -> str:
+    """The environment variable holding a login's password: ``bi`` → ``BI_PASSWORD``."""
+    return re.sub(r"\W", "_", login).upper() + "_PASSWORD"
+
+
+def parse_login(text: str) -> tuple[str, str]:
+    """``NAME=ROLE`` of ``--login``, the role one of ours and the password in the environment."""
+    name, _, role = text.partition("=")
+    if not name or role not in READS:
+        raise LoginError(f"--login {text!r}: expected NAME=ROLE with ROLE one of {', '.join(READS)}")
+    if not os.environ.get(password_variable(name)):
+        raise LoginError(f"--login {name}: set its password in the environment variable {password_variable(name)}")
+    return name, role
+
+
+def setup_roles(url: str, logins: list[tuple[str, str]] = ()) -> list[str]:
+    """Create the roles if missing, (re)apply their grants, hand each schema's tables to the role
+    that rebuilds them and create or update the ``(name, role)`` logins; return the statements run
+    (passwords shown as ``***``)."""
     statements: list[sql.Composable] = []
     with psycopg.connect(url, autocommit=True) as conn:
         owner = sql.Identifier(conn.info.user)
@@ -45,7 +71,7 @@ def setup_roles(url: str) -> list[str]:
             for schema in READS[role] + WRITES[role]:
                 statements.append(sql.SQL("grant usage on schema {} to {}").format(sql.Identifier(schema), name))
             for schema in READS[role]:
-                statements += _select(sql.Identifier(schema), name, owner, sql.Identifier(CREATOR[schema]))
+                statements += _select(sql.Identifier(schema), name, owner, sql.Identifier(OWNER[schema]))
             for schema in WRITES[role]:
                 target = sql.Identifier(schema)
                 statements += [
@@ -54,9 +80,62 @@ def setup_roles(url: str) -> list[str]:
                     sql.SQL("grant all on all sequences in schema {} to {}").format(target, name),
                 ]
         statements.append(sql.SQL("revoke create on schema public from public"))
+        statements += _hand_over_tables(conn)
         for statement in statements:
             conn.execute(statement)
-        return [statement.as_string(conn) for statement in statements]
+        shown = [statement.as_string(conn) for statement in statements]
+        for name, role in logins:
+            shown += _login(conn, name, role)
+        return shown
+
+
+def _hand_over_tables(conn: psycopg.Connection) -> list[sql.Composable]:
+    """Tables made before the roles existed (say, by the owner) go to the role that rebuilds
+    them: dbt can only replace a table its role owns."""
+    rows = conn.execute(
+        "select n.nspname, c.relname, c.relkind from pg_class c join pg_namespace n on n.oid = c.relnamespace"
+        " where n.nspname = any(%s) and c.relkind in ('r', 'p', 'v', 'm', 'S')"
+        " and pg_get_userbyid(c.relowner) <> all(%s)",
+        (list(OWNER), list(READS)),
+    ).fetchall()
+    kinds = {"r": "table", "p": "table", "v": "view", "m": "materialized view", "S": "sequence"}
+    return [
+        sql.SQL("alter {} {}.{} owner to {}").format(
+            sql.SQL(kinds[kind]), sql.Identifier(schema), sql.Identifier(name), sql.Identifier(OWNER[schema])
+        )
+        for schema, name, kind in rows
+        if kind != "S" or not _owned_by_a_column(conn, schema, name)
+    ]
+
+
+def _owned_by_a_column(conn: psycopg.Connection, schema: str, name: str) -> bool:
+    # A serial column's sequence follows its table and cannot be handed over on its own.
+    return (
+        conn.execute(
+            "select 1 from pg_depend where objid = %s::regclass and deptype in ('a', 'i')",
+            (f'"{schema}"."{name}"',),
+        ).fetchone()
+        is not None
+    )
+
+
+def _login(conn: psycopg.Connection, name: str, role: str) -> list[str]:
+    """A login member of ``role`` whose sessions start as it; the password is never shown."""
+    user = sql.Identifier(name)
+    verb = sql.SQL(
+        "alter" if conn.execute("select 1 from pg_roles where rolname = %s", (name,)).fetchone() else "create"
+    )
+    # CREATE/ALTER ROLE take no bind parameters: psycopg quotes the password as a literal.
+    password = sql.Literal(os.environ[password_variable(name)])
+    conn.execute(sql.SQL("{} role {} with login password {}").format(verb, user, password))
+    statements = [
+        sql.SQL("grant {} to {}").format(sql.Identifier(role), user),
+        sql.SQL("alter role {} set role = {}").format(user, sql.Literal(role)),
+    ]
+    for statement in statements:
+        conn.execute(statement)
+    shown = sql.SQL("{} role {} with login password '***'").format(verb, user)
+    return [statement.as_string(conn) for statement in (shown, *statements)]
 
 
 def _select(schema: sql.Identifier, role: sql.Identifier, *creators: sql.Identifier) -> list[sql.Composable]:
