@@ -1,21 +1,28 @@
-# The pipeline image: the locked environment and the project, installed at build time
-# (nothing is installed when a container starts).
+# The pipeline image shared by every Airflow service of docker-compose.yml: the locked
+# environment and the project, installed at build time (nothing is installed when a
+# container starts).
 FROM python:3.11-slim-bookworm
 
 ENV UV_PROJECT_ENVIRONMENT=/opt/itss/.venv \
+    UV_COMPILE_BYTECODE=1 \
+    UV_LINK_MODE=copy \
     PATH=/opt/itss/.venv/bin:$PATH \
     ITSS_PROJECT_DIR=/opt/itss \
-    ITSS_HOME=/var/lib/itss
+    ITSS_HOME=/var/lib/itss \
+    AIRFLOW_HOME=/opt/airflow
 
 # PDF reports: WeasyPrint's Pango, a font covering Chinese, HarfBuzz's subsetter.
 RUN apt-get update && apt-get install -y --no-install-recommends \
         libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig fonts-noto-cjk \
     && rm -rf /var/lib/apt/lists/*
-RUN pip install --no-cache-dir uv
+# The uv that wrote uv.lock: a newer one could refuse or rewrite the lock.
+RUN pip install --no-cache-dir uv==0.13.9
 WORKDIR /opt/itss
+# Dependencies first, in their own layer: a code change does not reinstall them.
 COPY pyproject.toml uv.lock README.md ./
+RUN uv sync --frozen --no-dev --no-install-project --no-cache
 COPY src ./src
-RUN uv sync --frozen --no-dev
+RUN uv sync --frozen --no-dev --no-cache
 COPY dags ./dags
 COPY dbt_project ./dbt_project
 COPY expectations ./expectations
@@ -23,3 +30,12 @@ COPY reports ./reports
 # cosmos renders the dbt tasks from the parsed manifest; parsing needs no database.
 RUN ITSS_DBT_HOST=unused ITSS_DBT_PORT=5432 ITSS_DBT_USER=unused ITSS_DBT_DATABASE=unused \
     dbt parse --project-dir dbt_project --profiles-dir dbt_project
+
+# Run as an unprivileged user. What it writes: the shared data (landing, output, outbox),
+# Airflow's home (logs) and Great Expectations' results; named volumes mounted on these
+# paths start with this ownership.
+RUN useradd --uid 50000 --gid 0 --home-dir /opt/airflow --create-home --shell /usr/sbin/nologin itss \
+    && mkdir -p /var/lib/itss/landing /var/lib/itss/output /var/lib/itss/outbox /opt/airflow/logs \
+        expectations/gx/uncommitted \
+    && chown -R itss:0 /var/lib/itss /opt/airflow expectations/gx
+USER itss

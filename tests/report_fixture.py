@@ -3,6 +3,11 @@
 FIXTURE = """
 create schema raw;
 create schema marts;
+create schema restricted;
+create table restricted.project_managers (project_id text, project_manager text, project_manager_key text);
+create table restricted.complaint_texts (complaint_id text, description text);
+create table restricted.satisfaction_comments (answer_source text, response_id text, item text, comment text);
+insert into restricted.project_managers values ('PRJ-A', '李四', '9c0ffee5d00d1e57');
 create table raw.load_batches (batch_id bigint primary key, source_name text, loaded_at timestamptz not null);
 create table raw.validation_runs (
     run_id bigserial primary key, scope text, validated_at timestamptz not null default now(), checked integer,
@@ -103,8 +108,8 @@ insert into marts.fct_satisfaction_answers values
     ('PRJ-A', 'project', '2026-10-20', 80, false),
     ('PRJ-A', 'annual', '2025-12-10', 90, false);
 insert into marts.improvement_items values
-    ('kpi_missed', 'SLA_ATTAINMENT', 'project', 'PRJ-A', 'month', '2026-10-01', 0.75, 0.95, -0.2, '李四', '2026-11-30'),
-    ('kpi_missed', 'SLA_ATTAINMENT', 'project', 'PRJ-A', 'month', '2026-08-01', 0.8, 0.95, -0.15, '李四', '2026-09-30');
+    ('kpi_missed', 'SLA_ATTAINMENT', 'project', 'PRJ-A', 'month', '2026-10-01', 0.75, 0.95, -0.2, '9c0ffee5d00d1e57', '2026-11-30'),
+    ('kpi_missed', 'SLA_ATTAINMENT', 'project', 'PRJ-A', 'month', '2026-08-01', 0.8, 0.95, -0.15, '9c0ffee5d00d1e57', '2026-09-30');
 insert into marts.fct_ticket_sla values
     ('PRJ-A', '2026-10-01', false),
     ('PRJ-B', '2026-10-01', true);

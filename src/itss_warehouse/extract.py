@@ -136,11 +136,22 @@ def _land(source: Source, landing_dir: Path, columns: list[str], rows: Rows, wat
         temp.unlink(missing_ok=True)
 
 
+# Dialects where `SET TRANSACTION READ ONLY`, run first, makes the query's transaction read-only.
+READ_ONLY_DIALECTS = {"postgresql", "mysql", "mariadb", "oracle"}
+
+
 @contextmanager
 def _sql_rows(source: Source, url: str, watermark: str) -> Iterator[tuple[list[str], Rows]]:
     engine = sqlalchemy.create_engine(url)
     try:
         with engine.connect() as conn:
+            # The query is the mapping's own SQL, run on the customer's database: whatever it
+            # says, it cannot change anything there.
+            if engine.dialect.name in READ_ONLY_DIALECTS:
+                conn.execute(sqlalchemy.text("set transaction read only"))
+            else:
+                log.warning("%s: cannot make a %s transaction read-only; connect with a read-only account",
+                            source.name, engine.dialect.name)  # fmt: skip
             # yield_per streams with a server-side cursor, fetching SQL_BATCH_ROWS at a time.
             result = conn.execution_options(yield_per=SQL_BATCH_ROWS).execute(
                 sqlalchemy.text(source.query or ""), {"watermark": watermark}

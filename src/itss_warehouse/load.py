@@ -29,6 +29,7 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
+from itss_warehouse import pseudonym
 from itss_warehouse.canonical import ENTITIES
 from itss_warehouse.mapping import Problem, check_header, is_excel, read_raw
 from itss_warehouse.sources import Source, SourceSet
@@ -68,6 +69,7 @@ def file_checksum(path: Path) -> str:
 
 
 def ensure_raw_tables(conn: psycopg.Connection) -> None:
+    pseudonym.ensure_key(conn)
     conn.execute(
         """
         create table if not exists raw.load_batches (

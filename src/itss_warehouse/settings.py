@@ -35,8 +35,6 @@ class Settings(BaseSettings):
     project_dir: Path = Field(default_factory=_default_project_dir)
     sources_file: Path = Field(default=PACKAGE_DIR / "mappings" / "demo.yml")
     embedded_port: int = Field(default=54329, description="First port tried by the embedded server.")
-    timezone: str = "Asia/Shanghai"
-    organisation_id: str = "ORG"
     recipients_file: Path = Field(
         default=PACKAGE_DIR / "mappings" / "recipients.yml", description="Who receives which report e-mail."
     )

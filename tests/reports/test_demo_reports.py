@@ -6,6 +6,8 @@ The demo covers January 2025 to June 2026, so the periods reported on are June 2
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 from datetime import date
 from decimal import Decimal
@@ -148,3 +150,23 @@ def test_a_period_without_data_says_so(built, tmp_path):
     # Contracts begun before the exports start: departments to report on, without tickets or complaints.
     quality = render_period("quality_report", built, Period.parse("2024-H1"), tmp_path, TEMPLATES_DIR)
     assert quality and all("本期无客户投诉" in _compact(report.path) for report in quality)
+
+
+def test_marts_name_managers_by_a_keyed_hash_and_keep_no_free_text(built):
+    with psycopg.connect(built) as conn:
+        inner, outer = conn.execute("select inner_pad, outer_pad from raw.pseudonym_key").fetchone()
+        managers = conn.execute(
+            "select project_manager, project_manager_key from restricted.project_managers"
+        ).fetchall()
+        keys = dict(conn.execute("select project_id, project_manager_key from marts.dim_projects"))
+        columns = {
+            row[0]
+            for row in conn.execute("select column_name from information_schema.columns where table_schema = 'marts'")
+        }
+    key = bytes(byte ^ 0x36 for byte in inner)
+    assert bytes(byte ^ 0x5C for byte in key) == outer  # the standard HMAC pads of one key
+    assert len(managers) >= 10 and len({name for name, _ in managers}) > 1
+    for name, pseudonym in managers:
+        assert pseudonym == hmac.new(key, name.encode(), hashlib.sha256).hexdigest()[:16]
+    assert {pseudonym for _, pseudonym in managers} <= set(keys.values())
+    assert not columns & {"project_manager", "manager", "description", "comment", "assignee", "title", "contact_email"}

@@ -135,3 +135,16 @@ def test_unset_connection_variable_names_the_variable(monkeypatch, warehouse: st
     with pytest.raises(ExtractError, match="environment variable ITSS_TEST_HELPDESK_URL is not set"):
         extract_source(SOURCE, tmp_path, warehouse)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_query_runs_read_only(monkeypatch, warehouse: str, tmp_path: Path):
+    with psycopg.connect(warehouse, autocommit=True) as conn:
+        conn.execute("create sequence public.ticket_numbers")  # nextval() is not undone by a rollback
+    monkeypatch.setenv("ITSS_TEST_HELPDESK_URL", warehouse)
+    writing = SOURCE.model_copy(
+        update={"query": "select nextval('public.ticket_numbers') as id, :watermark as updated_at"}
+    )
+    with pytest.raises(sqlalchemy.exc.DBAPIError, match="read-only transaction"):
+        extract_source(writing, tmp_path, warehouse)
+    with psycopg.connect(warehouse) as conn:
+        assert conn.execute("select is_called from public.ticket_numbers").fetchone() == (False,)

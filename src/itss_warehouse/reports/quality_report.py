@@ -29,8 +29,9 @@ DEPARTMENTS = """
 
 COMPLAINTS = """
     select complaints.complaint_id, complaints.project_id, complaints.received_at, complaints.is_major,
-           complaints.escalated_at, complaints.closed_at, complaints.hours_to_close, complaints.description
+           complaints.escalated_at, complaints.closed_at, complaints.hours_to_close, texts.description
     from marts.fct_complaints as complaints
+    left join restricted.complaint_texts as texts on complaints.complaint_id = texts.complaint_id
     where complaints.dept_id = %(grain_id)s
       and complaints.received_month >= %(start)s and complaints.received_month < %(end)s
     order by complaints.received_at, complaints.complaint_id

@@ -12,6 +12,7 @@ Archive: ``<output>/<kind>/<period>/<unit>.<language>.<format>``, e.g.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import tempfile
@@ -30,6 +31,8 @@ from itss_warehouse.reports import data_quality
 from itss_warehouse.reports.formatting import Period, build_environment, load_catalogue
 from itss_warehouse.reports.pdf import html_to_pdf
 from itss_warehouse.xlsx import LOCAL_TIMEZONE, add_table_sheet, workbook_bytes
+
+log = logging.getLogger(__name__)
 
 FORMATS = ("html", "pdf", "xlsx")
 PRIORITIES = ("P1", "P2", "P3", "P4")
@@ -160,6 +163,11 @@ def render(
         shared = {"data_quality": data_quality.status(cur), "as_of": as_of or _latest_load(cur)}
     job = Job(kind.name, url, output_dir, templates_dir, language, formats, shared)
     rendered = []
+    if workers > 1 and multiprocessing.current_process().daemon:
+        # A Celery worker's task process may not start processes of its own; there, more
+        # Celery workers are what renders in parallel.
+        log.info("Rendering %s in this process: a daemonic process (a Celery worker's) cannot start others", kind.name)
+        workers = 1
     if workers > 1 and len(units) > 1:
         # spawn, not fork: the caller may be an Airflow task with threads holding locks.
         context = multiprocessing.get_context("spawn")

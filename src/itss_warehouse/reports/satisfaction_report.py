@@ -19,8 +19,9 @@ SATISFACTION_KPIS = ["CSAT", "SURVEY_COVERAGE"]
 
 LOW_SCORES = """
     select answers.responded_date, customers.customer_name, answers.project_id, answers.item, answers.score,
-           answers.scale, answers.score_100, answers.comment
+           answers.scale, answers.score_100, comments.comment
     from marts.fct_satisfaction_answers as answers
+    left join restricted.satisfaction_comments as comments using (answer_source, response_id, item)
     left join (select distinct customer_id, customer_name from marts.dim_projects) as customers
         on answers.customer_id = customers.customer_id
     where answers.level = 'annual' and answers.is_low_score

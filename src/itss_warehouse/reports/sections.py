@@ -30,9 +30,13 @@ SCORECARD = """
 # Items of the unit (or of its projects) raised for a period overlapping this one.
 IMPROVEMENT_ITEMS = f"""
     select items.kind, items.kpi_code, catalogue.name_zh, catalogue.name_en, catalogue.unit, items.grain,
-           items.grain_id, items.period_type, items.period_start, items.value, items.target, items.owner,
-           items.due_date, items.cause_analysis, items.corrective_action
+           items.grain_id, items.period_type, items.period_start, items.value, items.target,
+           coalesce(managers.project_manager, items.owner) as owner, items.due_date, items.cause_analysis,
+           items.corrective_action
     from marts.improvement_items as items
+    -- marts name a project manager by pseudonym only; the report names them
+    left join restricted.project_managers as managers
+        on items.grain = 'project' and items.owner = managers.project_manager_key
     left join marts.kpi_catalogue as catalogue on items.kpi_code = catalogue.kpi_code
     left join marts.dim_projects as projects on items.grain = 'project' and items.grain_id = projects.project_id
     where items.period_start < %(end)s and items.due_date >= %(start)s

@@ -12,7 +12,7 @@ from itss_warehouse.settings import Settings
 from itss_warehouse.warehouse import embedded
 
 EMBEDDED_DATABASE = "itss"
-SCHEMAS = ("raw_landing", "raw", "staging", "intermediate", "marts")
+SCHEMAS = ("raw_landing", "raw", "staging", "intermediate", "restricted", "marts")
 
 
 def libpq_url(url: str) -> str:
@@ -47,8 +47,12 @@ def ensure_database(maintenance_url: str, name: str) -> None:
 
 def ensure_schemas(url: str) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
+        existing = {row[0] for row in conn.execute("select nspname from pg_namespace")}
+        # Only the missing ones: even `if not exists` needs the right to create schemas, which
+        # the pipeline's loader role does not have.
         for schema in SCHEMAS:
-            conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
+            if schema not in existing:
+                conn.execute(sql.SQL("create schema {}").format(sql.Identifier(schema)))
 
 
 def dbt_environment(url: str) -> dict[str, str]:

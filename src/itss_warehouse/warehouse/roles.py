@@ -3,9 +3,10 @@
 - ``itss_analyst``: analysts and BI tools. Reads ``marts`` and nothing else: no ``raw``, no
   staging, no writes.
 - ``itss_loader``: the pipeline's own connection (``ITSS_WAREHOUSE_URL``). Writes ``raw_landing``
-  and ``raw`` (loads, quarantine, validation and mail logs); reads ``marts`` to validate them
-  and render the reports.
-- ``itss_transformer``: dbt. Reads ``raw``, builds ``staging``, ``intermediate`` and ``marts``.
+  and ``raw`` (loads, quarantine, validation and mail logs); reads ``marts`` to validate them,
+  and ``restricted`` (names and free text) to render the reports.
+- ``itss_transformer``: dbt. Reads ``raw``, builds ``staging``, ``intermediate``, ``restricted``
+  and ``marts``.
 
 They are group roles without login. A person or tool logs in as its own user, a member whose
 sessions start as the group (``--login NAME=ROLE``), so what it creates belongs to the group.
@@ -21,10 +22,11 @@ import re
 import psycopg
 from psycopg import sql
 
+from itss_warehouse.warehouse.connection import SCHEMAS
+
 ANALYST, LOADER, TRANSFORMER = "itss_analyst", "itss_loader", "itss_transformer"
-READS = {ANALYST: ["marts"], LOADER: ["marts"], TRANSFORMER: ["raw"]}
-WRITES = {ANALYST: [], LOADER: ["raw_landing", "raw"], TRANSFORMER: ["staging", "intermediate", "marts"]}
-ALL_SCHEMAS = ("raw_landing", "raw", "staging", "intermediate", "marts")
+READS = {ANALYST: ["marts"], LOADER: ["marts", "restricted"], TRANSFORMER: ["raw"]}
+WRITES = {ANALYST: [], LOADER: ["raw_landing", "raw"], TRANSFORMER: ["staging", "intermediate", "restricted", "marts"]}
 OWNER = {schema: role for role, schemas in WRITES.items() for schema in schemas}  # who (re)builds a schema's tables
 
 
@@ -62,7 +64,7 @@ def setup_roles(url: str, logins: list[tuple[str, str]] = ()) -> list[str]:
             name = sql.Identifier(role)
             statements.append(sql.SQL("grant connect on database {} to {}").format(database, name))
             # Start from nothing on every schema, so a re-run also removes what was granted by hand.
-            for schema in ALL_SCHEMAS:
+            for schema in SCHEMAS:
                 target = sql.Identifier(schema)
                 statements += [
                     sql.SQL("revoke all on schema {} from {}").format(target, name),

@@ -25,7 +25,8 @@ final as (
         projects.start_date,
         projects.end_date,
         projects.plan_reviewed_date,
-        projects.manager as project_manager
+        -- A pseudonym, not the name: this mart is for BI (restricted.project_managers has the name).
+        {{ pseudonym('projects.manager') }} as project_manager_key
     from projects
     left join customers on projects.customer_id = customers.customer_id
     left join departments on projects.dept_id = departments.dept_id

@@ -21,7 +21,7 @@ final as (
         complaints.closed_at is not null as is_closed,
         round(extract(epoch from complaints.closed_at - complaints.received_at) / 3600, 2) as hours_to_close,
         complaints.is_major and complaints.escalated_at is null as is_major_not_escalated,
-        complaints.description
+        complaints.description is not null as has_description
     from complaints
     left join {{ ref('dim_projects') }} as projects on complaints.project_id = projects.project_id
 )

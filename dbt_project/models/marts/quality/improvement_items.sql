@@ -71,7 +71,7 @@ final as (
         items.target,
         items.gap,
         case items.grain
-            when 'project' then projects.project_manager
+            when 'project' then projects.project_manager_key
             when 'department' then departments.department_name
             else '{{ var("organisation_owner") }}'
         end as owner,

@@ -23,7 +23,7 @@ final as (
         answers.scale,
         answers.score_100,
         answers.score_100 < {{ var('low_score_threshold') }} as is_low_score,
-        answers.comment
+        answers.comment is not null as has_comment
     from answers
     left join {{ ref('dim_projects') }} as projects on answers.project_id = projects.project_id
 )

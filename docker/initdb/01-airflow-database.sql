@@ -1,2 +1,0 @@
--- Airflow's metadata lives next to the warehouse, in its own database.
-create database airflow;
