@@ -7,7 +7,8 @@ create schema restricted;
 create table restricted.project_managers (project_id text, project_manager text, project_manager_key text);
 create table restricted.complaint_texts (complaint_id text, description text);
 create table restricted.satisfaction_comments (answer_source text, response_id text, item text, comment text);
-insert into restricted.project_managers values ('PRJ-A', '李四', '9c0ffee5d00d1e57');
+insert into restricted.project_managers values
+    ('PRJ-A', '李四', '9c0ffee5d00d1e57'), ('PRJ-B', '李四', '9c0ffee5d00d1e57');
 create table raw.load_batches (batch_id bigint primary key, source_name text, loaded_at timestamptz not null);
 create table raw.validation_runs (
     run_id bigserial primary key, scope text, validated_at timestamptz not null default now(), checked integer,

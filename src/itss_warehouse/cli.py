@@ -308,14 +308,15 @@ def setup_roles_command(
     """Create the analyst, loader and transformer roles and apply their grants (safe to re-run)."""
     from itss_warehouse.warehouse.roles import ANALYST, LOADER, TRANSFORMER, LoginError, parse_login, setup_roles
 
+    url = warehouse_url(get_settings())
     try:
         logins = [parse_login(text) for text in login or []]
+        ensure_schemas(url)
+        statements = setup_roles(url, logins)
     except LoginError as error:
         raise typer.BadParameter(str(error), param_hint="--login") from None
-    url = warehouse_url(get_settings())
-    ensure_schemas(url)
-    statements = setup_roles(url, logins)
-    typer.echo(f"{len(statements)} statements applied: roles {ANALYST} (marts, read only), {LOADER} (raw),"
+    typer.echo(f"{len(statements)} statements applied: roles {ANALYST} (marts, read only), {LOADER} (raw; reads"
+               f" marts, restricted),"
                f" {TRANSFORMER} (dbt).")  # fmt: skip
     for name, role in logins:
         typer.echo(f"Login {name}: member of {role}, its sessions start as {role}.")

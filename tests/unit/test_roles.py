@@ -7,7 +7,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 
-from itss_warehouse.warehouse.roles import ANALYST, LOADER, TRANSFORMER, setup_roles
+from itss_warehouse.warehouse.roles import ANALYST, LOADER, TRANSFORMER, LoginError, password_variable, setup_roles
 
 pytestmark = pytest.mark.integration
 USER = "itss_test_bi"
@@ -83,6 +83,29 @@ def test_a_login_starts_as_its_role_and_its_password_is_never_shown(url, monkeyp
     with psycopg.connect(url) as conn:
         assert conn.execute("select tableowner from pg_tables where tablename = 'rebuilt'").fetchone() == (TRANSFORMER,)
         assert conn.execute("select rolcanlogin from pg_roles where rolname = %s", (USER,)).fetchone() == (True,)
+        # hashed before it was sent: the server never saw the password itself
+        [(stored,)] = conn.execute("select rolpassword from pg_authid where rolname = %s", (USER,)).fetchall()
+        assert stored.startswith("SCRAM-SHA-256$")
+
+
+def test_a_login_moved_to_another_role_keeps_nothing_of_the_first(url, monkeypatch):
+    monkeypatch.setenv("ITSS_TEST_BI_PASSWORD", "x")
+    setup_roles(url, [(USER, LOADER)])
+    setup_roles(url, [(USER, ANALYST)])
+    with psycopg.connect(url) as conn:
+        groups = conn.execute(
+            "select b.rolname from pg_auth_members m join pg_roles b on b.oid = m.roleid"
+            " join pg_roles u on u.oid = m.member where u.rolname = %s",
+            (USER,),
+        ).fetchall()
+    assert groups == [(ANALYST,)]
+
+
+@pytest.mark.parametrize("name", [ANALYST, "postgres"])
+def test_a_group_role_or_a_superuser_is_not_made_a_login(url, monkeypatch, name):
+    monkeypatch.setenv(password_variable(name), "x")
+    with pytest.raises(LoginError, match="a group role or a superuser"):
+        setup_roles(url, [(name, ANALYST)])
 
 
 def test_the_command_line_sets_up_the_roles_and_logins(url):

@@ -36,7 +36,7 @@ IMPROVEMENT_ITEMS = f"""
     from marts.improvement_items as items
     -- marts name a project manager by pseudonym only; the report names them
     left join restricted.project_managers as managers
-        on items.grain = 'project' and items.owner = managers.project_manager_key
+        on items.grain = 'project' and items.grain_id = managers.project_id
     left join marts.kpi_catalogue as catalogue on items.kpi_code = catalogue.kpi_code
     left join marts.dim_projects as projects on items.grain = 'project' and items.grain_id = projects.project_id
     where items.period_start < %(end)s and items.due_date >= %(start)s

@@ -83,11 +83,14 @@ def setup_roles(url: str, logins: list[tuple[str, str]] = ()) -> list[str]:
                 ]
         statements.append(sql.SQL("revoke create on schema public from public"))
         statements += _hand_over_tables(conn)
-        for statement in statements:
-            conn.execute(statement)
-        shown = [statement.as_string(conn) for statement in statements]
-        for name, role in logins:
-            shown += _login(conn, name, role)
+        # One transaction: the revokes that start from nothing never show to a running
+        # pipeline or BI query before the grants that follow them.
+        with conn.transaction():
+            for statement in statements:
+                conn.execute(statement)
+            shown = [statement.as_string(conn) for statement in statements]
+            for name, role in logins:
+                shown += _login(conn, name, role)
         return shown
 
 
@@ -97,7 +100,9 @@ def _hand_over_tables(conn: psycopg.Connection) -> list[sql.Composable]:
     rows = conn.execute(
         "select n.nspname, c.relname, c.relkind from pg_class c join pg_namespace n on n.oid = c.relnamespace"
         " where n.nspname = any(%s) and c.relkind in ('r', 'p', 'v', 'm', 'S')"
-        " and pg_get_userbyid(c.relowner) <> all(%s)",
+        " and pg_get_userbyid(c.relowner) <> all(%s)"
+        # a serial column's sequence follows its table and cannot be handed over on its own
+        " and not exists (select 1 from pg_depend d where d.objid = c.oid and d.deptype in ('a', 'i'))",
         (list(OWNER), list(READS)),
     ).fetchall()
     kinds = {"r": "table", "p": "table", "v": "view", "m": "materialized view", "S": "sequence"}
@@ -106,31 +111,21 @@ def _hand_over_tables(conn: psycopg.Connection) -> list[sql.Composable]:
             sql.SQL(kinds[kind]), sql.Identifier(schema), sql.Identifier(name), sql.Identifier(OWNER[schema])
         )
         for schema, name, kind in rows
-        if kind != "S" or not _owned_by_a_column(conn, schema, name)
     ]
 
 
-def _owned_by_a_column(conn: psycopg.Connection, schema: str, name: str) -> bool:
-    # A serial column's sequence follows its table and cannot be handed over on its own.
-    return (
-        conn.execute(
-            "select 1 from pg_depend where objid = %s::regclass and deptype in ('a', 'i')",
-            (f'"{schema}"."{name}"',),
-        ).fetchone()
-        is not None
-    )
-
-
 def _login(conn: psycopg.Connection, name: str, role: str) -> list[str]:
-    """A login member of ``role`` whose sessions start as it; the password is never shown."""
+    """A login member of ``role`` alone, whose sessions start as it; the password is never shown."""
+    existing = conn.execute("select rolsuper from pg_roles where rolname = %s", (name,)).fetchone()
+    if name in READS or (existing and existing[0]):
+        raise LoginError(f"--login {name}: a group role or a superuser cannot be made a login of {role}")
     user = sql.Identifier(name)
-    verb = sql.SQL(
-        "alter" if conn.execute("select 1 from pg_roles where rolname = %s", (name,)).fetchone() else "create"
-    )
-    # CREATE/ALTER ROLE take no bind parameters: psycopg quotes the password as a literal.
-    password = sql.Literal(os.environ[password_variable(name)])
-    conn.execute(sql.SQL("{} role {} with login password {}").format(verb, user, password))
+    verb = sql.SQL("alter" if existing else "create")
+    # Hashed here (SCRAM), so not even the server's statement log sees the password.
+    secret = conn.pgconn.encrypt_password(os.environ[password_variable(name)].encode(), name.encode(), b"scram-sha-256")
+    conn.execute(sql.SQL("{} role {} with login password {}").format(verb, user, sql.Literal(secret.decode())))
     statements = [
+        *(sql.SQL("revoke {} from {}").format(sql.Identifier(other), user) for other in READS if other != role),
         sql.SQL("grant {} to {}").format(sql.Identifier(role), user),
         sql.SQL("alter role {} set role = {}").format(user, sql.Literal(role)),
     ]

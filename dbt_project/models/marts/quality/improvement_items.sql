@@ -4,7 +4,7 @@
   KPIs, year for annual ones), and one per project month whose SLA attainment is below
   var('sla_review_threshold') and one per major complaint, flagged for an ad-hoc review
   [004 §6.4.3]. Each has an
-  owner (the project manager, the department, or var('organisation_owner')) and a due
+  owner (the project manager's pseudonym, the department, or var('organisation_owner')) and a due
   date var('improvement_due_days') days after the period ends; cause analysis and
   corrective action are for the owner to fill in.
 #}
