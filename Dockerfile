@@ -27,9 +27,6 @@ COPY dags ./dags
 COPY dbt_project ./dbt_project
 COPY expectations ./expectations
 COPY reports ./reports
-# cosmos renders the dbt tasks from the parsed manifest; parsing needs no database.
-RUN ITSS_DBT_HOST=unused ITSS_DBT_PORT=5432 ITSS_DBT_USER=unused ITSS_DBT_DATABASE=unused \
-    dbt parse --project-dir dbt_project --profiles-dir dbt_project
 
 # Run as an unprivileged user. What it writes: the shared data (landing, output, outbox),
 # Airflow's home (logs) and Great Expectations' results; named volumes mounted on these

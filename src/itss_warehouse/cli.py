@@ -57,7 +57,7 @@ def _logging(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) 
 @app.command()
 def run(date: Day = None, seed: Annotated[int, typer.Option(help="Seed for demo data.")] = 42) -> None:
     """The main job: demo data if the landing folder is empty, then the nightly DAG through Airflow."""
-    from itss_warehouse import airflow_runner, demo, load, transform, validation
+    from itss_warehouse import airflow_runner, demo, load, validation
     from itss_warehouse.reports.formatting import Period
 
     settings = get_settings()
@@ -69,8 +69,6 @@ def run(date: Day = None, seed: Annotated[int, typer.Option(help="Seed for demo 
     if not landing.exists() or not any(landing.iterdir()):
         written = demo.generate(landing, seed=seed, end_date=day)
         typer.echo(f"Generated {len(written)} demo exports in {landing}")
-    # cosmos renders the dbt task group from the parsed manifest, so parse before Airflow does.
-    transform.run_dbt(settings, "--quiet", "parse")
     typer.echo(f"Running itss_nightly for {day} through Airflow …")
     before = load.last_batch_id(url)
     log_file = airflow_runner.run_dag(settings, "itss_nightly", day)

@@ -94,10 +94,11 @@ def test_nightly_dag_wires_load_validate_and_dbt(parsed: dict):
     assert downstream["extract_sources"] == ["load_raw"]
     assert downstream["load_raw"] == ["map_raw"]
     assert downstream["map_raw"] == ["validate_raw"]
-    # cosmos renders one dbt build task per model from the manifest
-    assert "dbt_build.fct_tickets_model_build" in tasks
-    assert "dbt_build.kpi_scorecard_model_build" in tasks
-    assert "dbt_build.raw_tickets_source" in tasks  # source freshness
+    # dbt through cosmos: source freshness, then one build of every model with its tests
+    assert downstream["validate_raw"] == ["dbt_source_freshness"]
+    assert downstream["dbt_source_freshness"] == ["dbt_build"]
+    assert downstream["dbt_build"] == ["validate_marts"]
+    assert len(tasks) == 7
 
 
 @pytest.mark.parametrize(

@@ -251,7 +251,3 @@ def test_superset_reads_its_settings_from_the_environment_and_registers_the_ware
     read = set(re.findall(r"os\.environ\[\"(\w+)\"\]", config))
     for service, used in [("superset", read), ("superset-init", read | set(re.findall(r"\$\{?(\w+)", init)))]:
         assert used <= set(environment(service)), (service, used - set(environment(service)))
-
-
-def test_image_parses_the_dbt_manifest_cosmos_needs():
-    assert "dbt parse --project-dir dbt_project --profiles-dir dbt_project" in (REPO / "Dockerfile").read_text()
