@@ -22,6 +22,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import redis
 from psycopg import sql
 from small_landing import EXPECTED_ORGANISATION_RATE
 
@@ -64,12 +65,6 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def _redis_flush(database: int) -> None:
-    with socket.create_connection(REDIS, 5) as connection:
-        connection.sendall(f"SELECT {database}\r\nFLUSHDB\r\n".encode())
-        assert connection.recv(100).startswith(b"+OK")
 
 
 class Cluster:
@@ -136,7 +131,7 @@ def cluster(small_landing: Path, tmp_path_factory):
     shutil.copytree(small_landing, landing)
     warehouse = _fresh_database("itss_test_celery_warehouse")
     metadata = _fresh_database("itss_test_celery_airflow")
-    _redis_flush(BROKER_DB)
+    redis.Redis(*REDIS, db=BROKER_DB).flushdb()
     logins = {
         "ITSS_TEST_LOADER_PASSWORD": f"{LOADER_LOGIN}-pw",
         "ITSS_TEST_TRANSFORMER_PASSWORD": f"{TRANSFORMER_LOGIN}-pw",
