@@ -5,13 +5,17 @@ SHELL := /bin/bash
 TOOLS := .itss/tools
 UV := $(shell command -v uv 2>/dev/null || echo $(TOOLS)/bin/uv)
 
-.PHONY: run test lint install report-fonts
+.PHONY: run test bench lint install report-fonts
 
 run: install
 	$(UV) run --frozen itss run
 
 test: install
 	$(UV) run --frozen pytest
+
+# The benchmark suite at 1,000,000 and 100,000 tickets (docs/performance.md); not a test.
+bench: install
+	$(UV) run --frozen itss bench
 
 lint: install
 	$(UV) run --frozen ruff check src tests dags expectations

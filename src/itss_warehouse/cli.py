@@ -25,8 +25,6 @@ app.add_typer(warehouse_app, name="warehouse")
 app.add_typer(source_app, name="source")
 calendar_app = typer.Typer(help="Working-day calendars for SLA measurement.", no_args_is_help=True)
 app.add_typer(calendar_app, name="calendar")
-bench_app = typer.Typer(help="Benchmarks (results under $ITSS_HOME/bench).", no_args_is_help=True)
-app.add_typer(bench_app, name="bench")
 
 Day = Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Day to run for (default: yesterday).")]
 
@@ -34,13 +32,21 @@ Day = Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Day
 def main() -> None:
     """Entry point: known failures print their message, not a traceback."""
     from itss_warehouse.airflow_runner import DagRunFailed
+    from itss_warehouse.bench.measure import StepFailed
     from itss_warehouse.reports.data_quality import ReportBlocked
     from itss_warehouse.transform import DbtError
     from itss_warehouse.warehouse.embedded import EmbeddedServerError
 
     try:
         app()
-    except (DagRunFailed, DbtError, EmbeddedServerError, ReportBlocked, ValueError) as error:  # RecipientsError too
+    except (
+        DagRunFailed,
+        DbtError,
+        EmbeddedServerError,
+        ReportBlocked,
+        StepFailed,
+        ValueError,
+    ) as error:  # RecipientsError too
         typer.secho(str(error), fg=typer.colors.RED, err=True)
         raise SystemExit(1) from None
 
@@ -153,58 +159,33 @@ def calendar_seed() -> None:
     typer.echo(str(write_seed(get_settings().dbt_project_path / "seeds" / SEED_NAME)))
 
 
-@bench_app.command("reports")
-def bench_reports(projects: Annotated[int, typer.Option(help="Projects in the demo company.")] = 50) -> None:
-    """Time the monthly reports (all projects, HTML, PDF, XLSX) of a demo company; on a scratch database."""
-    from itss_warehouse import bench_reports as bench
-
-    settings = get_settings()
-    result = bench.benchmark_reports(settings, warehouse_url(settings), settings.home_path / "bench", projects)
-    json_path, _ = bench.write_results(result, settings.home_path / "bench")
-    typer.echo(
-        f"{result.reports} reports ({result.files} files) for {result.projects} projects, {result.period}:"
-        f" {result.render_seconds:.1f} s in {result.workers} processes ({result.seconds_per_report:.2f} s per report),"
-        f" peak {result.render_peak_megabytes:.0f} MB; set-up {result.build_seconds:.0f} s. Results: {json_path}"
-    )
-
-
-@bench_app.command("load")
-def bench_load(rows: Annotated[int, typer.Option(help="Rows in the synthetic ticket export.")] = 1_000_000) -> None:
-    """Load a ticket export, compare with a plain COPY of the same file, then map it; on a scratch database."""
-    from itss_warehouse import bench
-
-    settings = get_settings()
-    result = bench.benchmark_load(warehouse_url(settings), settings.home_path / "bench", rows)
-    json_path, _ = bench.write_results(result, settings.home_path / "bench")
-    typer.echo(
-        f"{result.rows} rows ({result.file_megabytes:.0f} MB): COPY {result.copy_seconds:.2f} s,"
-        f" load {result.load_seconds:.2f} s, ratio {result.ratio:.2f}, load peak {result.load_peak_megabytes:.0f} MB;"
-        f" map {result.map_seconds:.2f} s, map peak {result.map_peak_megabytes:.0f} MB"
-    )
-    typer.echo(f"results: {json_path}")
-
-
-@bench_app.command("sla")
-def bench_sla(
-    tickets: Annotated[int, typer.Option(help="Tickets in the synthetic 24-month history.")] = 1_000_000,
+@app.command()
+def bench(
+    tickets: Annotated[
+        list[int] | None, typer.Option(help="Tickets of history (repeatable; default: 1,000,000 and 100,000).")
+    ] = None,
 ) -> None:
-    """Time dbt build of the SLA marts over a synthetic history, in full and for one more day, on a scratch database."""
-    from itss_warehouse import bench
+    """Benchmark every pipeline step on a generated organisation of 50 projects; results in $ITSS_HOME/bench."""
+    from itss_warehouse.bench import results as figures
+    from itss_warehouse.bench.suite import run_size
 
     settings = get_settings()
-    result = bench.benchmark_sla(settings, warehouse_url(settings), settings.home_path / "bench", tickets)
-    json_path, _ = bench.write_sla_results(result, settings.home_path / "bench")
-    day = f"{result.day_new_tickets} new, {result.day_updated_tickets} updated tickets"
-    for title, build in (
-        (f"{result.tickets} tickets, full build", result.full),
-        (f"one more day ({day})", result.incremental),
-    ):
-        typer.echo(f"{title}: {build.seconds:.1f} s ({build.node_seconds:.1f} s running nodes)")
-        for failure in build.failed:
-            typer.secho(f"  not successful: {failure}", fg=typer.colors.RED, err=True)
-    typer.echo(f"results: {json_path}")
-    if result.full.failed or result.incremental.failed:
+    server = warehouse_url(settings)
+    out_dir = settings.home_path / "bench"
+    measured = []
+    for count in tickets or [1_000_000, 100_000]:
+        typer.echo(f"Benchmarking {count:,} tickets (scratch database itss_bench_{count}) …")
+        result = run_size(server, out_dir, count)
+        measured.append(result)
+        typer.echo(figures.describe(result))
+        typer.echo(figures.text_table(result) + "\n")
+    json_path, markdown = figures.write(measured, out_dir)
+    typer.echo(f"Results: {json_path}, {markdown}")
+    if any(result.differences for result in measured):
+        typer.secho("The incremental marts differ from a full rebuild.", fg=typer.colors.RED, err=True)
         raise SystemExit(1)
+    if missing := sorted({step for result in measured for step in figures.missed(result)}):
+        typer.secho(f"Targets missed: {', '.join(missing)}", fg=typer.colors.YELLOW, err=True)
 
 
 @app.command("report")

@@ -24,7 +24,7 @@ import io
 import itertools
 import random
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
@@ -181,6 +181,18 @@ class Ticket:
             return None
         return next(at for status, at in reversed(self.events) if status == "已解决")
 
+    @property
+    def moments(self) -> list[datetime]:
+        """Every time its exported row changes."""
+        return [at for _, at in self.events] + ([self.onsite_at] if self.onsite_at else [])
+
+    def at(self, cutoff: datetime) -> Ticket | None:
+        """The ticket as exported at ``cutoff``: its status changes up to then; None before it was opened."""
+        if self.opened > cutoff:
+            return None
+        onsite_at = self.onsite_at if self.onsite_at and self.onsite_at <= cutoff else None
+        return replace(self, events=[(status, at) for status, at in self.events if at <= cutoff], onsite_at=onsite_at)
+
 
 @dataclass(frozen=True)
 class Acceptance:
@@ -197,17 +209,25 @@ def generate(
     seed: int = 42,
     end_date: date,
     months: int = 24,
-    tickets_per_project_month: int = 25,
+    tickets_per_project_month: float = 25,
     project_count: int = len(PROJECT_PLAN),
+    nights: int = 0,
+    nights_dir: Path | None = None,
 ) -> list[Path]:
     """Write the demo exports for the `months` calendar months ending with `end_date`; return the paths sorted.
 
     ``project_count`` beyond the plan's ten repeat its rows (a larger company's benchmark), with ids P011 on.
+
+    ``nights`` holds the ticketing exports (tickets, status history, callbacks) back by that many days: the
+    landing files show them at the end of ``end_date - nights``, and ``nights_dir/<day>/`` gets each later day's
+    changes as a ticket tool's nightly export would: the tickets opened or changed that day (their whole row),
+    and that day's status changes and callbacks. The other exports are as of ``end_date``.
     """
     rng = random.Random(seed)
     window = Window(_shift_month(end_date.replace(day=1), -(months - 1)), end_date)
     projects = _projects(rng, window, months, project_count)
-    tickets = _tickets(rng, projects, window, tickets_per_project_month)
+    timelines = _tickets(rng, projects, window, tickets_per_project_month)
+    tickets = [t.at(window.cutoff) for t in timelines]
     ticket_rows = [_ticket_row(t) for t in tickets]
     spoiled = _spoil(ticket_rows, tickets)
     good = [t for t in tickets if t.ticket_id not in spoiled]
@@ -242,7 +262,7 @@ def generate(
             for priority, targets in targets_by_priority.items()
         ],
         "tickets.csv": ticket_rows,
-        "ticket_status_history.csv": [[t.ticket_id, status, at] for t in good for status, at in t.events],
+        "ticket_status_history.csv": _status_history(good),
         "incident_callbacks.csv": _callbacks(rng, good, window),
         "service_reports.csv": _service_reports(rng, projects, window),
         "acceptances.csv": [[a.project.project_id, a.kind, a.applied, a.decided, a.result] for a in acceptances],
@@ -253,6 +273,12 @@ def generate(
         "management_reviews.csv": [review for review in reviews if review[1] in window],
         "customer_visits.csv": _visits(rng, window),
     }
+    if nights:
+        cutoffs = [window.cutoff - timedelta(days=nights - night) for night in range(nights + 1)]
+        callbacks = tables["incident_callbacks.csv"]
+        tables.update(_ticketing(timelines, callbacks, cutoffs[0], spoiled))
+        for before, after in itertools.pairwise(cutoffs):
+            _write_night(nights_dir / after.date().isoformat(), timelines, callbacks, before, after, spoiled)
     landing_dir.mkdir(parents=True, exist_ok=True)
     for name, rows in tables.items():
         if name in SHEETS:
@@ -260,6 +286,49 @@ def generate(
         else:
             _write_csv(landing_dir / name, HEADERS[name], rows, bom=name in BOM_FILES)
     return sorted(landing_dir / name for name in tables)
+
+
+def _status_history(tickets: list[Ticket]) -> list[list[object]]:
+    return [[t.ticket_id, status, at] for t in tickets for status, at in t.events]
+
+
+def _ticketing(
+    timelines: list[Ticket], callbacks: list[list[object]], cutoff: datetime, spoiled: set[str]
+) -> dict[str, list[list[object]]]:
+    """The ticketing exports at ``cutoff``; the spoiled tickets keep their bad row and have no history."""
+    tickets = [t for t in (timeline.at(cutoff) for timeline in timelines) if t]
+    rows = [_ticket_row(t) for t in tickets]
+    if _spoil(rows, tickets) != spoiled:
+        raise ValueError("the deliberate bad rows must be tickets closed before the held-back nights")
+    return {
+        "tickets.csv": rows,
+        "ticket_status_history.csv": _status_history([t for t in tickets if t.ticket_id not in spoiled]),
+        "incident_callbacks.csv": [row for row in callbacks if row[2] <= cutoff],
+    }
+
+
+def _write_night(
+    folder: Path,
+    timelines: list[Ticket],
+    callbacks: list[list[object]],
+    before: datetime,
+    after: datetime,
+    spoiled: set[str],
+) -> None:
+    """The ticketing files of the night that ends at ``after``: each ticket opened or changed since ``before``
+    (its whole row, as the tool exports it then), and the status changes and callbacks since."""
+    changed = [
+        t.at(after) for t in timelines if t.ticket_id not in spoiled and any(before < at <= after for at in t.moments)
+    ]
+    rows = {
+        "tickets.csv": [_ticket_row(t) for t in changed],
+        "ticket_status_history.csv": [row for row in _status_history(changed) if before < row[2] <= after],
+        "incident_callbacks.csv": [row for row in callbacks if before < row[2] <= after],
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, table in rows.items():
+        stem, suffix = name.split(".")
+        _write_csv(folder / f"{stem}_{folder.name}.{suffix}", HEADERS[name], table, bom=name in BOM_FILES)
 
 
 def _shift_month(first_of_month: date, months: int) -> date:
@@ -356,7 +425,7 @@ def _sla_delay(rng: random.Random, target: int, met_share: float) -> float:
     return target * (rng.uniform(0.1, 0.95) if rng.random() < met_share else rng.uniform(1.05, 3.0))
 
 
-def _tickets(rng: random.Random, projects: list[Project], window: Window, per_month: int) -> list[Ticket]:
+def _tickets(rng: random.Random, projects: list[Project], window: Window, per_month: float) -> list[Ticket]:
     tickets = []
     for project in projects:
         for month in _months(window):
@@ -367,7 +436,7 @@ def _tickets(rng: random.Random, projects: list[Project], window: Window, per_mo
                 hour = rng.choices(range(24), HOUR_WEIGHTS)[0]
                 minute, second = rng.randint(0, 59), rng.randint(0, 59)
                 opened = datetime.combine(rng.choices(active, weights)[0], time(hour, minute, second))
-                tickets.append(_ticket(rng, project, opened, window.cutoff))
+                tickets.append(_ticket(rng, project, opened))
     tickets.sort(key=lambda t: (t.opened, t.project.project_id))
     numbers: Counter[tuple[str, int]] = Counter()
     problems: defaultdict[str, list[str]] = defaultdict(list)
@@ -383,7 +452,8 @@ def _tickets(rng: random.Random, projects: list[Project], window: Window, per_mo
     return tickets
 
 
-def _ticket(rng: random.Random, project: Project, opened: datetime, cutoff: datetime) -> Ticket:
+def _ticket(rng: random.Random, project: Project, opened: datetime) -> Ticket:
+    """A ticket's whole life, also after the export's cut-off (see ``Ticket.at``)."""
     ticket_type = rng.choices(list(TICKET_TYPES), [weight for _, weight in TICKET_TYPES.values()])[0]
     priority = rng.choices(list(PRIORITIES), [weight for _, weight in PRIORITIES.values()])[0]
     calendar, targets = SLA_POLICIES[project.policy]
@@ -419,8 +489,8 @@ def _ticket(rng: random.Random, project: Project, opened: datetime, cutoff: date
         delivery_mode=delivery,
         is_major=ticket_type == "事件" and priority == "紧急" and rng.random() < 0.3,
         outcome=rng.choices(["成功", "失败", "回退"], [88, 5, 7])[0] if ticket_type in ("变更", "发布") else "",
-        events=[(status, at.replace(microsecond=0)) for status, at in events if at <= cutoff],
-        onsite_at=onsite_at.replace(microsecond=0) if onsite_at and onsite_at <= cutoff else None,
+        events=[(status, at.replace(microsecond=0)) for status, at in events],
+        onsite_at=onsite_at.replace(microsecond=0) if onsite_at else None,
         category=rng.choice(CATEGORIES),
         assignee=rng.choice(ENGINEERS[project.dept_id]),
         group="二线支持" if ticket_type == "问题" else rng.choices(list(GROUPS), list(GROUPS.values()))[0],

@@ -131,3 +131,38 @@ def test_references_are_consistent(landing: Path) -> None:
     assert set(_column(landing, "ticket_tool_tickets", "project_id")) <= projects
     assert set(_column(landing, "pmo_projects", "customer_id")) <= set(_column(landing, "customers", "customer_id"))
     assert set(_column(landing, "pmo_projects", "dept_id")) <= set(_column(landing, "departments", "dept_id"))
+
+
+def _csv_rows(path: Path) -> list[tuple[str, ...]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return [tuple(row) for row in list(csv.reader(handle))[1:]]
+
+
+def test_held_back_nights_add_up_to_the_full_export(tmp_path: Path) -> None:
+    """History held back two nights plus each night's changes is what the tool exports at the end."""
+    options = {"end_date": date(2026, 6, 30), "months": 3, "tickets_per_project_month": 60}
+    generate(tmp_path / "full", **options)
+    generate(tmp_path / "held", **options, nights=2, nights_dir=tmp_path / "nights")
+    nights = [tmp_path / "nights" / day for day in ("2026-06-29", "2026-06-30")]
+    assert sorted(path.name for night in nights for path in night.iterdir()) == sorted(
+        f"{stem}_{night.name}.csv"
+        for night in nights
+        for stem in ("tickets", "ticket_status_history", "incident_callbacks")
+    )
+    latest: dict[str, tuple[str, ...]] = {}
+    for path in [tmp_path / "held" / "tickets.csv", *(night / f"tickets_{night.name}.csv" for night in nights)]:
+        for row in _csv_rows(path):
+            latest[row[0]] = row  # a later export's row replaces the ticket's earlier one
+    full = _csv_rows(tmp_path / "full" / "tickets.csv")
+    assert sorted(latest.values()) == sorted(full)
+    night_tickets = _csv_rows(nights[1] / "tickets_2026-06-30.csv")
+    # A night's export: tickets new that day and older ones that moved on.
+    assert any(row[5] < "2026-06-30" for row in night_tickets) and any(row[5] >= "2026-06-30" for row in night_tickets)
+    assert all(row[-1].startswith("2026-06-30") for row in night_tickets)
+    for stem in ("ticket_status_history", "incident_callbacks"):
+        parts = [tmp_path / "held" / f"{stem}.csv", *(night / f"{stem}_{night.name}.csv" for night in nights)]
+        assert sorted(row for path in parts for row in _csv_rows(path)) == sorted(
+            _csv_rows(tmp_path / "full" / f"{stem}.csv")
+        )
+    # The other exports do not hold back.
+    assert (tmp_path / "held" / "complaints.csv").read_bytes() == (tmp_path / "full" / "complaints.csv").read_bytes()

@@ -46,48 +46,56 @@ summed as (
 ),
 
 -- Department and organisation SLA attainment: the mean of the rates of their projects
--- that had judged tickets in the period.
+-- that had judged tickets in the period. Grouped from the project rates, never joined
+-- back to them: a join on "this department, or any for the organisation" cannot hash and
+-- compared every pair of rows (68 s of the model's 72 s in the benchmark, docs/performance.md).
+project_attainment as (
+    select project_id, dept_id, period_type, period_start, sum(numerator) as numerator, sum(denominator) as denominator
+    from in_periods
+    where kpi_code = 'SLA_ATTAINMENT'
+    group by project_id, dept_id, period_type, period_start
+),
+
 attainment_means as (
     select
         'SLA_ATTAINMENT' as kpi_code,
-        rollup.grain,
-        rollup.grain_id,
-        rollup.period_type,
-        rollup.period_start,
-        coalesce(round(sum(projects.numerator / projects.denominator), 6), 0) as numerator,
-        count(projects.grain_id)::numeric as denominator
-    from summed as rollup
-    left join {{ ref('dim_projects') }} as dims on rollup.grain = 'department' and rollup.grain_id = dims.dept_id
-    left join summed as projects
-        on projects.kpi_code = 'SLA_ATTAINMENT'
-        and projects.grain = 'project'
-        and projects.period_type = rollup.period_type
-        and projects.period_start = rollup.period_start
-        and projects.denominator > 0
-        and (rollup.grain = 'organisation' or projects.grain_id = dims.project_id)
-    where rollup.kpi_code = 'SLA_ATTAINMENT' and rollup.grain <> 'project'
-    group by rollup.grain, rollup.grain_id, rollup.period_type, rollup.period_start
+        case when grouping(dept_id) = 0 then 'department' else 'organisation' end as grain,
+        coalesce(dept_id, '{{ var("organisation_id") }}') as grain_id,
+        period_type,
+        period_start,
+        coalesce(round(sum(numerator / denominator) filter (where denominator > 0), 6), 0) as numerator,
+        count(*) filter (where denominator > 0)::numeric as denominator
+    from project_attainment
+    group by grouping sets ((period_type, period_start, dept_id), (period_type, period_start))
 ),
 
 -- Year on year change of the mean incident handling time: (this year − last year) / last year.
+-- The year before comes from lag(), not a self-join the planner misjudged as one row.
+mttr_years as (
+    select
+        grain,
+        grain_id,
+        period_type,
+        period_start,
+        numerator / nullif(denominator, 0) as mean,
+        case when lag(period_start) over grain_years = (period_start - interval '1 year')::date
+            then lag(numerator / nullif(denominator, 0)) over grain_years
+        end as last_year_mean
+    from summed
+    where kpi_code = 'MTTR' and period_type = 'year'
+    window grain_years as (partition by grain, grain_id order by period_start)
+),
+
 mttr_trend as (
     select
         'MTTR_TREND' as kpi_code,
-        this_year.grain,
-        this_year.grain_id,
-        this_year.period_type,
-        this_year.period_start,
-        round(this_year.numerator / nullif(this_year.denominator, 0)
-              - last_year.numerator / nullif(last_year.denominator, 0), 6) as numerator,
-        round(last_year.numerator / nullif(last_year.denominator, 0), 6) as denominator
-    from summed as this_year
-    left join summed as last_year
-        on last_year.kpi_code = 'MTTR'
-        and last_year.grain = this_year.grain
-        and last_year.grain_id = this_year.grain_id
-        and last_year.period_type = 'year'
-        and last_year.period_start = (this_year.period_start - interval '1 year')::date
-    where this_year.kpi_code = 'MTTR' and this_year.period_type = 'year'
+        grain,
+        grain_id,
+        period_type,
+        period_start,
+        round(mean - last_year_mean, 6) as numerator,
+        round(last_year_mean, 6) as denominator
+    from mttr_years
 ),
 
 results as (

@@ -1,0 +1,154 @@
+"""What each benchmark step runs, in its own process (see ``measure.in_child``).
+
+Every step exports the environment the pipeline's tools read (``_export``), so that the
+benchmark's scratch warehouse, landing folder and Airflow home are used, never the user's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+# Imported with the module, before the clock starts: landing is timed against a bare COPY.
+from itss_warehouse import load, sources
+from itss_warehouse.settings import PACKAGE_DIR, Settings
+
+DEMO_MAPPING = PACKAGE_DIR / "mappings" / "demo.yml"
+# A plan gone quadratic would keep the benchmark, and the server, busy for hours; far past any target, it is cut off.
+STATEMENT_TIMEOUT = "15min"
+SUCCESSFUL = ("success", "pass", "no-op")  # no-op: the exposures
+
+
+def bench_settings(home: Path, url: str) -> Settings:
+    """The settings of one benchmark organisation: its own home (landing, Airflow, output) and warehouse."""
+    return Settings(home=home, warehouse_url=url, sources_file=DEMO_MAPPING, landing_dir=None, output_dir=None,
+                    outbox_dir=None, smtp_host=None)  # fmt: skip
+
+
+def _export(settings: Settings) -> None:
+    from itss_warehouse import environment
+
+    os.environ.update(
+        ITSS_HOME=str(settings.home_path),
+        ITSS_LANDING_DIR=str(settings.landing_path),
+        ITSS_OUTPUT_DIR=str(settings.output_path),
+        ITSS_OUTBOX_DIR=str(settings.outbox_path),
+        ITSS_SOURCES_FILE=str(settings.sources_file),
+        # dbt's own target and logs: someone may be running dbt in the project's at the same time.
+        DBT_TARGET_PATH=str(settings.home_path / "dbt" / "target"),
+        DBT_LOG_PATH=str(settings.home_path / "dbt" / "logs"),
+    )
+    os.environ.pop("ITSS_SMTP_HOST", None)  # failure alerts of a benchmark go to its outbox
+    environment.export(settings, settings.warehouse_url)
+
+
+def generate(landing: Path, nights_dir: Path, end_date: dt.date, months: int, projects: int, tickets: int) -> None:
+    from itss_warehouse import demo
+
+    per_project_month = tickets / (projects * months)
+    demo.generate(landing, end_date=end_date, months=months, tickets_per_project_month=per_project_month,
+                  project_count=projects, nights=1, nights_dir=nights_dir)  # fmt: skip
+
+
+def land_file(settings: Settings, path: Path) -> int:
+    """Land one export as the nightly's ``load_raw`` does; return its rows."""
+    source = sources.load_sources(settings.sources_file).source_for(path.name)
+    with psycopg.connect(settings.warehouse_url) as conn:
+        with conn.transaction():
+            load.ensure_raw_tables(conn)
+        batch = load.load_file(conn, path, source)
+    if batch is None:
+        raise RuntimeError(f"{path.name} was landed before: the benchmark needs a fresh database")
+    return batch.records
+
+
+def land_landing(settings: Settings) -> int:
+    """Land every export not landed yet; return how many files."""
+    from itss_warehouse import pipeline
+
+    _export(settings)
+    return len(pipeline.load_raw())
+
+
+def map_raw(settings: Settings) -> int:
+    from itss_warehouse import pipeline
+
+    _export(settings)
+    return len(pipeline.map_raw())
+
+
+def validate_raw(settings: Settings) -> dict:
+    from itss_warehouse import pipeline
+
+    _export(settings)
+    with psycopg.connect(settings.warehouse_url) as conn:
+        batch_ids = [row[0] for row in conn.execute("select batch_id from raw.load_batches order by batch_id")]
+    return pipeline.validate_raw(batch_ids)
+
+
+@dataclass(frozen=True)
+class DbtBuild:
+    node_seconds: float  # dbt's own elapsed time running the nodes (the rest is start-up and parsing)
+    slowest: dict[str, float]  # the slowest nodes' execution times
+
+
+def dbt_build(settings: Settings, run_date: dt.date, slowest: int = 8) -> DbtBuild:
+    """``dbt build --full-refresh`` of every model with its tests, as of ``run_date``."""
+    from itss_warehouse import transform
+
+    _export(settings)
+    os.environ["PGOPTIONS"] += f" -c statement_timeout={STATEMENT_TIMEOUT}"
+    args = ["--quiet", "build", "--full-refresh", "--vars", json.dumps({"run_date": run_date.isoformat()})]
+    try:
+        transform.run_dbt(settings, *args)
+    finally:
+        run_results = json.loads((Path(os.environ["DBT_TARGET_PATH"]) / "run_results.json").read_text())
+        if failed := [r["unique_id"] for r in run_results["results"] if r["status"] not in SUCCESSFUL]:
+            raise RuntimeError(f"dbt build: not successful: {', '.join(failed)}")
+    nodes = sorted(run_results["results"], key=lambda result: result["execution_time"], reverse=True)
+    return DbtBuild(
+        round(run_results["elapsed_time"], 1),
+        {".".join(r["unique_id"].split(".")[2:]): round(r["execution_time"], 1) for r in nodes[:slowest]},
+    )
+
+
+def migrate_airflow(settings: Settings) -> None:
+    from itss_warehouse import airflow_runner
+
+    _export(settings)
+    airflow_runner.migrate_metadata(settings)
+
+
+def nightly(settings: Settings, day: dt.date) -> None:
+    """The nightly DAG for ``day``, end to end, through Airflow (``airflow dags test``)."""
+    from itss_warehouse import airflow_runner
+
+    _export(settings)
+    airflow_runner.dags_test(settings, "itss_nightly", day)
+
+
+def monthly_reports(settings: Settings, day: dt.date) -> tuple[int, int]:
+    """What the monthly DAG renders after ``day``: every service report (quarterly ones too when the month
+    closes a quarter) and the process monitoring report, in every format, one process per core.
+    Returns (reports, files)."""
+    from itss_warehouse.reports.formatting import Period
+    from itss_warehouse.reports.rendering import render_period
+
+    _export(settings)
+    month = Period.last_closed("month", day)
+    rendered = [report for kind in ("service_report", "process_report")
+                for report in render_period(kind, settings.warehouse_url, month, settings.output_path,
+                                            settings.templates_path, workers=os.cpu_count() or 1)]  # fmt: skip
+    return len(rendered), sum(len(report.files) for report in rendered)
+
+
+def parse_seconds(settings: Settings) -> dict[str, float]:
+    from itss_warehouse import airflow_runner
+
+    _export(settings)
+    return airflow_runner.parse_seconds(settings)

@@ -1,0 +1,76 @@
+"""The benchmark suite in small mode (``itss bench --tickets 20000``): every step runs, every
+figure is written, and the night's incremental marts equal a full rebuild's. Its timings are
+measured, never asserted; the full run is a command (docs/performance.md)."""
+
+from __future__ import annotations
+
+import json
+
+import psycopg
+import pytest
+from typer.testing import CliRunner
+
+from itss_warehouse.bench import suite
+from itss_warehouse.cli import app
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+STEPS = [
+    "generate",
+    "load tickets",
+    "load other exports",
+    "map",
+    "validate raw",
+    "full build",
+    "nightly",
+    "full rebuild after the night",
+    "monthly reports",
+    "DAG parse",
+]
+NIGHT = "2026-06-30"
+
+
+@pytest.fixture(scope="module")
+def small_bench(tmp_path_factory, maintenance_url):
+    home = tmp_path_factory.mktemp("bench_home")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ITSS_HOME", str(home))
+        patch.setenv("ITSS_WAREHOUSE_URL", maintenance_url)
+        result = CliRunner().invoke(app, ["bench", "--tickets", "20000"])
+    assert result.exit_code == 0, result.output
+    url = maintenance_url.rsplit("/", 1)[0] + "/itss_bench_20000"
+    return home / "bench", url, result.output
+
+
+def test_every_step_is_measured_and_written(small_bench):
+    out_dir, _, output = small_bench
+    [size] = json.loads((out_dir / "bench.json").read_text(encoding="utf-8"))["sizes"]
+    assert [step["step"] for step in size["steps"]] == STEPS
+    assert all(step["seconds"] > 0 and step["peak_megabytes"] > 0 for step in size["steps"])
+    # The generator is deterministic: the same organisation every run.
+    assert (size["tickets"], size["night_tickets"]) == (20076, 29)
+    # June 2026 closes a quarter, so quarterly projects report too: the 50 projects active in June (two of
+    # the 50 ended and were renewed), and the process monitoring report; HTML, PDF and XLSX each.
+    assert (size["reports"], size["report_files"]) == (51, 153)
+    assert set(size["parse_seconds"]) == {"itss_nightly.py", "itss_reports.py"}
+    assert size["copy_seconds"] > 0 and size["full_build"]["node_seconds"] > 0
+    assert size["differences"] == {}
+    markdown = (out_dir / "bench.md").read_text(encoding="utf-8")
+    for row in ("| load tickets |", "| nightly |", "| DAG parse: itss_nightly.py |"):
+        assert row in markdown and row.strip("| ") in output
+    assert "| incremental marts = full rebuild |  |  | equal row for row | yes |" in markdown
+
+
+def test_the_night_went_through_the_dag_and_its_check_can_fail(small_bench):
+    _, url, _ = small_bench
+    with psycopg.connect(url, autocommit=True) as conn:
+        night = dict(
+            conn.execute("select entity, row_count from raw.load_batches where file_name like %s", (f"%{NIGHT}%",))
+        )
+        assert night == {"tickets": 29, "ticket_status_changes": 39, "incident_callbacks": 5}
+        # The kept incremental marts hold the night's tickets: the comparison was not of two equal histories.
+        kept = "select count(*) from bench_incremental.marts__fct_tickets where opened_at >= %s::date"
+        assert conn.execute(kept, (NIGHT,)).fetchone()[0] > 0
+        conn.execute("update bench_incremental.marts__fct_tickets set priority = 'P4' where priority = 'P1'")
+        changed = conn.execute("select count(*) from marts.fct_tickets where priority = 'P1'").fetchone()[0]
+    assert suite.differences(url) == {"marts.fct_tickets": 2 * changed}
