@@ -21,8 +21,11 @@ lint: install
 	$(UV) run --frozen ruff check src tests dags expectations
 	$(UV) run --frozen ruff format --check src tests dags expectations
 
+# Bytecode compiled once at install (as in the image): where PYTHONDONTWRITEBYTECODE is set,
+# every process (each Airflow task, dbt, Great Expectations) would otherwise compile the
+# libraries' sources again, seconds per task (docs/performance.md).
 install: $(UV) report-fonts
-	$(UV) sync --frozen --python 3.11
+	$(UV) sync --frozen --python 3.11 --compile-bytecode
 
 # PDF reports need a font covering Chinese (never boxes) and HarfBuzz's subsetter
 # (WeasyPrint embeds only the glyphs used): Debian's packages, installed once.

@@ -3,7 +3,12 @@
   annual) and the incident callback register (level callback, item 回访满意度), with the
   answer on the 0–100 scale (macros/satisfaction_score.sql). A callback names only its
   ticket: its project and customer come from the ticket.
+
+  A table: five models read it, and at a million tickets its hundreds of thousands of
+  callbacks took seconds to deduplicate for each reader (docs/performance.md).
 #}
+{{ config(materialized='table', indexes=[{'columns': ['ticket_id']}], post_hook='analyze {{ this }}') }}
+
 with responses as (
     {{ latest_per_key(ref('stg_quality__survey_responses'), ['survey_id', 'item']) }}
 ),

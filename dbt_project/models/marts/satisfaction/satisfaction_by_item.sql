@@ -8,30 +8,41 @@ with answers as (
     select * from {{ ref('fct_satisfaction_answers') }} where score_100 is not null
 ),
 
-attributed as (
-    select
-        answers.*,
-        coalesce(answers.project_id, project_years.project_id) as attributed_project_id,
-        coalesce(answers.dept_id, project_years.dept_id) as attributed_dept_id
+-- Annual answers naming no project, once per project the customer had running that year.
+unnamed_attributed as (
+    select answers.*, project_years.project_id as attributed_project_id,
+           coalesce(answers.dept_id, project_years.dept_id) as attributed_dept_id
     from answers
     left join {{ ref('int_project_years') }} as project_years
-        on answers.project_id is null
-        and answers.customer_id = project_years.customer_id
+        on answers.customer_id = project_years.customer_id
         and answers.responded_year = project_years.year_start
+    where answers.project_id is null
 ),
 
+-- Each answer once per grain. An answer naming its project is one row already (answers
+-- are unique); only the attributed ones need distinct: sorting every answer for it took
+-- most of the model's 10 s at a million tickets (docs/performance.md).
 in_grains as (
-    select distinct 'organisation' as grain, '{{ var("organisation_id") }}' as grain_id,
-           answer_source, response_id, item, level, responded_year, score_100, is_low_score
-    from attributed
+    select '{{ var("organisation_id") }}' as grain_id, 'organisation' as grain,
+           item, level, responded_year, score_100, is_low_score
+    from answers
     union all
-    select distinct 'department', attributed_dept_id,
-           answer_source, response_id, item, level, responded_year, score_100, is_low_score
-    from attributed where attributed_dept_id is not null
+    select dept_id, 'department', item, level, responded_year, score_100, is_low_score
+    from answers where project_id is not null and dept_id is not null
     union all
-    select distinct 'project', attributed_project_id,
-           answer_source, response_id, item, level, responded_year, score_100, is_low_score
-    from attributed where attributed_project_id is not null
+    select project_id, 'project', item, level, responded_year, score_100, is_low_score
+    from answers where project_id is not null
+    union all
+    select grain_id, grain, item, level, responded_year, score_100, is_low_score
+    from (
+        select distinct 'department' as grain, attributed_dept_id as grain_id,
+               answer_source, response_id, item, level, responded_year, score_100, is_low_score
+        from unnamed_attributed where attributed_dept_id is not null
+        union all
+        select distinct 'project', attributed_project_id,
+               answer_source, response_id, item, level, responded_year, score_100, is_low_score
+        from unnamed_attributed where attributed_project_id is not null
+    ) as attributed
 ),
 
 final as (
