@@ -81,12 +81,14 @@ def itss_nightly():
         "invocation_mode": InvocationMode.DBT_RUNNER,
         "install_deps": False,
         "retries": 0,
+        # Open tickets are judged at the end of the run's day, so a re-run or back-fill of a
+        # past day gives that day's answer. Both tasks get the vars: dbt parses the whole
+        # project again when they change, so the build reuses the freshness check's parse.
+        "vars": {"run_date": "{{ ds }}"},
     }
     # A register or ticket export that stopped arriving is a warning in the log, never a silent gap.
     freshness = DbtSourceLocalOperator(task_id="dbt_source_freshness", **dbt)
-    # Open tickets are judged at the end of the run's day, so a re-run or back-fill of a past
-    # day gives that day's answer.
-    transform = DbtBuildLocalOperator(task_id="dbt_build", vars={"run_date": "{{ ds }}"}, **dbt)
+    transform = DbtBuildLocalOperator(task_id="dbt_build", **dbt)
 
     @task(outlets=[MARTS_ASSET], retries=0)
     def validate_marts() -> dict:
