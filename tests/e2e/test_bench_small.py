@@ -54,6 +54,11 @@ def test_every_step_is_measured_and_written(small_bench):
     assert (size["reports"], size["report_files"]) == (51, 153)
     assert set(size["parse_seconds"]) == {"itss_nightly.py", "itss_reports.py"}
     assert size["copy_seconds"] > 0 and size["full_build"]["node_seconds"] > 0
+    # What the night's time went to, from its Airflow log: every task, and the dbt build's slowest nodes.
+    assert list(size["nightly"]["tasks"]) == [
+        "extract_sources", "load_raw", "map_raw", "validate_raw", "dbt_source_freshness", "dbt_build", "validate_marts"
+    ]  # fmt: skip
+    assert len(size["nightly"]["slowest"]) == 8 and all(seconds > 0 for seconds in size["nightly"]["slowest"].values())
     assert size["differences"] == {}
     markdown = (out_dir / "bench.md").read_text(encoding="utf-8")
     for row in ("| load tickets |", "| nightly |", "| DAG parse: itss_nightly.py |"):

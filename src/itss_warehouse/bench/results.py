@@ -35,8 +35,7 @@ def rows(result: SizeResult) -> list[tuple[str, str, str, str, str]]:
         "load tickets": (f"≤ {LOAD_RATIO} × COPY ({result.copy_seconds:.2f} s): {load / result.copy_seconds:.2f}",
                          load <= LOAD_RATIO * result.copy_seconds),
         "full build": (f"≤ {FULL_BUILD_SECONDS} s", full <= FULL_BUILD_SECONDS),
-        "nightly": (f"≤ {NIGHTLY_SECONDS} s and ≤ {NIGHTLY_SHARE:.0%} of the full build: {night / full:.1%}",
-                    night <= NIGHTLY_SECONDS and night <= NIGHTLY_SHARE * full),
+        "nightly": (f"≤ {NIGHTLY_SECONDS} s", night <= NIGHTLY_SECONDS),
         "monthly reports": (f"≤ {REPORTS_SECONDS} s", result.step("monthly reports").seconds <= REPORTS_SECONDS),
     }  # fmt: skip
     table = []
@@ -47,6 +46,9 @@ def rows(result: SizeResult) -> list[tuple[str, str, str, str, str]]:
             met = met and measured.peak_megabytes <= PEAK_MEGABYTES
         seconds = "" if measured.step == "DAG parse" else _fmt(measured.seconds)
         table.append((measured.step, seconds, _fmt(measured.peak_megabytes), target, "" if not target else _met(met)))
+        if measured.step == "nightly":
+            share = f"≤ {NIGHTLY_SHARE:.0%}: {night / full:.1%}"
+            table.append(("nightly ÷ full build", "", "", share, _met(night <= NIGHTLY_SHARE * full)))
     for file, seconds in sorted(result.parse_seconds.items()):
         table.append(
             (f"DAG parse: {file}", f"{seconds:.2f}", "", f"≤ {PARSE_SECONDS} s", _met(seconds <= PARSE_SECONDS))
@@ -114,6 +116,10 @@ def write(results: list[SizeResult], out_dir: Path) -> tuple[Path, Path]:
         if result.full_build:
             slowest = ", ".join(f"{name} {seconds} s" for name, seconds in result.full_build.slowest.items())
             parts.append(f"Full build: {result.full_build.node_seconds} s running nodes; slowest: {slowest}.")
+        if result.nightly:
+            tasks = ", ".join(f"{task} {seconds} s" for task, seconds in result.nightly.tasks.items())
+            slowest = ", ".join(f"{name} {seconds} s" for name, seconds in result.nightly.slowest.items())
+            parts.append(f"Nightly tasks: {tasks}. Its dbt build's slowest nodes: {slowest}.")
     if len(results) > 1:
         parts += ["## Growth with history", growth_table(results)]
     markdown = out_dir / "bench.md"

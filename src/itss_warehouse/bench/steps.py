@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -124,12 +125,32 @@ def migrate_airflow(settings: Settings) -> None:
     airflow_runner.migrate_metadata(settings)
 
 
-def nightly(settings: Settings, day: dt.date) -> None:
-    """The nightly DAG for ``day``, end to end, through Airflow (``airflow dags test``)."""
+@dataclass(frozen=True)
+class NightlyRun:
+    tasks: dict[str, float]  # each task's seconds, in the order they ran
+    slowest: dict[str, float]  # the dbt build's slowest models and tests
+
+
+TASK_EDGE = re.compile(r"^(\S+) .*\[DAG TEST\] (starting|end task) task_id=(\w+)", re.MULTILINE)
+DBT_NODE = re.compile(r"(?:OK created \S+ \S+ model|PASS) (\S+)? ?\.* \[\S+(?: \S+)* in ([\d.]+)s\]")
+
+
+def nightly(settings: Settings, day: dt.date, slowest: int = 8) -> NightlyRun:
+    """The nightly DAG for ``day``, end to end, through Airflow (``airflow dags test``); what its log
+    says took the time."""
     from itss_warehouse import airflow_runner
 
     _export(settings)
-    airflow_runner.dags_test(settings, "itss_nightly", day)
+    log = airflow_runner.dags_test(settings, "itss_nightly", day).read_text(encoding="utf-8", errors="replace")
+    started, tasks = {}, {}
+    for moment, edge, task in TASK_EDGE.findall(log):
+        at = dt.datetime.fromisoformat(moment.replace("Z", "+00:00"))
+        if edge == "starting":
+            started[task] = at
+        else:
+            tasks[task] = round((at - started[task]).total_seconds(), 1)
+    nodes = sorted(((float(seconds), name) for name, seconds in DBT_NODE.findall(log) if name), reverse=True)
+    return NightlyRun(tasks, {name: seconds for seconds, name in nodes[:slowest]})
 
 
 def monthly_reports(settings: Settings, day: dt.date) -> tuple[int, int]:

@@ -50,6 +50,7 @@ class SizeResult:
     copy_seconds: float
     steps: list[Measured] = field(default_factory=list)
     full_build: steps.DbtBuild | None = None
+    nightly: steps.NightlyRun | None = None
     reports: int = 0
     report_files: int = 0
     parse_seconds: dict[str, float] = field(default_factory=dict)
@@ -165,11 +166,11 @@ def run_size(server_url: str, work_dir: Path, tickets: int) -> SizeResult:
     with (nights / NIGHT.isoformat() / f"tickets_{NIGHT.isoformat()}.csv").open(encoding="utf-8-sig") as handle:
         night_tickets = sum(1 for _ in handle) - 1
     in_child("migrate Airflow", steps.migrate_airflow, settings)  # set-up, not timed
-    step("nightly", steps.nightly, settings, NIGHT)
+    nightly = step("nightly", steps.nightly, settings, NIGHT)
     keep_marts(url)
     step("full rebuild after the night", steps.dbt_build, settings, NIGHT)
     found = differences(url)
     reports, files = step("monthly reports", steps.monthly_reports, settings, NIGHT)
     parse = step("DAG parse", steps.parse_seconds, settings)
-    return SizeResult(history_tickets, night_tickets, round(reference, 2), measured, full_build, reports, files, parse,
-                      found)  # fmt: skip
+    return SizeResult(history_tickets, night_tickets, round(reference, 2), measured, full_build, nightly, reports,
+                      files, parse, found)  # fmt: skip

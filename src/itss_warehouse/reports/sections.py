@@ -62,7 +62,10 @@ MONTHLY_TREND = f"""
         marts.fct_tickets as tickets
         inner join marts.dim_projects as projects
             on tickets.project_id = projects.project_id and {IN_SCOPE.format(projects="projects")}
+    -- The range again inside the join: the planner cannot take it from generate_series, and
+    -- without it read the unit's whole history (the organisation's: every ticket).
     ) on tickets.opened_month = months.month::date
+        and tickets.opened_month between %(first_month)s::date and %(last_month)s::date
     group by months.month, scorecard.value, scorecard.target
     order by months.month
 """

@@ -2,7 +2,10 @@
   One row per answered satisfaction item at any level (incident callback, project,
   annual) with the answer as given (score, scale) and on the 0–100 scale (score_100);
   is_low_score below var('low_score_threshold'). Normalisation: DECISIONS.md "Satisfaction".
+  Indexed for the reports, which read one project's period at a time (docs/performance.md).
 #}
+{{ config(indexes=[{'columns': ['project_id', 'responded_date']}]) }}
+
 with answers as (
     select * from {{ ref('int_satisfaction_answers') }}
 ),
