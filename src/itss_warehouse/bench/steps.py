@@ -60,8 +60,6 @@ def land_file(settings: Settings, path: Path) -> int:
     """Land one export as the nightly's ``load_raw`` does; return its rows."""
     source = sources.load_sources(settings.sources_file).source_for(path.name)
     with psycopg.connect(settings.warehouse_url) as conn:
-        with conn.transaction():
-            load.ensure_raw_tables(conn)
         batch = load.load_file(conn, path, source)
     if batch is None:
         raise RuntimeError(f"{path.name} was landed before: the benchmark needs a fresh database")
