@@ -113,13 +113,11 @@ def write(results: list[SizeResult], out_dir: Path) -> tuple[Path, Path]:
     parts = [f"Benchmark of {data['date']} on {machine['cpus']} CPUs ({machine['platform']})."]
     for result in sorted(results, key=lambda result: result.tickets, reverse=True):
         parts += [f"## {result.tickets:,} tickets", describe(result) + ".", markdown_table(result)]
-        if result.full_build:
-            slowest = ", ".join(f"{name} {seconds} s" for name, seconds in result.full_build.slowest.items())
-            parts.append(f"Full build: {result.full_build.node_seconds} s running nodes; slowest: {slowest}.")
-        if result.nightly:
-            tasks = ", ".join(f"{task} {seconds} s" for task, seconds in result.nightly.tasks.items())
-            slowest = ", ".join(f"{name} {seconds} s" for name, seconds in result.nightly.slowest.items())
-            parts.append(f"Nightly tasks: {tasks}. Its dbt build's slowest nodes: {slowest}.")
+        slowest = ", ".join(f"{name} {seconds} s" for name, seconds in result.full_build.slowest.items())
+        parts.append(f"Full build: {result.full_build.node_seconds} s running nodes; slowest: {slowest}.")
+        tasks = ", ".join(f"{task} {seconds} s" for task, seconds in result.nightly.tasks.items())
+        slowest = ", ".join(f"{name} {seconds} s" for name, seconds in result.nightly.slowest.items())
+        parts.append(f"Nightly tasks: {tasks}. Its dbt build's slowest nodes: {slowest}.")
     if len(results) > 1:
         parts += ["## Growth with history", growth_table(results)]
     markdown = out_dir / "bench.md"

@@ -22,7 +22,7 @@ from itss_warehouse.settings import PACKAGE_DIR, Settings
 DEMO_MAPPING = PACKAGE_DIR / "mappings" / "demo.yml"
 # A plan gone quadratic would keep the benchmark, and the server, busy for hours; far past any target, it is cut off.
 STATEMENT_TIMEOUT = "15min"
-SUCCESSFUL = ("success", "pass", "no-op")  # no-op: the exposures
+FAILED = ("error", "fail", "runtime error", "skipped")  # skipped: downstream of a failure
 
 
 def bench_settings(home: Path, url: str) -> Settings:
@@ -103,12 +103,15 @@ def dbt_build(settings: Settings, run_date: dt.date, slowest: int = 8) -> DbtBui
     _export(settings)
     os.environ["PGOPTIONS"] += f" -c statement_timeout={STATEMENT_TIMEOUT}"
     args = ["--quiet", "build", "--full-refresh", "--vars", json.dumps({"run_date": run_date.isoformat()})]
+    results_file = Path(os.environ["DBT_TARGET_PATH"]) / "run_results.json"
+    results_file.unlink(missing_ok=True)  # a failure before any node runs writes none
     try:
         transform.run_dbt(settings, *args)
-    finally:
-        run_results = json.loads((Path(os.environ["DBT_TARGET_PATH"]) / "run_results.json").read_text())
-        if failed := [r["unique_id"] for r in run_results["results"] if r["status"] not in SUCCESSFUL]:
-            raise RuntimeError(f"dbt build: not successful: {', '.join(failed)}")
+    except transform.DbtError as error:
+        results = json.loads(results_file.read_text())["results"] if results_file.exists() else []
+        failed = [result["unique_id"] for result in results if result["status"] in FAILED]
+        raise RuntimeError(f"{error}; not successful: {', '.join(failed) or 'none ran'}") from error
+    run_results = json.loads(results_file.read_text())
     nodes = sorted(run_results["results"], key=lambda result: result["execution_time"], reverse=True)
     return DbtBuild(
         round(run_results["elapsed_time"], 1),

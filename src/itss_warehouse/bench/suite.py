@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -44,18 +44,18 @@ COMPARED_SCHEMAS = ("marts", "restricted")
 SNAPSHOT_SCHEMA = "bench_incremental"
 
 
-@dataclass
+@dataclass(frozen=True)
 class SizeResult:
     tickets: int  # rows of the history's ticket export
     night_tickets: int  # tickets new or changed in the night's export
     copy_seconds: float
-    steps: list[Measured] = field(default_factory=list)
-    full_build: steps.DbtBuild | None = None
-    nightly: steps.NightlyRun | None = None
-    reports: int = 0
-    report_files: int = 0
-    parse_seconds: dict[str, float] = field(default_factory=dict)
-    differences: dict[str, int] = field(default_factory=dict)  # table → rows in one build and not the other
+    steps: list[Measured]
+    full_build: steps.DbtBuild
+    nightly: steps.NightlyRun
+    reports: int
+    report_files: int
+    parse_seconds: dict[str, float]
+    differences: dict[str, int]  # table → rows in one build and not the other
 
     def step(self, name: str) -> Measured:
         return next(measured for measured in self.steps if measured.step == name)
