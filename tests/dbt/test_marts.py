@@ -22,6 +22,7 @@ from small_landing import (
 )
 
 from itss_warehouse import sources, transform, validation
+from itss_warehouse.demo import HEADERS
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 RUN_DATE = "{run_date: '2026-11-21'}"
@@ -97,7 +98,13 @@ RUN_STAMPS = {"sla_measured_at", "measured_at", "measured_through_batch"}
 def _snapshot(url: str) -> dict[str, list[tuple]]:
     with psycopg.connect(url) as conn:
         tables = {}
-        for table in ("fct_tickets", "fct_ticket_sla", "sla_attainment_monthly", "kpi_scorecard"):
+        for table in (
+            "fct_tickets",
+            "fct_ticket_sla",
+            "sla_attainment_monthly",
+            "kpi_scorecard",
+            "fct_satisfaction_answers",
+        ):
             names = [
                 name
                 for (name,) in conn.execute(
@@ -183,16 +190,29 @@ def test_incremental_day_equals_full_rebuild(built: str, pipeline_settings):
     stale_inc1 = _ticket("INC-1", "事件", "P1", "紧急", "2026-10-05 09:00:00", "2026-10-05 09:30:00", "", "")
     stale_inc1[-1] = "2026-10-05 09:30:00"
     new_ticket = _ticket("INC-9", "事件", "P2", "低", "2026-11-21 08:00:00", "2026-11-21 08:30:00", "", "")
-    delta = Path(pipeline_settings.landing_path) / "tickets_2026-11-21.csv"
-    with delta.open("w", newline="", encoding="utf-8-sig") as handle:
+    # INC-1 moves from P1 to P2: its callback HF-1, already in the marts, follows it.
+    moved_inc1 = _ticket(
+        "INC-1", "事件", "P2", "中", "2026-10-05 09:00:00", "2026-10-05 09:30:00", "", "2026-10-05 15:00:00"
+    )
+    moved_inc1[-1] = "2026-11-21 09:30:00"
+    landing = Path(pipeline_settings.landing_path)
+    with (landing / "tickets_2026-11-21.csv").open("w", newline="", encoding="utf-8-sig") as handle:
         writer = csv.writer(handle)
         writer.writerow(TICKET_HEADERS)
-        writer.writerows([updated_inc2, stale_inc1, new_ticket])
+        writer.writerows([updated_inc2, stale_inc1, new_ticket, moved_inc1])
+    # The callback register adds a call on INC-6 (P2).
+    with (landing / "incident_callbacks_2026-11-21.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADERS["incident_callbacks.csv"])
+        writer.writerow(["HF-2", "INC-6", "2026-10-04 10:00:00", "基本满意", ""])
 
     _load_validate(built, pipeline_settings)
     transform.run_dbt(pipeline_settings, "--quiet", "build", "--vars", RUN_DATE)
     incremental = _snapshot(built)
-    assert _october(built)[("SLA_ATTAINMENT", "project", "P1")] == Decimal("0.750000")  # INC-2 met, INC-1 not
+    # P1: INC-2 now met, INC-3 and REQ-4 met; P2: INC-6 met, INC-7 and INC-1 (moved in) not, INC-9 open
+    october = _october(built)
+    assert october[("SLA_ATTAINMENT", "project", "P1")] == Decimal("1.000000")
+    assert october[("SLA_ATTAINMENT", "project", "P2")] == Decimal("0.333333")
     with psycopg.connect(built) as conn:
         assert conn.execute(
             "select priority, priority_at_open, sla_status, response_status from marts.fct_tickets"
@@ -201,6 +221,10 @@ def test_incremental_day_equals_full_rebuild(built: str, pipeline_settings):
         assert conn.execute("select sla_status from marts.fct_tickets where ticket_id = 'INC-9'").fetchone() == (
             "in_progress",
         )
+        assert conn.execute(
+            "select response_id, project_id, dept_id, score_100 from marts.fct_satisfaction_answers"
+            " where answer_source = 'callback_register' order by response_id"
+        ).fetchall() == [("HF-1", "P2", "D2", 100), ("HF-2", "P2", "D2", 60)]
 
     transform.run_dbt(pipeline_settings, "--quiet", "build", "--full-refresh", "--vars", RUN_DATE)
     assert _snapshot(built) == incremental

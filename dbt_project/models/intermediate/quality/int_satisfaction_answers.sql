@@ -4,17 +4,73 @@
   answer on the 0–100 scale (macros/satisfaction_score.sql). A callback names only its
   ticket: its project and customer come from the ticket.
 
-  A table: five models read it, and at a million tickets its hundreds of thousands of
-  callbacks took seconds to deduplicate for each reader (docs/performance.md).
+  Incremental, like fct_ticket_sla: at a million tickets the register holds hundreds of
+  thousands of callbacks, and deduplicating all of them every night took seconds
+  (docs/performance.md). A run recomputes the answers with a row in a batch newer than
+  the table's inputs, the answers about a ticket with a new version (its project may
+  have changed), and the answers whose project now belongs to another customer; every
+  version of those answers is re-read, so the result is what a full rebuild gives.
 #}
-{{ config(materialized='table', indexes=[{'columns': ['ticket_id']}], post_hook='analyze {{ this }}') }}
+{{ config(
+    materialized='incremental',
+    unique_key=['answer_source', 'response_id', 'item'],
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    indexes=[{'columns': ['ticket_id']}, {'columns': ['response_id']}],
+    post_hook='analyze {{ this }}'
+) }}
 
-with responses as (
-    {{ latest_per_key(ref('stg_quality__survey_responses'), ['survey_id', 'item']) }}
+{% set touched_surveys, touched_callbacks = none, none %}
+{% if is_incremental() %}
+    {% set touched_surveys = "survey_id in (select response_id from touched where answer_source = 'survey')" %}
+    {% set touched_callbacks = "callback_id in (select response_id from touched where answer_source = 'callback_register')" %}
+{% endif %}
+
+{# The newest batch of every input: batch ids are one sequence over all sources. #}
+with inputs_through as (
+    select greatest(
+        (select max(batch_id) from {{ ref('stg_quality__survey_responses') }}),
+        (select max(batch_id) from {{ ref('stg_quality__incident_callbacks') }}),
+        (select max(last_batch_id) from {{ ref('int_tickets_latest') }})
+    ) as batch_id
+),
+
+{% if is_incremental() %}
+watermark as (
+    select coalesce(max(measured_through_batch), 0) as batch_id from {{ this }}
+),
+
+touched_tickets as (
+    select ticket_id from {{ ref('int_tickets_latest') }}
+    where last_batch_id > (select batch_id from watermark)
+),
+
+touched as (
+    select 'survey' as answer_source, survey_id as response_id
+    from {{ ref('stg_quality__survey_responses') }}
+    where batch_id > (select batch_id from watermark)
+    union
+    select 'callback_register', callback_id
+    from {{ ref('stg_quality__incident_callbacks') }}
+    where batch_id > (select batch_id from watermark)
+    union
+    select answer_source, response_id
+    from {{ this }}
+    where {{ among('ticket_id', 'select ticket_id from touched_tickets') }}
+    union
+    select answers.answer_source, answers.response_id
+    from {{ this }} as answers
+    inner join {{ ref('int_projects_deduplicated') }} as projects on answers.project_id = projects.project_id
+    where answers.customer_id is distinct from projects.customer_id
+),
+{% endif %}
+
+responses as (
+    {{ latest_per_key(ref('stg_quality__survey_responses'), ['survey_id', 'item'], where=touched_surveys) }}
 ),
 
 callbacks as (
-    {{ latest_per_key(ref('stg_quality__incident_callbacks'), ['callback_id']) }}
+    {{ latest_per_key(ref('stg_quality__incident_callbacks'), ['callback_id'], where=touched_callbacks) }}
 ),
 
 answers as (
@@ -44,7 +100,8 @@ final as (
         {{ satisfaction_score('answers.score', 'answers.scale') }} as score_100,
         answers.comment,
         answers.batch_id,
-        answers.source_row
+        answers.source_row,
+        (select batch_id from inputs_through) as measured_through_batch
     from answers
     left join {{ ref('int_tickets_latest') }} as tickets on answers.ticket_id = tickets.ticket_id
     left join {{ ref('int_projects_deduplicated') }} as projects
