@@ -26,18 +26,17 @@
     {% set touched_callbacks = "callback_id in (select response_id from touched where answer_source = 'callback_register')" %}
 {% endif %}
 
-{# The newest batch of every input: batch ids are one sequence over all sources. #}
 with inputs_through as (
-    select greatest(
-        (select max(batch_id) from {{ ref('stg_quality__survey_responses') }}),
-        (select max(batch_id) from {{ ref('stg_quality__incident_callbacks') }}),
-        (select max(last_batch_id) from {{ ref('int_tickets_latest') }})
-    ) as batch_id
+    {{ inputs_through([
+        [ref('stg_quality__survey_responses'), 'batch_id'],
+        [ref('stg_quality__incident_callbacks'), 'batch_id'],
+        [ref('int_tickets_latest'), 'last_batch_id']
+    ]) }}
 ),
 
 {% if is_incremental() %}
 watermark as (
-    select coalesce(max(measured_through_batch), 0) as batch_id from {{ this }}
+    {{ previous_inputs_through() }}
 ),
 
 touched_tickets as (

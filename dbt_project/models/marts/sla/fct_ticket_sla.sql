@@ -19,15 +19,15 @@
 ) }}
 
 with inputs_through as (
-    select greatest(
-        (select max(last_batch_id) from {{ ref('int_tickets_latest') }}),
-        (select max(batch_id) from {{ ref('stg_ticket_tool__status_changes') }})
-    ) as batch_id
+    {{ inputs_through([
+        [ref('int_tickets_latest'), 'last_batch_id'],
+        [ref('stg_ticket_tool__status_changes'), 'batch_id']
+    ]) }}
 ),
 
 {% if is_incremental() %}
 watermark as (
-    select coalesce(max(measured_through_batch), 0) as batch_id from {{ this }}
+    {{ previous_inputs_through() }}
 ),
 
 {# One set of ticket ids joined once: an OR of IN-subqueries can make PostgreSQL scan
