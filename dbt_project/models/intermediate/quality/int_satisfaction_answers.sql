@@ -16,7 +16,7 @@
     unique_key=['answer_source', 'response_id', 'item'],
     incremental_strategy='delete+insert',
     on_schema_change='fail',
-    indexes=[{'columns': ['ticket_id']}, {'columns': ['response_id']}],
+    indexes=[{'columns': ['ticket_id']}, {'columns': ['response_id', 'answer_source', 'item'], 'unique': True}],
     post_hook='analyze {{ this }}'
 ) }}
 

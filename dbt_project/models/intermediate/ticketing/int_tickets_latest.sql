@@ -12,7 +12,7 @@
     materialized='incremental',
     unique_key='ticket_id',
     on_schema_change='fail',
-    indexes=[{'columns': ['ticket_id']}],
+    indexes=[{'columns': ['ticket_id'], 'unique': True}],
     post_hook="analyze {{ this }}"
 ) }}
 

@@ -12,7 +12,7 @@
     unique_key=['answer_source', 'response_id', 'item'],
     incremental_strategy='delete+insert',
     on_schema_change='fail',
-    indexes=[{'columns': ['project_id', 'responded_date']}, {'columns': ['response_id']}]
+    indexes=[{'columns': ['project_id', 'responded_date']}, {'columns': ['response_id', 'answer_source', 'item'], 'unique': True}]
 ) }}
 
 with

@@ -15,7 +15,7 @@
     unique_key='ticket_id',
     incremental_strategy='delete+insert',
     on_schema_change='fail',
-    indexes=[{'columns': ['ticket_id', 'metric']}, {'columns': ['project_id', 'opened_month']}]
+    indexes=[{'columns': ['ticket_id', 'metric'], 'unique': True}, {'columns': ['project_id', 'opened_month']}]
 ) }}
 
 with inputs_through as (

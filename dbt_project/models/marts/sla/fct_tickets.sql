@@ -13,7 +13,7 @@
     unique_key='ticket_id',
     on_schema_change='fail',
     indexes=[
-        {'columns': ['ticket_id']}, {'columns': ['last_batch_id']}, {'columns': ['project_id', 'ticket_type', 'opened_month']}
+        {'columns': ['ticket_id'], 'unique': True}, {'columns': ['last_batch_id']}, {'columns': ['project_id', 'ticket_type', 'opened_month']}
     ]
 ) }}
 
