@@ -9,7 +9,7 @@
     unique_key='ticket_id',
     incremental_strategy='delete+insert',
     on_schema_change='fail',
-    indexes=[{'columns': ['ticket_id', 'changed_at', 'status']}],
+    indexes=[{'columns': ['ticket_id', 'changed_at', 'status'], 'unique': True}],
     post_hook="analyze {{ this }}"
 ) }}
 
