@@ -325,6 +325,30 @@ def warehouse_docs(
         transform.run_dbt(settings, "docs", "serve", "--target-path", str(target), "--port", str(port))
 
 
+@warehouse_app.command("rebuild")
+def warehouse_rebuild(date: Day = None) -> None:
+    """Rebuild every model from raw as of a day (dbt build --full-refresh), then validate the marts.
+
+    The nightly run updates the incremental tables with what changed; a change of SLA
+    policies, calendars, seeds or business vars, or an upgrade that changes an incremental
+    table, needs this once (DECISIONS.md).
+    """
+    from itss_warehouse import transform, validation
+
+    settings = get_settings()
+    day = date.date() if date else _yesterday()
+    url = warehouse_url(settings)
+    environment.export(settings, url)
+    typer.echo(f"Rebuilding the warehouse as of {day} …")
+    transform.run_dbt(settings, "--quiet", "build", "--full-refresh", "--vars", f"{{run_date: '{day}'}}")
+    try:
+        warnings = validation.validate_marts(url, settings)["warnings"]
+    except validation.ValidationFailed as error:  # recorded: the reports stay blocked until fixed
+        typer.secho(str(error), fg=typer.colors.RED, err=True)
+        raise SystemExit(1) from None
+    typer.echo(f"Rebuilt and validated{f' ({len(warnings)} warning(s))' if warnings else ''}: {without_password(url)}")
+
+
 @warehouse_app.command("stop")
 def warehouse_stop() -> None:
     """Stop the embedded PostgreSQL server."""

@@ -20,8 +20,10 @@ from small_landing import (
     TICKET_HEADERS,
     _ticket,
 )
+from typer.testing import CliRunner
 
 from itss_warehouse import sources, transform, validation
+from itss_warehouse.cli import app
 from itss_warehouse.demo import HEADERS
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -226,5 +228,18 @@ def test_incremental_day_equals_full_rebuild(built: str, pipeline_settings):
             " where answer_source = 'callback_register' order by response_id"
         ).fetchall() == [("HF-1", "P2", "D2", 100), ("HF-2", "P2", "D2", 60)]
 
-    transform.run_dbt(pipeline_settings, "--quiet", "build", "--full-refresh", "--vars", RUN_DATE)
+    # The rebuild a user runs after changing policies, seeds or vars: full refresh, then the marts validated.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ITSS_HOME", str(pipeline_settings.home_path))
+        patch.setenv("ITSS_WAREHOUSE_URL", built)
+        result = CliRunner().invoke(app, ["warehouse", "rebuild", "--date", "2026-11-21"])
+    assert result.exit_code == 0, result.output
+    assert "Rebuilt and validated" in result.output
     assert _snapshot(built) == incremental
+    with psycopg.connect(built) as conn:
+        assert conn.execute(
+            "select scope, failures from raw.validation_runs order by run_id desc limit 1"
+        ).fetchone() == (
+            "marts",
+            [],
+        )
