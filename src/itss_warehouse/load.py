@@ -141,11 +141,14 @@ def ensure_raw_tables(conn: psycopg.Connection) -> None:
             conn.execute(
                 sql.SQL("alter table {} add column if not exists {} text").format(table, sql.Identifier(field))
             )
-        conn.execute(
-            sql.SQL("create index if not exists {} on {} (_batch_id)").format(
-                sql.Identifier(f"{entity}_batch_idx"), table
+        # By batch for staging's new rows, by load time for `dbt source freshness` (its
+        # max(_loaded_at) would otherwise read the whole history every night).
+        for column, index in (("_batch_id", f"{entity}_batch_idx"), ("_loaded_at", f"{entity}_loaded_at_idx")):
+            conn.execute(
+                sql.SQL("create index if not exists {} on {} ({})").format(
+                    sql.Identifier(index), table, sql.Identifier(column)
+                )
             )
-        )
 
 
 def copy_frame(conn: psycopg.Connection, table: sql.Composable, frame: pd.DataFrame, keep_empty: bool = False) -> None:
