@@ -111,7 +111,8 @@ called_back as (
     {% endif %}
 ),
 
-{# A flag that is null counts in neither part of a KPI. #}
+{# 1 when the ticket is in a KPI's population or meets it; a condition that is null (no
+   status, say) is not met. #}
 counted as (
     select
         tickets.*,
