@@ -94,7 +94,7 @@ def test_quarantined_ticket_is_kept_in_raw_but_not_in_marts(built: str):
 
 
 # When and from which batches a row was last computed: differs between runs by design.
-RUN_STAMPS = {"sla_measured_at", "measured_at", "measured_through_batch"}
+RUN_STAMPS = {"sla_measured_at", "measured_at", "measured_through_batch", "sla_measured_through"}
 
 
 def _snapshot(url: str) -> dict[str, list[tuple]]:
@@ -104,6 +104,7 @@ def _snapshot(url: str) -> dict[str, list[tuple]]:
             "fct_tickets",
             "fct_ticket_sla",
             "sla_attainment_monthly",
+            "ticket_backlog_daily",
             "kpi_scorecard",
             "fct_satisfaction_answers",
         ):
@@ -197,11 +198,16 @@ def test_incremental_day_equals_full_rebuild(built: str, pipeline_settings):
         "INC-1", "事件", "P2", "中", "2026-10-05 09:00:00", "2026-10-05 09:30:00", "", "2026-10-05 15:00:00"
     )
     moved_inc1[-1] = "2026-11-21 09:30:00"
+    # INC-3 turns out to be a problem: no longer SLA-measured, its metric rows must go.
+    inc3_problem = _ticket(
+        "INC-3", "问题", "P1", "低", "2026-10-12 08:00:00", "2026-10-12 09:00:00", "", "2026-10-13 08:00:00"
+    )
+    inc3_problem[-1] = "2026-11-21 10:00:00"
     landing = Path(pipeline_settings.landing_path)
     with (landing / "tickets_2026-11-21.csv").open("w", newline="", encoding="utf-8-sig") as handle:
         writer = csv.writer(handle)
         writer.writerow(TICKET_HEADERS)
-        writer.writerows([updated_inc2, stale_inc1, new_ticket, moved_inc1])
+        writer.writerows([updated_inc2, stale_inc1, new_ticket, moved_inc1, inc3_problem])
     # The callback register adds a call on INC-6 (P2).
     with (landing / "incident_callbacks_2026-11-21.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
@@ -211,7 +217,7 @@ def test_incremental_day_equals_full_rebuild(built: str, pipeline_settings):
     _load_validate(built, pipeline_settings)
     transform.run_dbt(pipeline_settings, "--quiet", "build", "--vars", RUN_DATE)
     incremental = _snapshot(built)
-    # P1: INC-2 now met, INC-3 and REQ-4 met; P2: INC-6 met, INC-7 and INC-1 (moved in) not, INC-9 open
+    # P1: INC-2 now met, REQ-4 met; P2: INC-6 met, INC-7 and INC-1 (moved in) not, INC-9 open
     october = _october(built)
     assert october[("SLA_ATTAINMENT", "project", "P1")] == Decimal("1.000000")
     assert october[("SLA_ATTAINMENT", "project", "P2")] == Decimal("0.333333")
@@ -223,6 +229,7 @@ def test_incremental_day_equals_full_rebuild(built: str, pipeline_settings):
         assert conn.execute("select sla_status from marts.fct_tickets where ticket_id = 'INC-9'").fetchone() == (
             "in_progress",
         )
+        assert conn.execute("select count(*) from marts.fct_ticket_sla where ticket_id = 'INC-3'").fetchone() == (0,)
         assert conn.execute(
             "select response_id, project_id, dept_id, score_100 from marts.fct_satisfaction_answers"
             " where answer_source = 'callback_register' order by response_id"
@@ -243,3 +250,30 @@ def test_incremental_day_equals_full_rebuild(built: str, pipeline_settings):
             "marts",
             [],
         )
+
+
+def _backlog(url: str) -> list[tuple]:
+    with psycopg.connect(url) as conn:
+        return conn.execute(
+            "select project_id, day, open_tickets, open_overdue_tickets from marts.ticket_backlog_daily"
+            " order by project_id, day"
+        ).fetchall()
+
+
+def test_backlog_re_run_of_a_past_day_equals_its_full_build(built: str, pipeline_settings):
+    # After the incremental day: a back-fill of 20 October drops the later days, a full
+    # build of that day gives the same, and running 21 November again restores them.
+    def run(run_date: str, *args: str) -> list[tuple]:
+        transform.run_dbt(
+            pipeline_settings, "--quiet", "run", "--select", "ticket_backlog_daily", *args,
+            "--vars", f"{{run_date: '{run_date}'}}",
+        )  # fmt: skip
+        return _backlog(built)
+
+    november = _backlog(built)
+    october = run("2026-10-20")
+    assert october == run("2026-10-20", "--full-refresh")
+    assert max(day for _, day, _, _ in october) == dt.date(2026, 10, 20)
+    # P1's first ticket (INC-1, 5 October) moved to P2: P1 starts at INC-2, 10 October.
+    assert min(day for project, day, _, _ in october if project == "P1") == dt.date(2026, 10, 10)
+    assert run("2026-11-21") == november

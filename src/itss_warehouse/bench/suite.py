@@ -39,7 +39,7 @@ HISTORY_DAY = NIGHT - dt.timedelta(days=1)
 # When and from which batches a row was last computed: differs between an incremental run and a full one by design.
 # ``as_of`` too: a ticket whose metrics were done is not measured again, and they do not depend on it;
 # one still open is measured again every night.
-RUN_STAMPS = ("sla_measured_at", "measured_at", "measured_through_batch", "as_of")
+RUN_STAMPS = ("sla_measured_at", "measured_at", "measured_through_batch", "sla_measured_through", "as_of")
 COMPARED_SCHEMAS = ("marts", "restricted")
 SNAPSHOT_SCHEMA = "bench_incremental"
 

@@ -9,12 +9,17 @@
   the as-of moment); the rest of history is not touched.
 #}
 {# Indexed by ticket for the incremental runs, and by project and month for the reports, which
-   read one project's month at a time (an incremental table gets new indexes on a --full-refresh). #}
+   read one project's month at a time (an incremental table gets new indexes on a --full-refresh).
+   The pre-hook drops the rows of every ticket with a new version before they are measured
+   again: one that is no longer measured (now a problem, say) writes no rows to replace them. #}
 {{ config(
     materialized='incremental',
     unique_key='ticket_id',
     incremental_strategy='delete+insert',
     on_schema_change='fail',
+    pre_hook="{% if is_incremental() %}delete from {{ this }} where ticket_id in (
+        select ticket_id from {{ ref('int_tickets_latest') }} where last_batch_id > ({{ previous_inputs_through() }})
+    ){% endif %}",
     indexes=[{'columns': ['ticket_id', 'metric'], 'unique': True}, {'columns': ['project_id', 'opened_month']}]
 ) }}
 

@@ -5,15 +5,18 @@
   every target, SPEC §3). Metric detail and the rules: fct_ticket_sla, DECISIONS.md.
   Incremental: rebuilds the tickets with a new version or re-measured in this run.
 #}
-{# Indexed by ticket for the incremental runs, by newest batch for int_kpi_ticket_months's
-   (the tickets changed since its last run), and by project and month for the reports, which
-   read one project's month at a time (an incremental table gets new indexes on a --full-refresh). #}
+{# Indexed by ticket for the incremental runs; by newest batch, SLA measurement and resolution
+   for the incremental counts that read it (the tickets changed since their last run, those
+   still open on a day recounted); and by project and month for the reports, which read one
+   project's month at a time (an incremental table gets new indexes on a --full-refresh). #}
 {{ config(
     materialized='incremental',
     unique_key='ticket_id',
     on_schema_change='fail',
     indexes=[
-        {'columns': ['ticket_id'], 'unique': True}, {'columns': ['last_batch_id']}, {'columns': ['project_id', 'ticket_type', 'opened_month']}
+        {'columns': ['ticket_id'], 'unique': True}, {'columns': ['last_batch_id']}, {'columns': ['sla_measured_at']},
+        {'columns': ['resolved_at']},
+        {'columns': ['project_id', 'ticket_type', 'opened_month']}
     ]
 ) }}
 
