@@ -14,3 +14,33 @@
 {% macro previous_inputs_through() -%}
     select coalesce(max(measured_through_batch), 0) as batch_id from {{ this }}
 {%- endmacro %}
+
+{# The incremental counts over fct_tickets recount what changed in it since their last run:
+   the tickets with a newer batch or a newer SLA measurement (an open ticket is measured
+   again every night). Each row is stamped with the newest of both at its run. #}
+{% macro fct_tickets_through() -%}
+    select max(last_batch_id) as batch_id, max(sla_measured_at) as sla_measured_at
+    from {{ ref('fct_tickets') }}
+{%- endmacro %}
+
+{% macro previous_fct_tickets_through() -%}
+    select
+        coalesce(max(measured_through_batch), 0) as batch_id,
+        coalesce(max(sla_measured_through), '-infinity') as sla_measured_at
+    from {{ this }}
+{%- endmacro %}
+
+{# `watermark`: a relation with one row of previous_fct_tickets_through(). #}
+{% macro fct_tickets_changed_since(watermark, columns) -%}
+    select {{ columns }} from {{ ref('fct_tickets') }}
+    where last_batch_id > (select batch_id from {{ watermark }})
+    union
+    select {{ columns }} from {{ ref('fct_tickets') }}
+    where sla_measured_at > (select sla_measured_at from {{ watermark }})
+{%- endmacro %}
+
+{# `inputs`: a relation with one row of fct_tickets_through(). #}
+{% macro fct_tickets_stamps(inputs) -%}
+    (select batch_id from {{ inputs }}) as measured_through_batch,
+    (select sla_measured_at from {{ inputs }}) as sla_measured_through
+{%- endmacro %}

@@ -23,24 +23,16 @@
 {% set tz = var('timezone') %}
 
 with inputs_through as (
-    select max(last_batch_id) as batch_id, max(sla_measured_at) as sla_measured_at
-    from {{ ref('fct_tickets') }}
+    {{ fct_tickets_through() }}
 ),
 
 {% if is_incremental() %}
 watermark as (
-    select
-        coalesce(max(measured_through_batch), 0) as batch_id,
-        coalesce(max(sla_measured_through), '-infinity') as sla_measured_at
-    from {{ this }}
+    {{ previous_fct_tickets_through() }}
 ),
 
 changed_tickets as (
-    select ticket_id, project_id, opened_month from {{ ref('fct_tickets') }}
-    where last_batch_id > (select batch_id from watermark)
-    union
-    select ticket_id, project_id, opened_month from {{ ref('fct_tickets') }}
-    where sla_measured_at > (select sla_measured_at from watermark)
+    {{ fct_tickets_changed_since('watermark', 'ticket_id, project_id, opened_month') }}
 ),
 
 {# Every version, so a ticket that moved to another project or month recounts the old one too. #}
@@ -114,6 +106,5 @@ final as (
 
 select
     final.*,
-    (select batch_id from inputs_through) as measured_through_batch,
-    (select sla_measured_at from inputs_through) as sla_measured_through
+    {{ fct_tickets_stamps('inputs_through') }}
 from final
