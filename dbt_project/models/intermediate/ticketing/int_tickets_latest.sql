@@ -7,12 +7,14 @@
   carrying an older version never overwrites a newer one, but can reveal an earlier
   priority at open.
   A version without a priority takes it from the impact × urgency matrix (seed).
+  Indexed by newest batch: the models downstream look up the tickets changed since their
+  last run.
 #}
 {{ config(
     materialized='incremental',
     unique_key='ticket_id',
     on_schema_change='fail',
-    indexes=[{'columns': ['ticket_id'], 'unique': True}],
+    indexes=[{'columns': ['ticket_id'], 'unique': True}, {'columns': ['last_batch_id']}],
     post_hook="analyze {{ this }}"
 ) }}
 
