@@ -185,14 +185,15 @@ def cluster(small_landing: Path, tmp_path_factory):
 
 def _marts_fingerprints(url: str) -> dict[str, str]:
     """Every mart's rows, hashed in a stable order: equal fingerprints, equal marts (but for
-    the time of the build, ``measured_at`` and ``sla_measured_at``)."""
+    the time of the build, ``measured_at``, ``sla_measured_at`` and ``sla_measured_through``)."""
     with psycopg.connect(url) as conn:
         tables = [row[0] for row in conn.execute("select tablename from pg_tables where schemaname = 'marts'")]
         return {
             table: conn.execute(
                 sql.SQL(
                     "select md5(coalesce(string_agg(r::text, '|' order by r::text), ''))"
-                    " from (select to_jsonb(t) - 'measured_at' - 'sla_measured_at' as r from marts.{} t) rows"
+                    " from (select to_jsonb(t) - 'measured_at' - 'sla_measured_at' - 'sla_measured_through' as r"
+                    " from marts.{} t) rows"
                 ).format(sql.Identifier(table))
             ).fetchone()[0]
             for table in tables
