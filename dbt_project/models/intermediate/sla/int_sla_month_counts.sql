@@ -47,7 +47,9 @@ recount as (
 ),
 {% endif %}
 
-{# The recounted rows of each source, through its (project_id, opened_month) index. #}
+{# The recounted rows of each source, through its (project_id, opened_month) index: the
+   planner cannot tell how few pairs `recount` holds, and joined on them alone it read the
+   whole index (2.7 s at 1M). #}
 {% for source in ['fct_ticket_sla', 'fct_tickets'] %}
 {{ source }}_recounted as (
     select * from {{ ref(source) }}
@@ -59,6 +61,8 @@ recount as (
     inner join recount
         on recounted.project_id = recount.project_id
         and recounted.opened_month = recount.opened_month
+    where {{ among('recounted.project_id', 'select project_id from recount') }}
+        and recounted.opened_month >= (select min(opened_month) from recount)
     {% endif %}
 ),
 {% endfor %}
