@@ -49,7 +49,7 @@ recount as (
 
 {# The recounted rows of each source, through its (project_id, opened_month) index: the
    planner cannot tell how few pairs `recount` holds, and joined on them alone it read the
-   whole index (2.7 s at 1M). #}
+   whole index (4.4 s at 1M). #}
 {% for source in ['fct_ticket_sla', 'fct_tickets'] %}
 {{ source }}_recounted as (
     select * from {{ ref(source) }}

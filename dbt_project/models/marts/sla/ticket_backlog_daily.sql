@@ -94,28 +94,31 @@ tickets as (
 {# Per project: the first day recounted and the first day of its rows. #}
 projects as (
     {% if is_incremental() %}
+    {# Days before the recount are kept when the project has rows there: no ticket opened
+       before it has changed. Otherwise the rows start at its first ticket. #}
     select
-        ids.project_id,
-        least((select day from first_new_day), changed_from.day) as recount_from,
-        {# Days before the recount are kept when the project has rows there: no ticket opened
-           before it has changed. Otherwise the rows start at its first ticket. #}
-        case
-            when stored.first_day < least((select day from first_new_day), changed_from.day)
-                then least((select day from first_new_day), changed_from.day)
-            else opened.first_day
-        end as first_day
+        project_id,
+        recount_from,
+        case when stored_first_day < recount_from then recount_from else first_ticket_day end as first_day
     from (
-        select project_id from {{ this }}
-        union
-        select project_id from tickets
-        union
-        select project_id from changed_from
-    ) as ids
-    left join changed_from on ids.project_id = changed_from.project_id
-    left join (select project_id, min(day) as first_day from {{ this }} group by project_id) as stored
-        on ids.project_id = stored.project_id
-    left join (select project_id, min(opened_day) as first_day from tickets group by project_id) as opened
-        on ids.project_id = opened.project_id
+        select
+            ids.project_id,
+            least((select day from first_new_day), changed_from.day) as recount_from,
+            stored.first_day as stored_first_day,
+            opened.first_day as first_ticket_day
+        from (
+            select project_id from {{ this }}
+            union
+            select project_id from tickets
+            union
+            select project_id from changed_from
+        ) as ids
+        left join changed_from on ids.project_id = changed_from.project_id
+        left join (select project_id, min(day) as first_day from {{ this }} group by project_id) as stored
+            on ids.project_id = stored.project_id
+        left join (select project_id, min(opened_day) as first_day from tickets group by project_id) as opened
+            on ids.project_id = opened.project_id
+    ) as project_starts
     {% else %}
     select project_id, null::date as recount_from, min(opened_day) as first_day
     from tickets
