@@ -93,6 +93,70 @@ def test_quarantined_ticket_is_kept_in_raw_but_not_in_marts(built: str):
         assert conn.execute("select count(*) from marts.fct_tickets where ticket_id = 'INC-8'").fetchone() == (0,)
 
 
+
+# A row each table accepts; each case below breaks one rule of its contract (sla.yml,
+# staging.yml) and names the error, or the constraint when several share an error.
+VALID_ROWS = {
+    "marts.fct_ticket_sla": {
+        "ticket_id": "CONTRACT-1",
+        "metric": "response",
+        "status": "breached",
+        "due_at": "2026-10-01 09:00+08",
+        "net_minutes": 90,
+        "breach_minutes": 30,
+    },
+    "marts.fct_tickets": {"ticket_id": "CONTRACT-1", "opened_month": "2026-10-01", "sla_status": "met"},
+    "staging.stg_ticket_tool__tickets": {
+        "ticket_id": "CONTRACT-1",
+        "ticket_type": "incident",
+        "priority": "P1",
+        "opened_at": "2026-10-01 09:00+08",
+    },
+    "staging.stg_ticket_tool__status_changes": {"ticket_id": "CONTRACT-1", "changed_at": "2026-10-01 09:00+08"},
+}
+NOT_NULL, CHECK = psycopg.errors.NotNullViolation, psycopg.errors.CheckViolation
+CONTRACT_BREACHES = [
+    ("marts.fct_ticket_sla", {"ticket_id": None}, NOT_NULL),
+    ("marts.fct_ticket_sla", {"metric": None}, NOT_NULL),
+    ("marts.fct_ticket_sla", {"metric": "sometime"}, "fct_ticket_sla_metric_check"),
+    ("marts.fct_ticket_sla", {"status": None}, NOT_NULL),
+    ("marts.fct_ticket_sla", {"status": "late"}, "fct_ticket_sla_status_check"),
+    ("marts.fct_ticket_sla", {"due_at": None}, "fct_ticket_sla_measured_unless_no_policy"),
+    ("marts.fct_ticket_sla", {"net_minutes": None}, "fct_ticket_sla_measured_unless_no_policy"),
+    ("marts.fct_ticket_sla", {"breach_minutes": None}, "fct_ticket_sla_breach_has_overrun"),
+    ("marts.fct_tickets", {"ticket_id": None}, NOT_NULL),
+    ("marts.fct_tickets", {"opened_month": None}, NOT_NULL),
+    ("marts.fct_tickets", {"sla_status": None}, NOT_NULL),
+    ("marts.fct_tickets", {"sla_status": "late"}, "fct_tickets_sla_status_check"),
+    ("staging.stg_ticket_tool__tickets", {"ticket_id": None}, NOT_NULL),
+    ("staging.stg_ticket_tool__tickets", {"opened_at": None}, NOT_NULL),
+    ("staging.stg_ticket_tool__tickets", {"priority": "P9"}, "stg_ticket_tool__tickets_priority_check"),
+    ("staging.stg_ticket_tool__tickets", {"ticket_type": "bug"}, "stg_ticket_tool__tickets_ticket_type_check"),
+    ("staging.stg_ticket_tool__status_changes", {"ticket_id": None}, NOT_NULL),
+    ("staging.stg_ticket_tool__status_changes", {"changed_at": None}, NOT_NULL),
+]
+
+
+def _insert(conn: psycopg.Connection, table: str, row: dict) -> None:
+    columns = ", ".join(row)
+    conn.execute(f"insert into {table} ({columns}) values ({', '.join(['%s'] * len(row))})", list(row.values()))
+
+
+def test_history_tables_reject_rows_their_contracts_forbid(built: str):
+    """These tables grow with history, so their rules are constraints checked on each write, not nightly tests."""
+    with psycopg.connect(built) as conn:
+        for table, row in VALID_ROWS.items():
+            with conn.transaction(force_rollback=True):
+                _insert(conn, table, row)
+        for table, change, expected in CONTRACT_BREACHES:
+            with pytest.raises(psycopg.errors.IntegrityError) as error, conn.transaction():
+                _insert(conn, table, VALID_ROWS[table] | change)
+            if isinstance(expected, str):
+                assert (type(error.value), error.value.diag.constraint_name) == (CHECK, expected), (table, change)
+            else:
+                assert type(error.value) is expected, (table, change)
+
+
 # When and from which batches a row was last computed: differs between runs by design.
 RUN_STAMPS = {"sla_measured_at", "measured_at", "measured_through_batch", "sla_measured_through"}
 
