@@ -53,7 +53,8 @@ milestones as (
         years.period_start,
         (select max(held_on) from audits where audits.programme_year = years.period_start) as last_audit_on,
         (select max(responded_date) from {{ ref('int_satisfaction_answers') }} as answers
-         where answers.level = 'annual' and date_trunc('year', answers.responded_date) = years.period_start)
+         where answers.level = 'annual' and answers.responded_date >= years.period_start
+            and answers.responded_date < (years.period_start + interval '1 year')::date)
             as last_survey_on
     from years
 ),
