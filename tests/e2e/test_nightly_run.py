@@ -82,6 +82,13 @@ def test_run_prints_report_paths_and_marts_hold_hand_computed_values(first_run):
     assert [path.name.split("-")[0] for path in outbox.glob("*.eml")] == ["process_report"]
 
 
+def test_the_nightly_build_runs_the_data_tests_not_the_unit_tests(first_run):
+    _, home, _, _ = first_run
+    [log] = [path.read_text(errors="replace") for path in (home / "airflow").rglob("itss_nightly_*.log")]
+    assert " START test relationships_fct_tickets_project_id" in log
+    assert " START unit_test " not in log
+
+
 def test_second_run_adds_nothing_and_gives_the_same_result(first_run):
     url, home, landing, _ = first_run
     before = _counts(url)
