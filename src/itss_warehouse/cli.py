@@ -178,7 +178,8 @@ def bench(
         result = run_size(server, out_dir, count)
         measured.append(result)
         typer.echo(figures.describe(result))
-        typer.echo(figures.text_table(result) + "\n")
+        typer.echo(figures.text_table(result))
+        typer.echo(figures.night_floor(result) + ".\n")
     json_path, markdown = figures.write(measured, out_dir)
     typer.echo(f"Results: {json_path}, {markdown}")
     if any(result.differences for result in measured):

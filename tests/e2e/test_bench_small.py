@@ -23,7 +23,9 @@ STEPS = [
     "validate raw",
     "full build",
     "nightly",
-    "full rebuild after the night",
+    "nightly, nothing new",
+    "Airflow alone",
+    "full rebuild after the nights",
     "monthly reports",
     "DAG parse",
 ]
@@ -54,16 +56,19 @@ def test_every_step_is_measured_and_written(small_bench):
     assert (size["reports"], size["report_files"]) == (51, 153)
     assert set(size["parse_seconds"]) == {"itss_nightly.py", "itss_reports.py"}
     assert size["copy_seconds"] > 0 and size["full_build"]["node_seconds"] > 0
-    # What the night's time went to, from its Airflow log: every task, and the dbt build's slowest nodes.
-    assert list(size["nightly"]["tasks"]) == [
-        "extract_sources", "load_raw", "map_raw", "validate_raw", "dbt_source_freshness", "dbt_build", "validate_marts"
-    ]  # fmt: skip
+    # What the nights' time went to, from their Airflow logs: every task, and the dbt build's slowest nodes.
+    tasks = ["extract_sources", "load_raw", "map_raw", "validate_raw", "dbt_source_freshness", "dbt_build",
+             "validate_marts"]  # fmt: skip
+    assert list(size["nightly"]["tasks"]) == tasks and list(size["quiet_night"]["tasks"]) == tasks
     assert len(size["nightly"]["slowest"]) == 8 and all(seconds > 0 for seconds in size["nightly"]["slowest"].values())
     assert size["differences"] == {}
     markdown = (out_dir / "bench.md").read_text(encoding="utf-8")
     for row in ("| load tickets |", "| nightly |", "| DAG parse: itss_nightly.py |"):
         assert row in markdown and row.strip("| ") in output
     assert "| incremental marts = full rebuild |  |  | equal row for row | yes |" in markdown
+    assert "A night with nothing new to load took" in markdown and "the day's 29 tickets added" in output
+    empty_dag_log = out_dir / "20000" / "home" / "airflow" / "logs" / "itss_bench_empty_2026-07-01.log"
+    assert "[DAG TEST] end task task_id=nothing" in empty_dag_log.read_text(encoding="utf-8")
 
 
 def test_the_night_went_through_the_dag_and_its_check_can_fail(small_bench):
@@ -73,6 +78,11 @@ def test_the_night_went_through_the_dag_and_its_check_can_fail(small_bench):
             conn.execute("select entity, row_count from raw.load_batches where file_name like %s", (f"%{NIGHT}%",))
         )
         assert night == {"tickets": 29, "ticket_status_changes": 39, "incident_callbacks": 5}
+        # The next night found nothing to load, yet went through dbt: its day is the marts' last.
+        last_batches = "select max(batch_id) = max(batch_id) filter (where file_name like %s) from raw.load_batches"
+        assert conn.execute(last_batches, (f"%{NIGHT}%",)).fetchone()[0]
+        last_day = "select max(day)::text from bench_incremental.marts__ticket_backlog_daily"
+        assert conn.execute(last_day).fetchone()[0] == "2026-07-01"
         # The kept incremental marts hold the night's tickets: the comparison was not of two equal histories.
         kept = "select count(*) from bench_incremental.marts__fct_tickets where opened_at >= %s::date"
         assert conn.execute(kept, (NIGHT,)).fetchone()[0] > 0

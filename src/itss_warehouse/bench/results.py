@@ -69,6 +69,18 @@ def describe(result: SizeResult) -> str:
     )
 
 
+def night_floor(result: SizeResult) -> str:
+    """What any night costs (the one with nothing new to load, and Airflow's share of it), and what the day's
+    changes add to it."""
+    full, night = result.step("full build").seconds, result.step("nightly").seconds
+    quiet, airflow = result.step("nightly, nothing new").seconds, result.step("Airflow alone").seconds
+    return (
+        f"A night with nothing new to load took {_fmt(quiet)} s, {quiet / full:.1%} of the full build;"
+        f" Airflow alone, running one empty task the same way, {_fmt(airflow)} s ({airflow / full:.1%});"
+        f" the day's {result.night_tickets:,} tickets added {_fmt(night - quiet)} s"
+    )
+
+
 def markdown_table(result: SizeResult) -> str:
     lines = ["| step | s | peak MB | target | met |", "|---|---:|---:|---|---|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows(result)]
@@ -99,6 +111,10 @@ def missed(result: SizeResult) -> list[str]:
     return [row[0] for row in rows(result) if row[4] == "MISSED"]
 
 
+def _timings(seconds_by_name: dict[str, float]) -> str:
+    return ", ".join(f"{name} {seconds} s" for name, seconds in seconds_by_name.items())
+
+
 def write(results: list[SizeResult], out_dir: Path) -> tuple[Path, Path]:
     """``bench.json`` (every figure) and ``bench.md`` (the tables) in ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -112,12 +128,12 @@ def write(results: list[SizeResult], out_dir: Path) -> tuple[Path, Path]:
     json_path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     parts = [f"Benchmark of {data['date']} on {machine['cpus']} CPUs ({machine['platform']})."]
     for result in sorted(results, key=lambda result: result.tickets, reverse=True):
-        parts += [f"## {result.tickets:,} tickets", describe(result) + ".", markdown_table(result)]
-        slowest = ", ".join(f"{name} {seconds} s" for name, seconds in result.full_build.slowest.items())
-        parts.append(f"Full build: {result.full_build.node_seconds} s running nodes; slowest: {slowest}.")
-        tasks = ", ".join(f"{task} {seconds} s" for task, seconds in result.nightly.tasks.items())
-        slowest = ", ".join(f"{name} {seconds} s" for name, seconds in result.nightly.slowest.items())
-        parts.append(f"Nightly tasks: {tasks}. Its dbt build's slowest nodes: {slowest}.")
+        parts += [f"## {result.tickets:,} tickets", describe(result) + ".", markdown_table(result),
+                  night_floor(result) + "."]  # fmt: skip
+        full, night = result.full_build, result.nightly
+        parts.append(f"Full build: {full.node_seconds} s running nodes; slowest: {_timings(full.slowest)}.")
+        parts.append(f"Nightly tasks: {_timings(night.tasks)}. Its build's slowest nodes: {_timings(night.slowest)}.")
+        parts.append(f"With nothing new to load: {_timings(result.quiet_night.tasks)}.")
     if len(results) > 1:
         parts += ["## Growth with history", growth_table(results)]
     markdown = out_dir / "bench.md"

@@ -154,6 +154,37 @@ def nightly(settings: Settings, day: dt.date, slowest: int = 8) -> NightlyRun:
     return NightlyRun(tasks, {name: seconds for seconds, name in nodes[:slowest]})
 
 
+# Airflow's own cost of a night: one task that does nothing, run the way the nightly is.
+EMPTY_DAG = """
+import pendulum
+from airflow.sdk import dag, task
+
+
+@dag(dag_id="itss_bench_empty", schedule=None, start_date=pendulum.datetime(2024, 1, 1), catchup=False)
+def itss_bench_empty():
+    @task
+    def nothing() -> None:
+        pass
+
+    nothing()
+
+
+itss_bench_empty()
+"""
+
+
+def empty_dag(settings: Settings, day: dt.date) -> None:
+    """``airflow dags test`` of a DAG of one empty task, from a DAG folder of its own in the benchmark's home."""
+    from itss_warehouse import airflow_runner
+
+    _export(settings)
+    folder = settings.home_path / "empty_dag"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "itss_bench_empty.py").write_text(EMPTY_DAG, encoding="utf-8")
+    os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(folder)
+    airflow_runner.dags_test(settings, "itss_bench_empty", day)
+
+
 def monthly_reports(settings: Settings, day: dt.date) -> tuple[int, int]:
     """What the monthly DAG renders after ``day``: every service report (quarterly ones too when the month
     closes a quarter) and the process monitoring report, in every format, one process per core.

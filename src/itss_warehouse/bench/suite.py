@@ -7,9 +7,11 @@
    ``COPY`` of the same file into an unindexed table; then the other exports, mapping, validation.
 3. Full build: ``dbt build --full-refresh`` of every model and test, as of the held-back day.
 4. The night: its exports are put in the landing folder and the nightly DAG runs end to end
-   through Airflow for that day (incremental models, validation, source freshness).
-5. Check: the night's marts are kept, everything is rebuilt in full for the same day, and the
-   two must be equal row for row, but for the columns that record when a row was computed.
+   through Airflow for that day (incremental models, validation, source freshness). Then the next
+   night, with nothing new to load: what any night costs, whatever the day's changes; and a DAG of
+   one empty task the same way: what Airflow alone costs.
+5. Check: the nights' marts are kept, everything is rebuilt in full for the last night's day, and
+   the two must be equal row for row, but for the columns that record when a row was computed.
 6. The monthly reports of the month the night closes; the DAG files' parse times.
 """
 
@@ -36,6 +38,7 @@ MONTHS = 60
 PROJECTS = 50
 NIGHT = END_DATE
 HISTORY_DAY = NIGHT - dt.timedelta(days=1)
+QUIET_NIGHT = NIGHT + dt.timedelta(days=1)  # the night after, with nothing new to load
 # When and from which batches a row was last computed: differs between an incremental run and a full one by design.
 # ``as_of`` too: a ticket whose metrics were done is not measured again, and they do not depend on it;
 # one still open is measured again every night.
@@ -52,6 +55,7 @@ class SizeResult:
     steps: list[Measured]
     full_build: steps.DbtBuild
     nightly: steps.NightlyRun
+    quiet_night: steps.NightlyRun
     reports: int
     report_files: int
     parse_seconds: dict[str, float]
@@ -171,10 +175,13 @@ def run_size(server_url: str, work_dir: Path, tickets: int) -> SizeResult:
         night_tickets = sum(1 for _ in handle) - 1
     in_child("migrate Airflow", steps.migrate_airflow, settings)  # set-up, not timed
     nightly = step("nightly", steps.nightly, settings, NIGHT)
+    _execute(url, "vacuum analyze")  # as before the first night
+    quiet_night = step("nightly, nothing new", steps.nightly, settings, QUIET_NIGHT)
+    step("Airflow alone", steps.empty_dag, settings, QUIET_NIGHT)
     keep_marts(url)
-    step("full rebuild after the night", steps.dbt_build, settings, NIGHT)
+    step("full rebuild after the nights", steps.dbt_build, settings, QUIET_NIGHT)
     found = differences(url)
     reports, files = step("monthly reports", steps.monthly_reports, settings, NIGHT)
     parse = step("DAG parse", steps.parse_seconds, settings)
-    return SizeResult(history_tickets, night_tickets, round(reference, 2), measured, full_build, nightly, reports,
-                      files, parse, found)  # fmt: skip
+    return SizeResult(history_tickets, night_tickets, round(reference, 2), measured, full_build, nightly,
+                      quiet_night, reports, files, parse, found)  # fmt: skip

@@ -18,7 +18,7 @@
     unique_key=['project_id', 'counted_by', 'month'],
     incremental_strategy='delete+insert',
     on_schema_change='fail',
-    post_hook=['delete from {{ this }} where ticket_rows = 0', 'analyze {{ this }}']
+    post_hook=['delete from {{ this }} where ticket_rows = 0', '{{ analyze_if_written() }}']
 ) }}
 {% set tz = var('timezone') %}
 {% set counts = [

@@ -22,7 +22,7 @@
         {'columns': ['ticket_id']}, {'columns': ['response_id', 'answer_source', 'item'], 'unique': True},
         {'columns': ['level', 'responded_date']}
     ],
-    post_hook='analyze {{ this }}'
+    post_hook='{{ analyze_if_written() }}'
 ) }}
 
 {% set touched_surveys, touched_callbacks = none, none %}

@@ -18,7 +18,7 @@
         {'columns': ['calendar_id', 'timezone', 'calendar_date'], 'unique': true},
         {'columns': ['calendar_id', 'timezone', 'minutes_through_day']},
     ],
-    post_hook="analyze {{ this }}"
+    post_hook="{{ analyze_if_written() }}"
 ) }}
 
 with policy_calendars as (

@@ -18,7 +18,7 @@
     on_schema_change='fail',
     indexes=[{'columns': ['project_id', 'opened_month', 'priority_group', 'metric'], 'unique': True}],
     pre_hook="{% if is_incremental() %}delete from {{ this }} where project_id is null{% endif %}",
-    post_hook=['delete from {{ this }} where met + breached + in_progress + no_policy = 0', 'analyze {{ this }}']
+    post_hook=['delete from {{ this }} where met + breached + in_progress + no_policy = 0', '{{ analyze_if_written() }}']
 ) }}
 {% set tz = var('timezone') %}
 

@@ -9,11 +9,12 @@
     unique_key='ticket_id',
     incremental_strategy='delete+insert',
     on_schema_change='fail',
-    indexes=[{'columns': ['ticket_id', 'changed_at', 'status'], 'unique': True}],
-    post_hook="analyze {{ this }}"
+    indexes=[{'columns': ['ticket_id', 'changed_at', 'status'], 'unique': True}, {'columns': ['last_batch_id']}],
+    post_hook="{{ analyze_if_written() }}"
 ) }}
 
-{# Incremental: the whole history of every ticket with evidence in a newer batch. #}
+{# Incremental: the whole history of every ticket with evidence in a newer batch (the newest
+   batch read so far is found through the last_batch_id index, not by reading every row). #}
 with
 {% if is_incremental() %}
 touched as (

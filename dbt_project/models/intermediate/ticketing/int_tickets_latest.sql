@@ -15,7 +15,7 @@
     unique_key='ticket_id',
     on_schema_change='fail',
     indexes=[{'columns': ['ticket_id'], 'unique': True}, {'columns': ['last_batch_id']}],
-    post_hook="analyze {{ this }}"
+    post_hook="{{ analyze_if_written() }}"
 ) }}
 
 {% set ticket_columns = [

@@ -22,7 +22,7 @@
     incremental_strategy='delete+insert',
     on_schema_change='fail',
     indexes=[{'columns': ['project_id', 'day'], 'unique': True}],
-    post_hook=['delete from {{ this }} where open_tickets is null', 'analyze {{ this }}']
+    post_hook=['delete from {{ this }} where open_tickets is null', '{{ analyze_if_written() }}']
 ) }}
 {% set tz = var('timezone') %}
 

@@ -8,7 +8,7 @@
     incremental_strategy='append',
     on_schema_change='fail',
     indexes=[{'columns': ['callback_id']}, {'columns': ['batch_id']}],
-    post_hook='analyze {{ this }}'
+    post_hook='{{ analyze_if_written() }}'
 ) }}
 
 with source as (
