@@ -33,6 +33,7 @@ import psycopg
 import sqlalchemy
 
 from itss_warehouse.sources import Source, SourceSet
+from itss_warehouse.warehouse.connection import lock_ddl
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,7 @@ def _connection_url(source: Source) -> str:
 
 def _read_watermark(warehouse_url: str, source: Source) -> str:
     with psycopg.connect(warehouse_url) as conn:
+        lock_ddl(conn)
         conn.execute(
             "create table if not exists raw.source_watermarks (source_name text primary key,"
             " watermark text not null, file_name text, extracted_at timestamptz not null default now())"

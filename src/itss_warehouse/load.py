@@ -33,6 +33,7 @@ from itss_warehouse import pseudonym
 from itss_warehouse.canonical import ENTITIES
 from itss_warehouse.mapping import Problem, check_header, is_excel, read_raw
 from itss_warehouse.sources import Source, SourceSet
+from itss_warehouse.warehouse.connection import lock_ddl
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ def file_checksum(path: Path) -> str:
 
 
 def ensure_raw_tables(conn: psycopg.Connection) -> None:
+    lock_ddl(conn)
     pseudonym.ensure_key(conn)
     conn.execute(
         """

@@ -31,6 +31,7 @@ from itss_warehouse.reports.formatting import Period, build_environment, load_ca
 from itss_warehouse.reports.kinds import KINDS
 from itss_warehouse.reports.rendering import FORMATS, archive_files, plan, render
 from itss_warehouse.settings import Settings
+from itss_warehouse.warehouse.connection import lock_ddl
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,12 @@ class SendSummary:
     withheld: str | None = None  # the failed checks, when validation failed
 
 
+def ensure_mail_log(url: str) -> None:
+    with psycopg.connect(url) as conn:
+        lock_ddl(conn)
+        conn.execute(MAIL_LOG)
+
+
 def send_reports(
     settings: Settings,
     url: str,
@@ -85,8 +92,7 @@ def send_reports(
     config = transport.smtp_config(settings, in_airflow=in_airflow)
     kind = KINDS[kind_name]
     summary = SendSummary()
-    with psycopg.connect(url) as conn:
-        conn.execute(MAIL_LOG)
+    ensure_mail_log(url)
     try:
         with psycopg.connect(url) as conn, conn.cursor(row_factory=dict_row) as cur:
             quality = data_quality.status(cur)

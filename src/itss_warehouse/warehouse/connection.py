@@ -45,8 +45,20 @@ def ensure_database(maintenance_url: str, name: str) -> None:
             conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
 
 
+# Any fixed number: the advisory lock every session takes before creating warehouse objects.
+DDL_LOCK_KEY = 0x1755_DD1
+
+
+def lock_ddl(conn: psycopg.Connection) -> None:
+    """Hold the warehouse's DDL lock until this transaction ends. Two sessions creating the
+    same table at once collide in the catalog (a unique violation on pg_type), even with
+    ``if not exists``: on a new warehouse, the monthly DAG's two send tasks did."""
+    conn.execute("select pg_advisory_xact_lock(%s)", (DDL_LOCK_KEY,))
+
+
 def ensure_schemas(url: str) -> None:
-    with psycopg.connect(url, autocommit=True) as conn:
+    with psycopg.connect(url) as conn:
+        lock_ddl(conn)
         existing = {row[0] for row in conn.execute("select nspname from pg_namespace")}
         # Only the missing ones: even `if not exists` needs the right to create schemas, which
         # the pipeline's loader role does not have.
