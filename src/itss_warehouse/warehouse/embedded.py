@@ -8,6 +8,7 @@ and is reused by the next run; its port is read back from ``postmaster.pid``.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import pwd
@@ -15,6 +16,8 @@ import shutil
 import socket
 import subprocess
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 with warnings.catch_warnings():
@@ -77,8 +80,23 @@ def _free_port(first: int) -> int:
     raise EmbeddedServerError(f"no free TCP port in {first}..{first + 99} on 127.0.0.1")
 
 
+@contextmanager
+def _exclusive(pgdata: Path) -> Iterator[None]:
+    """Hold a lock beside ``pgdata``: two processes starting the server at once would both
+    initialise or start it (a sibling file, since initdb wants an empty folder)."""
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    with pgdata.with_name(pgdata.name + ".lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def ensure_running(pgdata: Path, first_port: int) -> int:
     """Initialise ``pgdata`` if new, start the server if stopped; return its TCP port."""
+    with _exclusive(pgdata):
+        return _ensure_running(pgdata, first_port)
+
+
+def _ensure_running(pgdata: Path, first_port: int) -> int:
     user = _system_user()
     pgdata.mkdir(parents=True, exist_ok=True)
     if user is not None:
