@@ -25,6 +25,24 @@ from itss_warehouse.warehouse import embedded  # noqa: E402
 from itss_warehouse.warehouse.connection import libpq_url  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
+# The suite runs in two workers (pytest-xdist): each runs dbt in its own target and log folders,
+# unless a test sets them itself.
+_WORKER_DIR = REPO / ".itss" / "pytest" / os.environ.get("PYTEST_XDIST_WORKER", "main")
+os.environ.setdefault("DBT_TARGET_PATH", str(_WORKER_DIR / "dbt_target"))
+os.environ.setdefault("DBT_LOG_PATH", str(_WORKER_DIR / "dbt_logs"))
+
+
+# The longest files (minutes each) go to the two workers first, so that neither is left running
+# one alone at the end (xdist then hands out the other files in order: --no-loadscope-reorder).
+LONGEST_FIRST = ["e2e/test_bench_small.py", "e2e/test_nightly_run.py", "e2e/test_celery_scale_out.py"]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        path = item.path.relative_to(REPO / "tests").as_posix()
+        return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)
 
 
 def _with_database(url: str, name: str) -> str:
@@ -84,11 +102,11 @@ def pipeline_settings(tmp_path_factory, small_landing: Path) -> Settings:
 
 
 @pytest.fixture(scope="module")
-def tool_environment(pipeline_settings: Settings, create_warehouse) -> str:
-    """Create the pipeline test database and export the dbt/GX environment for this module only."""
+def tool_environment(pipeline_settings: Settings, create_warehouse, request) -> str:
+    """Create the module's pipeline test database and export the dbt/GX environment for this module only."""
     from itss_warehouse import environment
 
-    url = create_warehouse("pipeline")
+    url = create_warehouse(f"pipeline_{request.path.stem.removeprefix('test_')}")
     saved = dict(os.environ)
     environment.export(pipeline_settings, url)
     yield url
