@@ -38,15 +38,18 @@ def warehouse_url(settings: Settings) -> str:
     return f"{server}/{EMBEDDED_DATABASE}"
 
 
+# Any fixed number: the advisory lock every session takes before creating the warehouse or its objects.
+DDL_LOCK_KEY = 0x1755_DD1
+
+
 def ensure_database(maintenance_url: str, name: str) -> None:
     with psycopg.connect(maintenance_url, autocommit=True) as conn:
+        # Held until the connection closes (create database cannot run in a transaction): a
+        # process creating it at the same time waits, then finds it.
+        conn.execute("select pg_advisory_lock(%s)", (DDL_LOCK_KEY,))
         exists = conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone()
         if not exists:
             conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-
-
-# Any fixed number: the advisory lock every session takes before creating warehouse objects.
-DDL_LOCK_KEY = 0x1755_DD1
 
 
 def lock_ddl(conn: psycopg.Connection) -> None:
