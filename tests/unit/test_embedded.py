@@ -13,9 +13,11 @@ import pytest
 from itss_warehouse.warehouse import embedded
 
 pytestmark = pytest.mark.integration
+# The embedded warehouse even where ITSS_WAREHOUSE_URL names a server (CI's second pass).
 START = (
     "import sys; from itss_warehouse.settings import Settings; from itss_warehouse.warehouse.connection import"
-    " warehouse_url; print(warehouse_url(Settings(_env_file=None, home=sys.argv[1], embedded_port=55400)))"
+    " warehouse_url; print(warehouse_url(Settings(_env_file=None, home=sys.argv[1], warehouse_url=None,"
+    " embedded_port=55400)))"
 )
 
 
