@@ -21,7 +21,7 @@ ENTITIES: dict[str, tuple[str, ...]] = {
         "ticket_id", "ticket_type", "project_id", "priority", "impact", "urgency", "category", "title", "opened_at",
         "responded_at", "onsite_arrived_at", "resolved_at", "closed_at", "status", "assignee", "assignment_group",
         "reassignment_count", "reopen_count", "is_major", "delivery_mode", "outcome", "related_problem_id",
-        "updated_at", "update_sequence", "tool_sla_met",
+        "updated_at", "update_sequence", "tool_sla_met", "closed_without_resolution",
     ),
     "ticket_status_changes": ("ticket_id", "status", "changed_at"),
     "incident_callbacks": ("callback_id", "ticket_id", "called_at", "rating", "comment"),

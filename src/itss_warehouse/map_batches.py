@@ -78,7 +78,8 @@ def _map_batch(conn: psycopg.Connection, reader: psycopg.Connection, batch: tupl
             f"{file_name} (batch {batch_id}) was loaded by source '{source_name}', which the source definitions"
             " no longer have; restore it to map the batch"
         )
-    mapper = Mapper(by_name[source_name], sources.timezone)
+    source = by_name[source_name]
+    mapper = Mapper(source, sources.timezone)
     rows = problems = 0
     with conn.transaction():
         for chunk in _landed_chunks(reader, batch_id, header) if landed_rows else []:
@@ -87,6 +88,9 @@ def _map_batch(conn: psycopg.Connection, reader: psycopg.Connection, batch: tupl
             frame.insert(0, "_batch_id", batch_id)
             frame.insert(1, "_source_file", file_name)
             frame["_loaded_at"] = loaded_at.isoformat()
+            if entity == "tickets":
+                # Each version carries its source's rule, so tools sharing a warehouse keep their own.
+                frame["closed_without_resolution"] = source.closed_without_resolution
             copy_frame(conn, sql.Identifier("raw", entity), frame)
             quarantine_problems(conn, batch_id, entity, file_name, mapped.problems)
             rows += len(frame)

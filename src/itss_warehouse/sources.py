@@ -66,6 +66,10 @@ class Source(BaseModel):
     datetime_formats: list[str] = Field(default=[], description="strptime formats tried before ISO 8601.")
     date_formats: list[str] = []
     timezone: str | None = Field(default=None, description="Time zone of naive timestamps; default: the file's.")
+    # Many tools close tickets without a resolution time (DECISIONS.md "Closed without a
+    # resolution time"): either way the ticket counts as resolved when closed; this says
+    # whether its resolution SLA is judged on that time or not measured.
+    closed_without_resolution: Literal["closed_at", "unmeasured"] = "closed_at"
 
     @field_validator("encoding")
     @classmethod
@@ -121,6 +125,8 @@ class Source(BaseModel):
         unknown = sorted(canonical - set(ENTITIES[self.entity]))
         if unknown:
             raise ValueError(f"columns map to fields that {self.entity} does not have: {', '.join(unknown)}")
+        if "closed_without_resolution" in canonical:
+            raise ValueError("closed_without_resolution is a setting of the source (a key), not a column or constant")
         return self
 
     @property

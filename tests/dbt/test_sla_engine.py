@@ -52,8 +52,14 @@ VERSIONS = [
     ("NEW-YORK", "PNY", "P3", "2025-11-14 22:00", "2025-11-14 22:30", "2025-11-17 23:00", "resolved", "2025-11-17 23:00", "0"),
     ("OPEN-LATE", "P24", "P1", "2027-01-10 22:00", "2027-01-10 22:05", "", "in_progress", "2027-01-10 22:05", "0"),
     ("OPEN-OVERDUE", "P24", "P1", "2027-01-10 10:00", "2027-01-10 10:05", "", "in_progress", "2027-01-10 10:05", "0"),
+    ("CLOSED-NO-RESOLUTION", "P24", "P3", "2026-11-02 09:00", "2026-11-02 09:20", "", "closed", "2026-11-02 15:00", "0"),
+    ("CLOSED-UNMEASURED", "P24", "P3", "2026-11-03 09:00", "2026-11-03 09:30", "", "closed", "2026-11-03 10:00", "0"),
 ]  # fmt: skip
-TOOL_VERDICTS = {"ROUND-CLOCK": "true", "LUNCH": "true"}  # the ticket tool's own SLA verdict (made_sla)
+# Closed without a resolution time (DECISIONS.md): the second one's source does not judge its resolution.
+CLOSED_AT = {"CLOSED-NO-RESOLUTION": "2026-11-02 15:00", "CLOSED-UNMEASURED": "2026-11-03 10:00"}
+CLOSE_RULES = {"CLOSED-UNMEASURED": "unmeasured"}
+# The ticket tool's own SLA verdict (made_sla)
+TOOL_VERDICTS = {"ROUND-CLOCK": "true", "LUNCH": "true", "CLOSED-NO-RESOLUTION": "false"}
 STATUS_CHANGES = [  # PAUSED waits for the customer from Thursday 16:00 to Monday 10:00
     ("PAUSED", "new", "2025-11-13 10:00"),
     ("PAUSED", "in_progress", "2025-11-13 10:10"),
@@ -102,9 +108,11 @@ def measured(tool_environment: str, pipeline_settings) -> dict[tuple[str, str], 
             conn,
             "tickets",
             ["ticket_id", "ticket_type", "project_id", "priority", "opened_at", "responded_at", "resolved_at",
-             "status", "updated_at", "reopen_count", "delivery_mode", "tool_sla_met"],
+             "status", "updated_at", "reopen_count", "delivery_mode", "tool_sla_met", "closed_at",
+             "closed_without_resolution"],
             [(ticket, "incident", project, priority, _stamp(opened), _stamp(responded), _stamp(resolved), status,
-              _stamp(updated), reopens, "remote", TOOL_VERDICTS.get(ticket, ""))
+              _stamp(updated), reopens, "remote", TOOL_VERDICTS.get(ticket, ""), _stamp(CLOSED_AT.get(ticket, "")),
+              CLOSE_RULES.get(ticket))
              for ticket, project, priority, opened, responded, resolved, status, updated, reopens in VERSIONS],
         )  # fmt: skip
         _insert(conn, "ticket_status_changes", ["ticket_id", "status", "changed_at"],
@@ -204,14 +212,39 @@ def test_tool_verdicts_are_reconciled(measured, tool_environment):
     with psycopg.connect(tool_environment) as conn:
         detail = conn.execute("select ticket_id, agrees from marts.sla_reconciliation order by ticket_id").fetchall()
         monthly = conn.execute(
-            "select grain_id, month, compared, agreeing, agreement_rate from marts.sla_reconciliation_monthly"
+            "select grain_id, month, compared, agreeing, agreement_rate, resolved_at_closing,"
+            " disagreeing_resolved_at_closing from marts.sla_reconciliation_monthly"
             " where grain = 'organisation' order by month"
         ).fetchall()
-    assert detail == [("LUNCH", True), ("ROUND-CLOCK", False)]  # the tool missed the late resolution
+    # The tool missed ROUND-CLOCK's late resolution, and judged CLOSED-NO-RESOLUTION breached.
+    assert detail == [("CLOSED-NO-RESOLUTION", False), ("LUNCH", True), ("ROUND-CLOCK", False)]
     assert monthly == [
-        ("ORG", dt.date(2025, 11, 1), 1, 1, Decimal("1.000000")),
-        ("ORG", dt.date(2026, 3, 1), 1, 0, Decimal("0.000000")),
+        ("ORG", dt.date(2025, 11, 1), 1, 1, Decimal("1.000000"), 0, 0),
+        ("ORG", dt.date(2026, 3, 1), 1, 0, Decimal("0.000000"), 0, 0),
+        ("ORG", dt.date(2026, 11, 1), 1, 0, Decimal("0.000000"), 1, 1),
     ]
+
+
+def test_closed_without_resolution_time_is_resolved_at_closing(measured, tool_environment):
+    # 7x24, P3: resolution target 1,440 min. Closed 6 h after opening: met, on the closing time;
+    # without the rule it would run to the as-of moment (69 days 15 h) and be breached by 98,820 min.
+    _check(measured, "CLOSED-NO-RESOLUTION", "resolution", business=360, due=_at("2026-11-03 09:00"), status="met")
+    # Its source does not judge such resolutions: the response alone is measured.
+    assert [metric for ticket, metric in measured if ticket == "CLOSED-UNMEASURED"] == ["response"]
+    with psycopg.connect(tool_environment) as conn:
+        tickets = conn.execute(
+            "select ticket_id, resolved_at, is_resolved_at_closing, sla_status, resolution_status from marts.fct_tickets"
+            " where ticket_id in ('CLOSED-NO-RESOLUTION', 'CLOSED-UNMEASURED', 'ROUND-CLOCK') order by ticket_id"
+        ).fetchall()
+        flags = conn.execute(
+            "select ticket_id, metric from marts.fct_ticket_sla where is_done_at_closing order by ticket_id"
+        ).fetchall()
+    assert tickets == [
+        ("CLOSED-NO-RESOLUTION", _at("2026-11-02 15:00"), True, "met", "met"),
+        ("CLOSED-UNMEASURED", _at("2026-11-03 10:00"), True, "met", "not_applicable"),
+        ("ROUND-CLOCK", _at("2026-03-01 12:30"), False, "breached", "breached"),
+    ]
+    assert flags == [("CLOSED-NO-RESOLUTION", "resolution")]
 
 
 def test_dim_calendar_marks_holidays_adjusted_days_and_the_fallback(measured, tool_environment):

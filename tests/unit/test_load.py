@@ -224,3 +224,16 @@ def test_batches_loaded_before_landing_tables_count_as_mapped(url: str, small_la
         assert conn.execute(
             "select row_count, mapped_at = loaded_at from raw.load_batches where batch_id = 1"
         ).fetchone() == (7, True)
+
+
+def test_each_ticket_row_carries_its_sources_closed_without_resolution_rule(url: str, small_landing: Path):
+    tickets = next(source for source in SOURCES.sources if source.entity == "tickets")
+    strict = SourceSet(
+        timezone=SOURCES.timezone,
+        sources=[tickets.model_copy(update={"closed_without_resolution": "unmeasured"}) if source is tickets
+                 else source for source in SOURCES.sources],
+    )  # fmt: skip
+    ingest(url, small_landing, strict)
+    with psycopg.connect(url) as conn:
+        rules = conn.execute("select closed_without_resolution, count(*) from raw.tickets group by 1").fetchall()
+    assert rules == [("unmeasured", 20)]

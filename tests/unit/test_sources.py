@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from itss_warehouse.settings import PACKAGE_DIR
-from itss_warehouse.sources import SourceDefinitionError, load_sources
+from itss_warehouse.sources import Source, SourceDefinitionError, load_sources
 
 
 def test_shipped_demo_mapping_is_valid():
@@ -35,3 +35,26 @@ def test_unknown_key_is_rejected(tmp_path: Path):
     )
     with pytest.raises(SourceDefinitionError, match=r"typo\.yml: sources\.0\.colums"):
         load_sources(path)
+
+
+
+def _ticket_source(**settings) -> Source:
+    return Source(**{"name": "t", "entity": "tickets", "pattern": "*.csv", "columns": {"号": "ticket_id"}, **settings})
+
+
+def test_closed_without_resolution_defaults_to_the_closing_time():
+    assert _ticket_source().closed_without_resolution == "closed_at"
+    assert _ticket_source(closed_without_resolution="unmeasured").closed_without_resolution == "unmeasured"
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"closed_without_resolution": "ignore"},
+        {"constants": {"closed_without_resolution": "unmeasured"}},
+        {"columns": {"号": "ticket_id", "规则": "closed_without_resolution"}},
+    ],
+)
+def test_closed_without_resolution_is_a_setting_with_known_values(settings):
+    with pytest.raises(ValueError, match="closed_without_resolution"):
+        _ticket_source(**settings)

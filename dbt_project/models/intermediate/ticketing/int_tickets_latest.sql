@@ -22,7 +22,7 @@
     'ticket_id', 'ticket_type', 'project_id', 'priority', 'impact', 'urgency', 'category', 'opened_at',
     'responded_at', 'onsite_arrived_at', 'resolved_at', 'closed_at', 'status', 'assignment_group',
     'reassignment_count', 'reopen_count', 'is_major', 'delivery_mode', 'outcome', 'related_problem_id',
-    'tool_sla_met', 'updated_at', 'update_sequence', 'batch_id'
+    'tool_sla_met', 'updated_at', 'update_sequence', 'closed_without_resolution', 'batch_id'
 ] %}
 
 with
@@ -65,8 +65,18 @@ latest_versions as (
     order by ticket_id, {{ version_order() }}
 ),
 
+{# A closed ticket without a resolution time counts as resolved when it was closed, in
+   every mart (backlog, handling time, SLA); the flag keeps the difference visible, and the
+   source's rule says whether its resolution SLA is judged on that time (DECISIONS.md). #}
 final as (
-    select * from latest_versions
+    select
+        {{ ticket_columns | reject('in', ['priority', 'resolved_at']) | join(', ') }},
+        case when status = 'closed' then coalesce(resolved_at, closed_at) else resolved_at end as resolved_at,
+        coalesce(status = 'closed' and resolved_at is null and closed_at is not null, false) as is_resolved_at_closing,
+        priority,
+        priority_at_open,
+        last_batch_id
+    from latest_versions
 )
 
 select

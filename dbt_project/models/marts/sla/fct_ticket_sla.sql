@@ -118,6 +118,7 @@ metrics as (
         targeted.reopen_count > 0 or targeted.status = 'reopened' as is_reopened,
         metric.metric,
         metric.target_minutes,
+        metric.metric = 'resolution' and targeted.is_resolved_at_closing as is_done_at_closing,
         -- Done after the as-of moment means not done yet on the day measured (back-fills).
         case when metric.done_at <= {{ as_of() }} then metric.done_at end as done_at
     from targeted
@@ -129,6 +130,11 @@ metrics as (
     ) as metric (metric, target_minutes, done_at)
     where (metric.metric <> 'onsite' or targeted.delivery_mode = 'onsite')
         and (not targeted.has_policy or metric.target_minutes is not null)
+        -- A source whose closed tickets lack a resolution time may ask not to judge them.
+        and not (
+            metric.metric = 'resolution' and targeted.is_resolved_at_closing
+            and targeted.closed_without_resolution = 'unmeasured'
+        )
 ),
 
 measured as (
@@ -286,6 +292,7 @@ final as (
                 then round(elapsed_business_minutes - paused_minutes - target_minutes, 2)
         end as breach_minutes,
         is_reopened,
+        is_done_at_closing,
         'weekday_fallback' in (until_calendar_source, due_calendar_source) as uses_fallback_calendar,
         {{ as_of() }} as as_of,
         (select batch_id from inputs_through) as measured_through_batch,

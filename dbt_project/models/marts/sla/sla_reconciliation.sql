@@ -3,6 +3,8 @@
   one row per ticket that has both a tool verdict and a judged status (met or breached).
   Disagreeing rows (agrees = false) are the list to look into: a differing calendar,
   pause rule or target between the tool and the contract as configured here.
+  is_resolved_at_closing marks the verdicts that depend on the rule for tickets closed
+  without a resolution time (DECISIONS.md): the tool may judge those differently.
 #}
 select
     tickets.ticket_id,
@@ -15,7 +17,9 @@ select
     tickets.tool_sla_met = (tickets.sla_status = 'met') as agrees,
     tickets.response_status,
     tickets.onsite_status,
-    tickets.resolution_status
+    tickets.resolution_status,
+    tickets.is_resolved_at_closing,
+    tickets.closed_without_resolution
 from {{ ref('fct_tickets') }} as tickets
 where tickets.tool_sla_met is not null
     and tickets.sla_status in ('met', 'breached')

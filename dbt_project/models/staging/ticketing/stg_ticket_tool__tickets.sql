@@ -34,6 +34,9 @@ renamed as (
         {{ safe_boolean('tool_sla_met') }} as tool_sla_met,
         {{ safe_timestamptz('updated_at') }} as updated_at,
         {{ safe_integer('update_sequence') }} as update_sequence,
+        -- The source's rule for a ticket closed without a resolution time (rows loaded
+        -- before sources had the setting followed the default).
+        coalesce(closed_without_resolution, 'closed_at') as closed_without_resolution,
         _batch_id as batch_id,
         _source_file as source_file,
         _source_row as source_row
