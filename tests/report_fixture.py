@@ -7,6 +7,10 @@ create schema restricted;
 create table restricted.project_managers (project_id text, project_manager text, project_manager_key text);
 create table restricted.complaint_texts (complaint_id text, description text);
 create table restricted.satisfaction_comments (answer_source text, response_id text, item text, comment text);
+create table restricted.quarantined_records (
+    entity text, batch_id bigint, source_row integer, source_file text, problems jsonb, project_id text,
+    event_date date, day date not null
+);
 insert into restricted.project_managers values
     ('PRJ-A', '李四', '9c0ffee5d00d1e57'), ('PRJ-B', '李四', '9c0ffee5d00d1e57');
 create table raw.load_batches (batch_id bigint primary key, source_name text, loaded_at timestamptz not null);
@@ -34,8 +38,13 @@ create table marts.kpi_catalogue (kpi_code text, name_zh text, name_en text, uni
 create table marts.fct_tickets (
     ticket_id text, ticket_type text, project_id text, priority text, opened_at timestamptz, opened_month date,
     resolved_at timestamptz, status text, sla_status text,
-    is_major boolean default false, delivery_mode text default 'remote', outcome text, category text
+    is_major boolean default false, delivery_mode text default 'remote', outcome text, category text,
+    last_batch_id bigint default 1
 );
+create table marts.sla_attainment_year_to_date (
+    project_id text, month date, numerator numeric, denominator numeric, value numeric, target numeric, is_met boolean
+);
+create table marts.ticket_backlog_daily (project_id text, day date, open_tickets integer, open_overdue_tickets integer);
 create table marts.fct_satisfaction_answers (
     project_id text, level text, responded_date date, score_100 numeric, is_low_score boolean
 );
@@ -44,7 +53,9 @@ create table marts.improvement_items (
     value numeric, target numeric, gap numeric, owner text, due_date date,
     cause_analysis text, corrective_action text
 );
-create table marts.fct_ticket_sla (project_id text, opened_month date, uses_fallback_calendar boolean);
+create table marts.fct_ticket_sla (
+    project_id text, opened_month date, uses_fallback_calendar boolean, done_at timestamptz, as_of timestamptz
+);
 create table marts.sla_breaches (
     ticket_id text, metric text, project_id text, opened_month date, priority_applied text,
     opened_at timestamptz, due_at timestamptz, done_at timestamptz, target_minutes integer,
@@ -61,6 +72,17 @@ insert into raw.quarantined_rows values
     (2, 'tickets', 'tickets_2026-10.xlsx', 17, 'not_null', 'priority', null, 'priority is empty'),
     (2, 'tickets', 'tickets_2026-10.xlsx', 42, 'timestamp', 'opened_at', '2026-13-01', 'not a timestamp'),
     (2, 'tickets', 'tickets_2026-10.xlsx', 42, 'in_order', 'opened_at', '2026-13-01', 'opened before resolved');
+-- As restricted.quarantined_records places them: two of PRJ-A's October records (the second with
+-- two problems, its day unreadable so the load day), one of June, one without a project.
+insert into restricted.quarantined_records values
+    ('tickets', 2, 17, 'tickets_2026-10.xlsx', '[{"column": "priority", "value": null, "reason": "priority is empty"}]',
+     'PRJ-A', '2026-10-12', '2026-10-12'),
+    ('tickets', 2, 42, 'tickets_2026-10.xlsx', '[{"column": "opened_at", "value": "2026-13-01", "reason": "not a timestamp"},
+      {"column": "opened_at", "value": "2026-13-01", "reason": "opened before resolved"}]', 'PRJ-A', null, '2026-10-31'),
+    ('tickets', 1, 9, 'tickets_2026-06.xlsx', '[{"column": "category", "value": "=1+1", "reason": "value not in the mapping''s value map"}]',
+     'PRJ-A', '2026-06-03', '2026-06-03'),
+    ('tickets', 2, 50, 'tickets_2026-10.xlsx', '[{"column": "project_id", "value": "PRJ-X", "reason": "unknown project"}]',
+     'PRJ-X', '2026-10-20', '2026-10-20');
 
 insert into marts.dim_projects values
     ('PRJ-A', '华东数据中心运维', 'C1', '华东银行', 'D1', '运维一部', 'om', 'onsite', 'POL1', 'monthly',
@@ -99,8 +121,14 @@ insert into marts.fct_tickets values
     ('SR-2001', 'service_request', 'PRJ-B', 'P3', '2026-10-20 04:00+00', '2026-10-01', null, 'new', 'in_progress');
 update marts.fct_tickets set is_major = true, delivery_mode = 'onsite', category = '网络' where ticket_id = 'INC-1001';
 update marts.fct_tickets set outcome = 'success' where ticket_id = 'CHG-1001';
+update marts.fct_tickets set last_batch_id = 2 where ticket_id = 'INC-1003';
 insert into marts.fct_tickets (ticket_id, ticket_type, project_id, priority, opened_at, opened_month, status) values
-    ('LI-0901', 'leftover_issue', 'PRJ-A', 'P3', '2026-09-10 02:00+00', '2026-09-01', 'in_progress');
+    ('LI-0901', 'leftover_issue', 'PRJ-A', 'P3', '2026-09-10 02:00+00', '2026-09-01', 'in_progress'),
+    ('LI-1101', 'leftover_issue', 'PRJ-A', 'P3', '2026-11-02 02:00+00', '2026-11-01', 'new');
+-- Leftover issues resolved within October (not open at its end) and after it (open at its end).
+insert into marts.fct_tickets (ticket_id, ticket_type, project_id, priority, opened_at, opened_month, resolved_at, status) values
+    ('LI-0902', 'leftover_issue', 'PRJ-A', 'P3', '2026-09-12 02:00+00', '2026-09-01', '2026-10-10 02:00+00', 'closed'),
+    ('LI-0903', 'leftover_issue', 'PRJ-A', 'P3', '2026-09-15 02:00+00', '2026-09-01', '2026-11-10 02:00+00', 'closed');
 insert into marts.kpi_scorecard values
     ('CALLBACK_COVERAGE', 'project', 'PRJ-A', 'month', '2026-10-01', 2, 3, 0.666667, 1.0, false, 'missed');
 insert into marts.fct_satisfaction_answers values
@@ -112,8 +140,12 @@ insert into marts.improvement_items values
     ('kpi_missed', 'SLA_ATTAINMENT', 'project', 'PRJ-A', 'month', '2026-10-01', 0.75, 0.95, -0.2, '9c0ffee5d00d1e57', '2026-11-30'),
     ('kpi_missed', 'SLA_ATTAINMENT', 'project', 'PRJ-A', 'month', '2026-08-01', 0.8, 0.95, -0.15, '9c0ffee5d00d1e57', '2026-09-30');
 insert into marts.fct_ticket_sla values
-    ('PRJ-A', '2026-10-01', false),
-    ('PRJ-B', '2026-10-01', true);
+    ('PRJ-A', '2026-10-01', false, '2026-10-05 02:15:30+00', '2026-10-31 16:00+00'),
+    ('PRJ-A', '2026-10-01', false, null, '2026-10-31 16:00+00'),
+    ('PRJ-B', '2026-10-01', true, '2026-10-20 05:00+00', '2026-10-31 16:00+00');
+insert into marts.sla_attainment_year_to_date values
+    ('PRJ-A', '2026-09-01', 15, 15, 1.000000, 0.950000, true),
+    ('PRJ-A', '2026-10-01', 18, 19, 0.947368, 0.950000, false);
 insert into marts.sla_breaches values
     ('INC-0901', 'response', 'PRJ-A', '2026-09-01', 'P1', '2026-09-30 15:00+00', '2026-09-30 15:30+00',
      '2026-09-30 16:30+00', 30, 90, 60),

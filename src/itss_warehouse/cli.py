@@ -222,7 +222,8 @@ def report(
     with typer.progressbar(length=len(units), label=f"{report_kind.name} {period}", file=sys.stderr) as bar:
         rendered = render(
             report_kind, url, units, settings.output_path, settings.templates_path,
-            language=lang, formats=formats, workers=workers, on_rendered=lambda _: bar.update(1),
+            language=lang, formats=formats, breaches_shown=settings.report_breaches_shown, workers=workers,
+            on_rendered=lambda _: bar.update(1),
         )  # fmt: skip
     typer.echo(f"{len(rendered)} {report_kind.name}(s) for {period} in {settings.output_path / report_kind.name}")
 

@@ -97,5 +97,6 @@ def render_reports(kind_name: str, day: dt.date) -> list[str]:
     url = warehouse_url(settings)
     kind = KINDS[kind_name]
     units = plan(kind, url, Period.last_closed(kind.period_type, day))
-    rendered = render(kind, url, units, settings.output_path, settings.templates_path, workers=os.cpu_count() or 1)
+    rendered = render(kind, url, units, settings.output_path, settings.templates_path,
+                      breaches_shown=settings.report_breaches_shown, workers=os.cpu_count() or 1)  # fmt: skip
     return [str(path) for report in rendered for path in report.files.values()]

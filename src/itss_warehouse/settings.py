@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     mail_from: str = "ITSS 运维质量报告 <reports@itss.example.cn>"
     mail_attempts: int = Field(default=4, description="Send attempts per message before it is logged as failed.")
     mail_retry_delay: float = Field(default=30.0, description="Seconds before the first retry; doubled each time.")
+    report_breaches_shown: int = Field(
+        default=20, ge=0, description="Largest SLA overruns a service report lists; its XLSX appendix has them all."
+    )
 
     @cached_property
     def home_path(self) -> Path:

@@ -80,7 +80,12 @@ def test_header_and_sla_attainment(zh_reports):
     assert '<p class="subtitle">2026年10月 · 运维一部</p>' in html
     assert "<td>2026-11-01 02:00（北京时间）</td>" in html
     assert "<td>本期</td>" + numbers("75.0%", "3 / 4", "95.0%") + '<td><span class="bad">未达标</span></td>' in html
-    assert "<td>本年累计</td>" + numbers("95.0%", "19 / 20", "95.0%") + '<td><span class="ok">达标</span></td>' in html
+    # January to October only, not the whole year's scorecard row (19 / 20, with later months).
+    assert (
+        "<td>本年累计</td>" + numbers("94.7%", "18 / 19", "95.0%") + '<td><span class="bad">未达标</span></td>' in html
+    )
+    assert "<th>未完成指标判定时点</th><td>2026-11-01 00:00（北京时间）</td>" in html
+    assert "未完成指标判定时点" not in report_for(zh_reports, "PRJ-B")  # every metric done
     assert "100.0%" not in html and "50.0%" not in html
 
 
@@ -112,7 +117,7 @@ def test_breach_list_shows_each_breached_metric_of_this_month(zh_reports):
         "<td>2026-10-05 09:30</td><td>2026-10-05 13:30</td><td>未完成</td>" + numbers(240, 300, 60)
     )
     assert response in breaches and resolution in breaches
-    assert breaches.index(response) < breaches.index(resolution)
+    assert breaches.index(resolution) < breaches.index(response)  # the largest overrun first
     assert "INC-1002" not in breaches
     assert "INC-0901" not in html
     assert "法定节假日安排尚未发布" not in html
@@ -131,26 +136,39 @@ def test_project_without_scorecard_row_says_so(zh_reports):
     assert "Desk &lt;Support&gt;（Acme &amp; Co）" in html
 
 
-def test_quarantine_section_shows_the_count_and_rows(zh_reports):
+def test_a_customer_reads_how_many_of_its_records_are_held_back_not_the_rows(zh_reports):
     html = report_for(zh_reports, "PRJ-A")
-    assert '<span class="bad">2 行数据被隔离</span>' in html
+    # PRJ-A's two October records; not June's, not another project's.
+    assert "本期有 2 条源记录因数据质量问题暂未计入本报告" in html
+    assert "tickets_2026-10.xlsx" not in html and "not a timestamp" not in html
+    assert "本期有" not in report_for(zh_reports, "PRJ-B")
+
+
+def test_an_internal_report_lists_its_periods_quarantined_records_once_each(conn, url, tmp_path):
+    [report] = render_period("process_report", url, OCTOBER, tmp_path, TEMPLATES_DIR, formats=("html",))
+    html = compact(report.path)
+    assert '<span class="bad">3 行数据被隔离</span>' in html
     assert (
-        "<td>tickets_2026-10.xlsx</td>" + numbers(42) + "<td>opened_at</td><td>2026-13-01</td><td>not a timestamp</td>"
-        in html
-    )
+        "<td>tickets_2026-10.xlsx</td>"
+        + numbers(42)
+        + "<td>opened_at = 2026-13-01: not a timestamp<br>opened_at = 2026-13-01: opened before resolved</td>"
+    ) in html
+    assert "<td>priority = —: priority is empty</td>" in html
+    assert "PRJ-X" in html  # a record naming no known project: the organisation's report only
+    assert "tickets_2026-06.xlsx" not in html
 
 
 def test_quarantine_passed_when_empty(conn, url, tmp_path):
-    conn.execute("create table raw.quarantined_backup as table raw.quarantined_rows")
+    conn.execute("create table restricted.quarantined_backup as table restricted.quarantined_records")
     try:
-        conn.execute("delete from raw.quarantined_rows")
+        conn.execute("delete from restricted.quarantined_records")
         [report, _] = render(url, tmp_path)
     finally:
-        conn.execute("insert into raw.quarantined_rows table raw.quarantined_backup")
-        conn.execute("drop table raw.quarantined_backup")
+        conn.execute("insert into restricted.quarantined_records table restricted.quarantined_backup")
+        conn.execute("drop table restricted.quarantined_backup")
     html = compact(report.path)
     assert '<span class="ok">数据校验通过</span>' in html
-    assert "tickets_2026-10.xlsx" not in html
+    assert "本期有" not in html
 
 
 def test_english_rendering_uses_english_labels(conn, url, tmp_path):
@@ -164,7 +182,7 @@ def test_english_rendering_uses_english_labels(conn, url, tmp_path):
     assert "<td>2026-11-02 14:00 (China Standard Time)</td>" in html
     assert "<td>This period</td>" + numbers("75.0%", "3 / 4") in html
     assert '<span class="bad">Not met</span>' in html
-    assert '<span class="bad">2 rows quarantined</span>' in html
+    assert "2 source record(s) of this period are held back" in html
     assert "<td>INC-1001</td><td>Incident</td>" in html
     labels_only = html.replace("华东数据中心运维", "").replace("华东银行", "").replace("运维一部", "")
     assert not re.search(r"[达标违约事件服务报告]", labels_only)
@@ -286,7 +304,8 @@ def test_process_satisfaction_leftover_and_improvement_sections(zh_reports):
     assert "<td>事件回访</td>" + numbers(1, 100, 0) in html
     assert "<td>项目满意度调查</td>" + numbers(2, 70, 1) in html
     assert "年度满意度调查" not in html  # answered in 2025, not this period
-    assert "<td>LI-0901</td>" in html  # raised in September, still open
+    assert "<td>LI-0901</td>" in html and "<td>LI-0903</td>" in html  # open at October's end
+    assert "LI-0902" not in html and "LI-1101" not in html  # resolved in October; raised in November
     assert (
         "<td>指标未达标</td><td>SLA达成率</td><td>PRJ-A</td><td>2026-10-01 (月)</td>" + numbers("75.0%", "95.0%")
         in html
@@ -299,7 +318,7 @@ def test_process_satisfaction_leftover_and_improvement_sections(zh_reports):
         "本期无重大事件",
         "本期无变更与发布",
         "本期无已解决事件，不计回访率",
-        "无未关闭的遗留问题",
+        "本期末无未关闭的遗留问题",
         "无待改进事项",
     ):
         assert note in quiet
@@ -339,7 +358,13 @@ def test_validation_warnings_are_stated_with_their_count(conn, url, tmp_path):
         _forget_runs_after(conn, before)
     html = compact(report.path)
     assert '<span class="bad">校验通过，2 条警告</span>' in html
-    assert "<li>second warning</li>" in html
+    assert "second warning" not in html and "CSAT within" not in html  # a customer gets the count only
+    _latest_run(conn, "marts", ["second warning"], [])
+    try:
+        [internal] = render_period("process_report", url, OCTOBER, tmp_path, TEMPLATES_DIR, formats=("html",))
+    finally:
+        _forget_runs_after(conn, before)
+    assert "<li>second warning</li>" in compact(internal.path)
 
 
 @pytest.mark.parametrize("scope", ["raw", "marts"])
@@ -363,3 +388,36 @@ def test_marts_never_validated_produce_no_report(conn, url, tmp_path):
     finally:
         conn.execute("insert into raw.validation_runs select * from raw.runs_backup where scope = 'marts'")
         conn.execute("drop table raw.runs_backup")
+
+
+def test_the_breach_list_shows_a_summary_and_the_largest_overruns_the_appendix_all(conn, url, tmp_path):
+    [report, _] = render(url, tmp_path, formats=("html", "xlsx"), breaches_shown=1)
+    html = compact(report.path)
+    assert "<p>本期违约 2 项（响应 1、解决 1），合计超时 75.5 分钟。</p>" in html
+    assert "以下列出超时最多的 1 项；全部违约明细见 XLSX 附件「SLA违约」工作表。" in html
+    breaches = html.split("SLA 违约工单", 1)[1].split("重大事件", 1)[0]
+    assert "<td>解决</td>" in breaches and "<td>响应</td>" not in breaches  # 60 minutes over, not 15.5
+    sheet = load_workbook(report.files["xlsx"])["SLA违约"]
+    assert [(row[0].value, row[3].value) for row in sheet.iter_rows(min_row=2)] == [
+        ("INC-1001", "响应"),
+        ("INC-1001", "解决"),
+    ]
+
+
+def test_a_project_without_a_department_shows_no_none(conn, url, tmp_path):
+    conn.execute("update marts.dim_projects set dept_id = null, department_name = null where project_id = 'PRJ-B'")
+    try:
+        html = report_for(render(url, tmp_path), "PRJ-B")
+    finally:
+        conn.execute(
+            "update marts.dim_projects set dept_id = 'D2', department_name = '运维二部' where project_id = 'PRJ-B'"
+        )
+    assert "None" not in html
+    assert '<p class="subtitle">2026年10月</p>' in html
+    assert "<tr><th>所属部门</th><td>—</td></tr>" in html
+
+
+def test_both_priority_bases_are_named(zh_reports):
+    html = report_for(zh_reports, "PRJ-A")
+    assert "按优先级统计时采用 SLA 适用优先级（默认为工单受理时的优先级）" in html
+    assert "按工单当前优先级统计。" in html

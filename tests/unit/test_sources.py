@@ -37,7 +37,6 @@ def test_unknown_key_is_rejected(tmp_path: Path):
         load_sources(path)
 
 
-
 def _ticket_source(**settings) -> Source:
     return Source(**{"name": "t", "entity": "tickets", "pattern": "*.csv", "columns": {"号": "ticket_id"}, **settings})
 

@@ -16,6 +16,8 @@ import psycopg
 
 from itss_warehouse.mail.recipients import Group
 from itss_warehouse.reports import sections
+from itss_warehouse.reports.data_quality import quarantined
+from itss_warehouse.reports.kinds import KINDS
 from itss_warehouse.reports.rendering import Unit
 
 TEMPLATE = "mail.html.j2"
@@ -55,7 +57,8 @@ def report_message(
     kpis = [row for row in sections.scorecard(cur, unit) if row["kpi_code"] in HEADLINE_KPIS[kind]]
     html = env.get_template(TEMPLATE).render(
         t=catalogue, title=title, name=name, period=period, kpis=kpis, attachments=attachments.values(),
-        correction=correction, data_quality=data_quality,
+        correction=correction, data_quality=data_quality, quarantine=quarantined(cur, unit.params),
+        internal=KINDS[kind].audience == "internal",
     )  # fmt: skip
     message = _envelope(sender, group, (t["correction"] if correction else "") + subject)
     message.set_content(t["plain_text"].format(title=title, name=name, period=period))

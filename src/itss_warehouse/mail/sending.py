@@ -114,7 +114,7 @@ def send_reports(
         ]  # fmt: skip
         if missing:
             render(kind, url, missing, settings.output_path, settings.templates_path, language=language,
-                   workers=workers)  # fmt: skip
+                   breaches_shown=settings.report_breaches_shown, workers=workers)  # fmt: skip
     for unit in units:
         group = groups[unit.grain_id]
         if group is not None:

@@ -1,7 +1,7 @@
 """The data-quality status every report states, and the gate that stops a report on bad inputs.
 
 The status is the latest validation run of the raw batches and of the marts
-(``raw.validation_runs``) plus the rows held in quarantine. A report is refused when the
+(``raw.validation_runs``) plus the unit's records held in quarantine in its period. A report is refused when the
 marts were never validated or when the latest run of either scope failed a critical check:
 a customer must never receive figures built from data that failed validation.
 """
@@ -14,9 +14,10 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from itss_warehouse.reports.formatting import IN_SCOPE
 from itss_warehouse.xlsx import LOCAL_TIMEZONE
 
-QUARANTINE_ROWS_SHOWN = 20
+QUARANTINED_SHOWN = 20
 
 LATEST_RUNS = """
     select distinct on (scope) scope, validated_at, warnings, failures
@@ -24,16 +25,16 @@ LATEST_RUNS = """
     order by scope, run_id desc
 """
 
-# Rows, not findings: one row may fail several checks.
-QUARANTINE_COUNT = """
-    select count(*) as count
-    from (select distinct entity, batch_id, source_row from raw.quarantined_rows) as quarantined
-"""
-
-QUARANTINE_ROWS = """
-    select source_file, source_row, column_name, raw_value, reason
-    from raw.quarantined_rows
-    order by batch_id, source_file, source_row, check_name
+# The quarantined records of the unit's projects and period (restricted.quarantined_records
+# places each one), each once with all its problems; one without a project only in the
+# organisation's reports.
+QUARANTINED_RECORDS = f"""
+    select records.source_file, records.source_row, records.problems, count(*) over () as total
+    from restricted.quarantined_records as records
+    left join marts.dim_projects as projects on records.project_id = projects.project_id
+    where records.day >= %(start)s and records.day < %(end)s
+      and (%(grain)s = 'organisation' or {IN_SCOPE.format(projects="projects")})
+    order by records.day, records.batch_id, records.source_row
     limit %(limit)s
 """
 
@@ -43,20 +44,23 @@ class ReportBlocked(RuntimeError):
 
 
 def status(cur: psycopg.Cursor) -> dict[str, Any]:
-    """The inputs' status for the report header; raises ReportBlocked when they failed validation."""
+    """The latest validation of the inputs; raises ReportBlocked when they failed validation."""
     runs = {row["scope"]: row for row in cur.execute(LATEST_RUNS).fetchall()}
     if "marts" not in runs:
         raise ReportBlocked("the marts have never been validated: run the nightly pipeline first")
     failures = [message for run in runs.values() for message in run["failures"]]
     if failures:
         raise ReportBlocked("the latest validation failed, so no report is produced:\n  " + "\n  ".join(failures))
-    count = cur.execute(QUARANTINE_COUNT).fetchone()["count"]
     return {
         "validated_at": runs["marts"]["validated_at"],
         "warnings": [message for scope in ("raw", "marts") if scope in runs for message in runs[scope]["warnings"]],
-        "quarantined": count,
-        "quarantined_rows": cur.execute(QUARANTINE_ROWS, {"limit": QUARANTINE_ROWS_SHOWN}).fetchall() if count else [],
     }
+
+
+def quarantined(cur: psycopg.Cursor, params: dict[str, Any]) -> dict[str, Any]:
+    """The unit's quarantined records in its period: how many, and the first ones."""
+    records = cur.execute(QUARANTINED_RECORDS, {**params, "limit": QUARANTINED_SHOWN}).fetchall()
+    return {"count": records[0]["total"] if records else 0, "records": records}
 
 
 def marts_validated_since(url: str, period_end: date) -> bool:

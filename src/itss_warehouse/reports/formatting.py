@@ -16,6 +16,16 @@ from markupsafe import Markup
 from itss_warehouse.xlsx import LOCAL_TIMEZONE
 
 MONTHS_IN = {"month": 1, "quarter": 3, "half_year": 6, "year": 12}
+
+# SQL: the projects of a report's unit (every project, the department's, or the one project),
+# with ``{projects}`` the alias of marts.dim_projects.
+IN_SCOPE = """(
+    %(grain)s = 'organisation'
+    or (%(grain)s = 'department' and {projects}.dept_id = %(grain_id)s)
+    or (%(grain)s = 'project' and {projects}.project_id = %(grain_id)s)
+)"""
+# SQL: the instant the period ends (its ``end`` day's midnight in Beijing).
+PERIOD_END = f"(%(end)s::date::timestamp at time zone '{LOCAL_TIMEZONE.key}')"
 PERIOD_PATTERN = re.compile(r"(?P<year>\d{4})(?:-(?P<month>\d{2})|-Q(?P<quarter>[1-4])|-H(?P<half>[12]))?")
 
 

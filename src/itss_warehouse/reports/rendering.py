@@ -28,7 +28,7 @@ from openpyxl import Workbook
 from psycopg.rows import dict_row
 
 from itss_warehouse.reports import data_quality
-from itss_warehouse.reports.formatting import Period, build_environment, load_catalogue
+from itss_warehouse.reports.formatting import IN_SCOPE, Period, build_environment, load_catalogue
 from itss_warehouse.reports.pdf import html_to_pdf
 from itss_warehouse.xlsx import LOCAL_TIMEZONE, add_table_sheet, workbook_bytes
 
@@ -37,12 +37,25 @@ log = logging.getLogger(__name__)
 FORMATS = ("html", "pdf", "xlsx")
 PRIORITIES = ("P1", "P2", "P3", "P4")
 
-# The projects of a unit: every project, the department's, or the one project.
-IN_SCOPE = """(
-    %(grain)s = 'organisation'
-    or (%(grain)s = 'department' and {projects}.dept_id = %(grain_id)s)
-    or (%(grain)s = 'project' and {projects}.project_id = %(grain_id)s)
-)"""
+# The data a report is as of: the newest load batch carrying its projects' tickets of the
+# period. Later exports that do not touch them leave it, and the report, unchanged.
+DATA_AS_OF = f"""
+    select max(batches.loaded_at) as loaded_at
+    from marts.fct_tickets as tickets
+    inner join marts.dim_projects as projects on tickets.project_id = projects.project_id
+    inner join raw.load_batches as batches on tickets.last_batch_id = batches.batch_id
+    where tickets.opened_month >= %(start)s and tickets.opened_month < %(end)s
+      and {IN_SCOPE.format(projects="projects")}
+"""
+
+# The moment metrics still not done were judged at (the run date's end), when there are any.
+JUDGED_AS_OF = f"""
+    select max(sla.as_of) as as_of
+    from marts.fct_ticket_sla as sla
+    inner join marts.dim_projects as projects on sla.project_id = projects.project_id
+    where sla.opened_month >= %(start)s and sla.opened_month < %(end)s and sla.done_at is null
+      and {IN_SCOPE.format(projects="projects")}
+"""
 
 USES_FALLBACK_CALENDAR = f"""
     select coalesce(bool_or(sla.uses_fallback_calendar), false) as uses_fallback_calendar
@@ -90,6 +103,8 @@ class ReportKind:
     units: Callable[[psycopg.Cursor, Period], list[Unit]]
     content: Callable[[psycopg.Cursor, Unit, dict[str, Any]], dict[str, Any]]
     appendix: Callable[[psycopg.Cursor, Unit, dict[str, Any], dict[str, Any]], list[Sheet]]
+    # A customer's report shows no internal data (source rows, check texts); internal ones do.
+    audience: str = "internal"
 
 
 @dataclass(frozen=True)
@@ -116,7 +131,8 @@ class Job:
     templates_dir: Path
     language: str
     formats: tuple[str, ...]
-    shared: dict[str, Any]  # as-of time and data-quality status, the same for every unit
+    shared: dict[str, Any]  # data-quality status and display settings, the same for every unit
+    as_of: datetime | None  # given by the caller instead of each unit's data as-of time
 
 
 def check_formats(formats: Sequence[str]) -> tuple[str, ...]:
@@ -150,6 +166,7 @@ def render(
     language: str = "zh-CN",
     formats: Sequence[str] = FORMATS,
     as_of: datetime | None = None,
+    breaches_shown: int = 20,
     workers: int = 1,
     on_rendered: Callable[[RenderedReport], None] | None = None,
 ) -> list[RenderedReport]:
@@ -160,8 +177,8 @@ def render(
     formats = check_formats(formats)
     load_catalogue(templates_dir, language)  # an unknown language fails here, not in a worker
     with psycopg.connect(url) as conn, conn.cursor(row_factory=dict_row) as cur:
-        shared = {"data_quality": data_quality.status(cur), "as_of": as_of or _latest_load(cur)}
-    job = Job(kind.name, url, output_dir, templates_dir, language, formats, shared)
+        shared = {"data_quality": data_quality.status(cur), "breaches_shown": breaches_shown}
+    job = Job(kind.name, url, output_dir, templates_dir, language, formats, shared, as_of)
     rendered = []
     if workers > 1 and multiprocessing.current_process().daemon:
         # A Celery worker's task process may not start processes of its own; there, more
@@ -208,6 +225,7 @@ class Renderer:
         with self.conn.cursor(row_factory=dict_row) as cur:
             content = self.kind.content(cur, unit, catalogue)
             fallback = cur.execute(USES_FALLBACK_CALENDAR, unit.params).fetchone()["uses_fallback_calendar"]
+            as_of = job.as_of or cur.execute(DATA_AS_OF, unit.params).fetchone()["loaded_at"]
             html = self.template.render(
                 job.shared,
                 t=catalogue,
@@ -215,6 +233,10 @@ class Renderer:
                 period=unit.period.label(catalogue),
                 priorities=PRIORITIES,
                 uses_fallback_calendar=fallback,
+                internal=self.kind.audience == "internal",
+                as_of=as_of,
+                judged_as_of=cur.execute(JUDGED_AS_OF, unit.params).fetchone()["as_of"],
+                quarantine=data_quality.quarantined(cur, unit.params),
                 **content,
             )
             paths = archive_files(job.output_dir, self.kind.name, unit, job.language)
@@ -225,7 +247,7 @@ class Renderer:
                 elif kind == "pdf":
                     data = html_to_pdf(html)
                 else:
-                    data = _workbook(self.kind.appendix(cur, unit, content, catalogue), job.shared["as_of"])
+                    data = _workbook(self.kind.appendix(cur, unit, content, catalogue), as_of)
                 files[kind] = paths[kind]
                 write_atomically(files[kind], data)
         self.conn.rollback()  # end the read transaction: the next unit sees no stale snapshot
@@ -248,10 +270,6 @@ def _start_worker(job: Job) -> None:
 
 def _render_in_worker(unit: Unit) -> RenderedReport:
     return _worker.render(unit)
-
-
-def _latest_load(cur: psycopg.Cursor) -> datetime | None:
-    return cur.execute("select max(loaded_at) as loaded_at from raw.load_batches").fetchone()["loaded_at"]
 
 
 def _workbook(sheets: list[Sheet], as_of: datetime | None) -> bytes:

@@ -7,8 +7,8 @@ from typing import Any
 import psycopg
 
 from itss_warehouse.reports import charts
-from itss_warehouse.reports.formatting import add_months, kpi_number_format
-from itss_warehouse.reports.rendering import IN_SCOPE, PRIORITIES, Sheet, Unit
+from itss_warehouse.reports.formatting import IN_SCOPE, add_months, kpi_number_format
+from itss_warehouse.reports.rendering import PRIORITIES, Sheet, Unit
 from itss_warehouse.xlsx import Formatted
 
 # The unit's KPIs for its period, with the same period a year before for the trend.

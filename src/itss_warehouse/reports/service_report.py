@@ -6,12 +6,13 @@ it computes no KPI. Labels come from the locale catalogues in ``reports/locales`
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import psycopg
 
 from itss_warehouse.reports import sections
-from itss_warehouse.reports.formatting import Period
+from itss_warehouse.reports.formatting import PERIOD_END, Period
 from itss_warehouse.reports.rendering import ReportKind, Sheet, Unit
 
 # Projects running in the month; a quarterly project is reported on once its quarter closes.
@@ -23,11 +24,17 @@ PROJECTS = """
 """
 
 SLA_ATTAINMENT = """
-    select period_type, numerator, denominator, value, target, is_met
+    select numerator, denominator, value, target, is_met
     from marts.kpi_scorecard
     where kpi_code = 'SLA_ATTAINMENT' and grain = 'project' and grain_id = %(project_id)s
-      and ((period_type = %(period_type)s and period_start = %(start)s)
-        or (period_type = 'year' and period_start = date_trunc('year', %(start)s::date)::date))
+      and period_type = %(period_type)s and period_start = %(start)s
+"""
+
+# January to the period's last month: the same figure whenever the report is rendered.
+SLA_YEAR_TO_DATE = """
+    select numerator, denominator, value, target, is_met
+    from marts.sla_attainment_year_to_date
+    where project_id = %(project_id)s and month = (%(end)s::date - interval '1 month')::date
 """
 
 # Attainment by priority (and by metric) for each month of the period, as the mart states it.
@@ -66,7 +73,8 @@ TICKET_VOLUME = """
         ticket_type
 """
 
-# One row per breached metric (marts.sla_breaches), so a ticket late on two metrics shows twice.
+# One row per breached metric (marts.sla_breaches), so a ticket late on two metrics shows twice;
+# the report shows the largest overruns, the appendix every row.
 BREACHED_TICKETS = """
     select breaches.ticket_id, tickets.ticket_type, breaches.priority_applied as priority, breaches.metric,
            breaches.opened_at, breaches.due_at, breaches.done_at, breaches.target_minutes, breaches.net_minutes,
@@ -124,11 +132,12 @@ SATISFACTION = """
     order by array_position(array['callback', 'project', 'annual'], level)
 """
 
-# Leftover issues still open now, whenever they were raised.
-LEFTOVER_ISSUES = """
-    select ticket_id, category, opened_at, status
+# Leftover issues open at the period's end, whenever they were raised.
+LEFTOVER_ISSUES = f"""
+    select ticket_id, category, opened_at
     from marts.fct_tickets
-    where project_id = %(project_id)s and ticket_type = 'leftover_issue' and status not in ('resolved', 'closed')
+    where project_id = %(project_id)s and ticket_type = 'leftover_issue'
+      and opened_at < {PERIOD_END} and (resolved_at is null or resolved_at >= {PERIOD_END})
     order by opened_at, ticket_id
 """
 
@@ -156,7 +165,7 @@ def units(cur: psycopg.Cursor, month: Period) -> list[Unit]:
 
 def content(cur: psycopg.Cursor, unit: Unit, catalogue: dict[str, Any]) -> dict[str, Any]:
     params = unit.params
-    scorecard = {row["period_type"]: row for row in cur.execute(SLA_ATTAINMENT, params).fetchall()}
+    breaches = cur.execute(BREACHED_TICKETS, params).fetchall()
     return {
         "project": unit.facts,
         "major_incidents": cur.execute(MAJOR_INCIDENTS, params).fetchall(),
@@ -166,12 +175,25 @@ def content(cur: psycopg.Cursor, unit: Unit, catalogue: dict[str, Any]) -> dict[
         "satisfaction": cur.execute(SATISFACTION, params).fetchall(),
         "leftover_issues": cur.execute(LEFTOVER_ISSUES, params).fetchall(),
         "improvements": sections.improvement_items(cur, unit),
-        "sla": {"period": scorecard.get(unit.period.type), "year": scorecard.get("year")},
+        "sla": {
+            "period": cur.execute(SLA_ATTAINMENT, params).fetchone(),
+            "year": cur.execute(SLA_YEAR_TO_DATE, params).fetchone(),
+        },
         "sla_by_priority": cur.execute(SLA_BY_PRIORITY, params).fetchall(),
         "volume": cur.execute(TICKET_VOLUME, params).fetchall(),
-        "breaches": cur.execute(BREACHED_TICKETS, params).fetchall(),
+        "breaches": breaches,
+        "largest_breaches": sorted(breaches, key=lambda row: -row["breach_minutes"]),
+        "breaches_by_metric": _count_by_metric(breaches, catalogue),
         "charts": sections.trend_charts(cur, unit, catalogue),
     }
+
+
+def _count_by_metric(breaches: list[dict[str, Any]], catalogue: dict[str, Any]) -> str:
+    """``响应 2、解决 1``: the breaches per metric, in the metrics' order."""
+    counts = Counter(row["metric"] for row in breaches)
+    return catalogue["list_separator"].join(
+        f"{label} {counts[metric]}" for metric, label in catalogue["metrics"].items() if counts[metric]
+    )
 
 
 def appendix(cur: psycopg.Cursor, unit: Unit, content: dict[str, Any], catalogue: dict[str, Any]) -> list[Sheet]:
@@ -198,4 +220,4 @@ def appendix(cur: psycopg.Cursor, unit: Unit, content: dict[str, Any], catalogue
     ]  # fmt: skip
 
 
-KIND = ReportKind("service_report", "month", "service_report.html.j2", units, content, appendix)
+KIND = ReportKind("service_report", "month", "service_report.html.j2", units, content, appendix, audience="customer")
