@@ -22,7 +22,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from itss_warehouse.settings import PACKAGE_DIR
 from itss_warehouse.sources import Source, load_sources
-from itss_warehouse.xlsx import display_width, workbook_bytes
+from itss_warehouse.xlsx import display_width, keep_as_text, workbook_bytes
 
 TEMPLATE_MAPPING = PACKAGE_DIR / "mappings" / "excel_template.yml"
 INSTRUCTIONS_SHEET = "填写说明"
@@ -139,6 +139,7 @@ def _data_sheet(workbook: Workbook, source: Source, notes: dict[str, FieldNote])
     sheet = workbook.active
     sheet.title = source.sheet
     sheet.append(list(source.columns))
+    keep_as_text(sheet[1])
     for index, (header, field) in enumerate(source.columns.items(), start=1):
         letter = get_column_letter(index)
         note = notes[field]
@@ -181,6 +182,7 @@ def _instructions_sheet(workbook: Workbook, source: Source, notes: dict[str, Fie
     for header, field in source.columns.items():
         note = notes[field]
         sheet.append([header, note.required, _format_text(source, field, note), note.description])
+        keep_as_text(sheet[sheet.max_row])
     for cell in sheet[1]:
         cell.font = HEADER_FONT
         cell.fill = PatternFill("solid", fgColor=HEADER_FILLS["否"])

@@ -11,6 +11,7 @@ from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
@@ -45,6 +46,19 @@ class Formatted:
     number_format: str
 
 
+# Text a spreadsheet may take for a formula (OWASP "CSV injection"): =, +, -, @, tab, carriage return.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def keep_as_text(cells: Iterable[Cell]) -> None:
+    """Values from data are never formulas: text openpyxl would write as one stays a string,
+    and quotePrefix keeps Excel from reading any formula-like text as one when a user edits it."""
+    for cell in cells:
+        if isinstance(cell.value, str) and cell.value.startswith(FORMULA_PREFIXES):
+            cell.data_type = "s"
+            cell.quotePrefix = True
+
+
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
 
@@ -59,12 +73,14 @@ def add_table_sheet(
     """A sheet holding one table: styled, frozen header row, filters, columns wide enough to read."""
     sheet = workbook.create_sheet(title)
     sheet.append(list(headers))
+    keep_as_text(sheet[1])
     for cell in sheet[1]:
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL
     widths = [display_width(str(header)) for header in headers]
     for row in rows:
         sheet.append([_cell_value(value) for value in row])
         widths = [max(width, display_width(_shown(value))) for width, value in zip(widths, row, strict=True)]
+        keep_as_text(sheet[sheet.max_row])
         for cell, value in zip(sheet[sheet.max_row], row, strict=True):
             if isinstance(value, Formatted):
                 cell.number_format = value.number_format

