@@ -64,10 +64,14 @@ def _logging(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) 
 def run(date: Day = None, seed: Annotated[int, typer.Option(help="Seed for demo data.")] = 42) -> None:
     """The main job: demo data if the landing folder is empty, then the nightly DAG through Airflow."""
     from itss_warehouse import airflow_runner, demo, load, validation
+    from itss_warehouse.dag_defaults import START_DATE
     from itss_warehouse.reports.formatting import Period
 
     settings = get_settings()
     day = date.date() if date else _yesterday()
+    if day < START_DATE.date():
+        # Airflow would run no task for it and still report success.
+        raise typer.BadParameter(f"{day} is before the DAGs' start date {START_DATE.date()}", param_hint="--date")
     url = warehouse_url(settings)
     ensure_schemas(url)
     environment.export(settings, url)

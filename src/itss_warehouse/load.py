@@ -355,6 +355,8 @@ def last_batch_id(url: str) -> int:
 def batch_summaries(url: str, after_batch_id: int) -> list[BatchSummary]:
     """Loaded and quarantined row counts of the batches after ``after_batch_id``, for run summaries."""
     with psycopg.connect(url) as conn:
+        if conn.execute("select to_regclass('raw.load_batches')").fetchone()[0] is None:
+            return []  # the run loaded nothing (and created no raw table)
         rows = conn.execute(
             """
             select batches.file_name, batches.entity, batches.row_count,

@@ -110,6 +110,7 @@ VALID_ROWS = {
         "ticket_type": "incident",
         "priority": "P1",
         "opened_at": "2026-10-01 09:00+08",
+        "closed_without_resolution": "closed_at",
     },
     "staging.stg_ticket_tool__status_changes": {"ticket_id": "CONTRACT-1", "changed_at": "2026-10-01 09:00+08"},
 }
@@ -131,6 +132,12 @@ CONTRACT_BREACHES = [
     ("staging.stg_ticket_tool__tickets", {"opened_at": None}, NOT_NULL),
     ("staging.stg_ticket_tool__tickets", {"priority": "P9"}, "stg_ticket_tool__tickets_priority_known"),
     ("staging.stg_ticket_tool__tickets", {"ticket_type": "bug"}, "stg_ticket_tool__tickets_ticket_type_known"),
+    ("staging.stg_ticket_tool__tickets", {"closed_without_resolution": None}, NOT_NULL),
+    (
+        "staging.stg_ticket_tool__tickets",
+        {"closed_without_resolution": "never"},
+        "stg_ticket_tool__tickets_closed_rule_known",
+    ),
     ("staging.stg_ticket_tool__status_changes", {"ticket_id": None}, NOT_NULL),
     ("staging.stg_ticket_tool__status_changes", {"changed_at": None}, NOT_NULL),
 ]

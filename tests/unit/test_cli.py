@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import psycopg
 import pytest
 from typer.testing import CliRunner
@@ -51,3 +53,18 @@ def test_source_template_writes_the_published_excel_file(tmp_path):
     written = tmp_path / "运维工单登记表.xlsx"
     assert result.output.strip() == str(written)
     assert written.stat().st_size > 0
+
+
+def test_a_run_before_the_dags_start_date_is_refused_not_reported_as_success(tmp_path, monkeypatch):
+    monkeypatch.setenv("ITSS_HOME", str(tmp_path))
+    result = CliRunner().invoke(app, ["run", "--date", "1999-12-31"])
+    assert result.exit_code == 2
+    message = re.sub(r"[\s│╭╮╰╯─]+", " ", result.output)  # typer draws the error in a box
+    assert "1999-12-31 is before the DAGs' start date 2000-01-01" in message
+    assert not (tmp_path / "landing").exists()  # refused before anything ran
+
+
+def test_the_dags_start_early_enough_for_years_of_history():
+    from itss_warehouse.dag_defaults import START_DATE
+
+    assert START_DATE.date().isoformat() == "2000-01-01"
