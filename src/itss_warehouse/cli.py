@@ -131,11 +131,18 @@ def source_check(
     definitions = load_sources(mapping or get_settings().sources_file)
     source = definitions.source_for(file.name)
     total, problems, preview = 0, [], []
-    for chunk in mapping_module.read_mapped(file, source, definitions.timezone):
-        total += len(chunk.frame)
-        problems.extend(chunk.problems)
-        if len(preview) < rows:
-            preview.extend(chunk.frame.head(rows - len(preview)).to_dict("records"))
+    try:
+        for chunk in mapping_module.read_mapped(file, source, definitions.timezone):
+            total += len(chunk.frame)
+            problems.extend(chunk.problems)
+            if len(preview) < rows:
+                preview.extend(chunk.frame.head(rows - len(preview)).to_dict("records"))
+    except mapping_module.HeaderError as error:
+        typer.secho(f"{file.name}: {len(error.problems)} header problem(s) for source '{source.name}':",
+                    fg=typer.colors.RED, err=True)  # fmt: skip
+        for problem in error.problems:
+            typer.secho(f"  {problem}", fg=typer.colors.RED, err=True)
+        raise SystemExit(1) from None
     typer.echo(f"{file.name}: source '{source.name}' → raw.{source.entity}, {total} rows, {len(problems)} problem(s)")
     for record in preview:
         typer.echo("  " + ", ".join(f"{key}={value}" for key, value in record.items() if value == value))

@@ -107,14 +107,46 @@ def read_raw(path: Path, source: Source, chunk_rows: int | None = None) -> Itera
         raise SourceFileError(f"{path.name}: cannot be read as source '{source.name}': {error}") from error
 
 
-def check_header(header: list[str], source: Source, file_name: str) -> None:
-    """Fail, naming the file and the columns, unless every mapped column appears exactly once."""
-    repeated = sorted({name for name in source.columns if header.count(name) > 1})
-    if repeated:
-        raise SourceFileError(f"{file_name}: column(s) {', '.join(repeated)} appear more than once")
+class HeaderError(SourceFileError):
+    """A header that does not fit the source: every problem found, not only the first."""
+
+    def __init__(self, file_name: str, source: Source, problems: list[str]) -> None:
+        self.file_name, self.source_name, self.problems = file_name, source.name, problems
+        super().__init__(f"{file_name}: " + "; ".join(problems))
+
+
+def header_problems(header: list[str], source: Source) -> list[str]:
+    """Every way ``header`` fails the source: missing and repeated mapped columns, with near misses named."""
+    problems = []
     missing = [name for name in source.columns if name not in header]
     if missing:
-        raise SourceFileError(f"{file_name}: missing column(s) {', '.join(missing)} required by source '{source.name}'")
+        problems.append(f"missing column(s) {', '.join(missing)} required by source '{source.name}'")
+    # A header differing only in case or spacing is the usual cause: name it beside the column it should be.
+    by_folded = {_folded(name): name for name in header if name not in source.columns}
+    problems += [
+        f"column '{by_folded[_folded(name)]}' differs from the mapped column '{name}' only in case or spacing"
+        for name in missing
+        if _folded(name) in by_folded
+    ]
+    if missing and len(missing) == len(source.columns):
+        shown = ", ".join(repr(name) for name in header[:8]) + (", …" if len(header) > 8 else "")
+        problems.append(f"none of the mapped columns is in header row {source.header_row} ({shown}): is header_row,"
+                        f" delimiter '{source.delimiter}' or sheet right?")  # fmt: skip
+    repeated = sorted({name for name in source.columns if header.count(name) > 1})
+    if repeated:
+        problems.append(f"column(s) {', '.join(repeated)} appear more than once")
+    return problems
+
+
+def _folded(name: str) -> str:
+    return "".join(name.split()).casefold()
+
+
+def check_header(header: list[str], source: Source, file_name: str) -> None:
+    """Fail, naming the file and every header problem, unless every mapped column appears exactly once."""
+    problems = header_problems(header, source)
+    if problems:
+        raise HeaderError(file_name, source, problems)
 
 
 def _flag(problems: list[Problem], rows: pd.Series, column: pd.Series, bad: pd.Series, field: str, reason: str) -> None:

@@ -39,12 +39,19 @@ def test_source_check_previews_mapped_rows_and_problems_without_loading(small_la
     assert lines[2] == "  row 9, priority: '未知': value not in the mapping's value map"
 
 
-def test_source_check_names_a_missing_column(tmp_path):
+def test_source_check_lists_every_header_problem(tmp_path):
     export = tmp_path / "tickets.csv"
-    export.write_text("工单编号,优先级\nINC-1,高\n", encoding="utf-8")
+    export.write_text("工单编号,优先级,工单编号,更新 时间\nINC-1,高,INC-1,\n", encoding="utf-8")
     result = CliRunner().invoke(app, ["source", "check", str(export)])
-    assert result.exit_code != 0
-    assert "tickets.csv: missing column(s) 工单类型, 项目编号" in str(result.exception)
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert lines[0] == "tickets.csv: 3 header problem(s) for source 'ticket_tool_tickets':"
+    assert lines[1].startswith("  missing column(s) 工单类型, 项目编号, 分类, 创建时间,")
+    assert lines[1].endswith(", 关联问题, 更新时间 required by source 'ticket_tool_tickets'")
+    assert lines[2:] == [
+        "  column '更新 时间' differs from the mapped column '更新时间' only in case or spacing",
+        "  column(s) 工单编号 appear more than once",
+    ]
 
 
 def test_source_template_writes_the_published_excel_file(tmp_path):

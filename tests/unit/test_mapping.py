@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
-from itss_warehouse.mapping import Problem, SourceFileError, _iso_text, read_mapped
+from itss_warehouse.mapping import HeaderError, Problem, SourceFileError, _iso_text, header_problems, read_mapped
 from itss_warehouse.sources import Source, SourceDefinitionError, SourceSet
 
 GBK_SOURCE = Source(
@@ -155,6 +155,39 @@ def test_constants_fill_a_field_the_export_lacks_and_repeated_headers_are_refuse
     path.write_text("number,state,number\nINC001,New,INC002\n", encoding="utf-8")
     with pytest.raises(SourceFileError, match=r"incidents\.csv: column\(s\) number appear more than once"):
         _frame(path, source)
+
+
+INCIDENTS = Source(
+    name="incidents", entity="tickets", pattern="incidents.csv",
+    columns={"number": "ticket_id", "state": "status", "opened_at": "opened_at", "priority": "priority"},
+)  # fmt: skip
+
+
+def test_every_header_problem_is_reported_at_once(tmp_path: Path):
+    path = tmp_path / "incidents.csv"
+    path.write_text("number,State,Opened_At,number,Priority \nINC001,New,2026-01-01,INC001,P1\n", encoding="utf-8")
+    with pytest.raises(HeaderError) as raised:
+        _frame(path, INCIDENTS)
+    # "Priority " is trimmed to "Priority": a case difference, like State and Opened_At.
+    assert raised.value.problems == [
+        "missing column(s) state, opened_at, priority required by source 'incidents'",
+        "column 'State' differs from the mapped column 'state' only in case or spacing",
+        "column 'Opened_At' differs from the mapped column 'opened_at' only in case or spacing",
+        "column 'Priority' differs from the mapped column 'priority' only in case or spacing",
+        "column(s) number appear more than once",
+    ]
+    assert str(raised.value).startswith("incidents.csv: missing column(s) state, opened_at, priority required by")
+    assert str(raised.value).endswith("; column(s) number appear more than once")
+
+
+def test_a_header_without_any_mapped_column_points_at_header_row_and_delimiter():
+    header = ["ServiceNow export 2026-11"]  # a title line read as the header
+    assert header_problems(header, INCIDENTS) == [
+        "missing column(s) number, state, opened_at, priority required by source 'incidents'",
+        "none of the mapped columns is in header row 1 ('ServiceNow export 2026-11'): is header_row, delimiter ','"
+        " or sheet right?",
+    ]
+    assert header_problems(["priority", "extra", "number", "opened_at", "state", "extra"], INCIDENTS) == []
 
 
 def test_timestamps_with_their_own_offset_keep_their_instant_and_daylight_saving_edges_are_read(tmp_path: Path):

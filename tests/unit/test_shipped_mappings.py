@@ -20,7 +20,7 @@ TICKET_FIELDS = {
     "ticket_id", "ticket_type", "project_id", "priority", "category", "opened_at", "responded_at",
     "onsite_arrived_at", "resolved_at", "closed_at", "status", "assignee", "assignment_group",
     "reassignment_count", "reopen_count", "is_major", "delivery_mode", "outcome", "related_problem_id", "updated_at",
-    "impact", "urgency", "tool_sla_met",
+    "impact", "urgency", "tool_sla_met", "update_sequence",
 }  # fmt: skip
 CANONICAL_CODES = {
     "ticket_type": {"incident", "service_request", "problem", "change", "release", "leftover_issue"},
@@ -33,7 +33,7 @@ CANONICAL_CODES = {
     "urgency": {"high", "medium", "low"},
     "tool_sla_met": {"true", "false"},
 }
-SHIPPED = ["servicenow.yml", "jira_service_management.yml", "excel_template.yml"]
+SHIPPED = ["servicenow.yml", "servicenow_audit.yml", "jira_service_management.yml", "excel_template.yml"]
 
 
 def _definitions(name: str) -> tuple[SourceSet, Source]:
@@ -42,14 +42,20 @@ def _definitions(name: str) -> tuple[SourceSet, Source]:
     return definitions, definitions.sources[0]
 
 
-def _mapped(path: Path, name: str) -> tuple[dict[str, dict], list[Problem]]:
-    """Rows by ticket_id (NaN as None) and all problems, with the source the file name selects."""
+def _records(path: Path, name: str) -> tuple[list[dict], list[Problem]]:
+    """Mapped rows (NaN as None) and all problems, with the source the file name selects."""
     definitions = load_sources(MAPPINGS / name)
     source = definitions.source_for(path.name)
     chunks = list(read_mapped(path, source, definitions.timezone))
     frame = pd.concat([chunk.frame for chunk in chunks], ignore_index=True).astype(object)
     frame = frame.where(frame.notna(), None)
-    return {row["ticket_id"]: row for row in frame.to_dict("records")}, [p for c in chunks for p in c.problems]
+    return frame.to_dict("records"), [p for c in chunks for p in c.problems]
+
+
+def _mapped(path: Path, name: str) -> tuple[dict[str, dict], list[Problem]]:
+    """Rows by ticket_id and all problems."""
+    records, problems = _records(path, name)
+    return {row["ticket_id"]: row for row in records}, problems
 
 
 @pytest.mark.parametrize("name", SHIPPED)
@@ -114,6 +120,70 @@ def test_servicenow_incident_export():
     ]  # fmt: skip
     assert rows["INC0010236"]["status"] == "Canceled"  # kept as written, reported
     assert problems == [Problem(7, "status", "Canceled", "value not in the mapping's value map")]
+
+
+def test_servicenow_audit_export_maps_every_update_as_a_version():
+    records, problems = _records(FIXTURES / "sn_incident_history.csv", "servicenow_audit.yml")
+    assert problems == []
+    assert len(records) == 18
+    versions = {(row["ticket_id"], row["update_sequence"]): row for row in records}
+    assert len(versions) == 18  # number + sys_mod_count identify a row
+    assert versions[("INC0020101", "2")] == {
+        "_source_row": 4,
+        "ticket_id": "INC0020101",
+        "ticket_type": "incident",
+        "project_id": "P002",
+        "priority": "P2",
+        "impact": "high",
+        "urgency": "medium",
+        "category": "Network",
+        "opened_at": "2026-11-03T08:05:00+0800",  # 3/11/2026: day first
+        "resolved_at": None,  # ?
+        "closed_at": None,
+        "status": "pending_customer",  # Awaiting User Info
+        "assignee": "张伟",
+        "assignment_group": "网络组",
+        "reassignment_count": "1",
+        "reopen_count": "0",
+        "related_problem_id": None,
+        "updated_at": "2026-11-03T09:40:00+0800",
+        "update_sequence": "2",
+        "tool_sla_met": "true",
+    }
+    assert [versions[("INC0020101", str(n))]["status"] for n in range(6)] == [
+        "new", "in_progress", "pending_customer", "in_progress", "resolved", "closed"
+    ]  # fmt: skip
+    closed = versions[("INC0020101", "5")]
+    assert (closed["resolved_at"], closed["closed_at"]) == ("2026-11-03T15:30:00+0800", "2026-11-06T15:31:00+0800")
+    # ISO timestamps beside day-first ones; On Hold (with its hold reason, not read) pauses.
+    assert versions[("INC0020102", "0")]["opened_at"] == "2026-11-12T22:47:10+0800"
+    assert versions[("INC0020102", "2")]["status"] == "on_hold"
+    # Unpadded hours; the awaiting states other than the caller's are on_hold.
+    assert versions[("INC0020103", "0")]["opened_at"] == "2026-11-13T09:05:00+0800"
+    assert [versions[("INC0020103", str(n))]["status"] for n in range(6)] == [
+        "new", "on_hold", "on_hold", "resolved", "in_progress", "on_hold"
+    ]  # fmt: skip
+    assert (versions[("INC0020103", "4")]["reopen_count"], versions[("INC0020103", "4")]["tool_sla_met"]) == (
+        "1", "false"
+    )  # fmt: skip
+    planning = versions[("INC0020104", "1")]
+    assert (planning["priority"], planning["category"], planning["updated_at"]) == (
+        "P4", None, "2026-11-20T17:02:00+0800"
+    )  # fmt: skip
+
+
+def test_every_awaiting_state_of_the_audit_mapping_is_an_sla_pause():
+    _, source = _definitions("servicenow_audit.yml")
+    pauses = set(
+        pd.read_csv(Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "sla_pause_statuses.csv")["status"]
+    )
+    statuses = source.values["status"]
+    awaiting = {state for state in statuses if state.startswith("Awaiting") or state == "On Hold"}
+    assert awaiting == {
+        "On Hold", "Awaiting User Info", "Awaiting Problem", "Awaiting Vendor", "Awaiting Change", "Awaiting Evidence"
+    }  # fmt: skip
+    assert {statuses[state] for state in awaiting} <= pauses
+    assert {statuses[state] for state in set(statuses) - awaiting} & pauses == set()
 
 
 def test_jira_service_management_export():
