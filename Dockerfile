@@ -28,11 +28,10 @@ COPY dbt_project ./dbt_project
 COPY expectations ./expectations
 COPY reports ./reports
 
-# Run as an unprivileged user. What it writes: the shared data (landing, output, outbox),
-# Airflow's home (logs) and Great Expectations' results; named volumes mounted on these
-# paths start with this ownership.
+# Run as an unprivileged user. What it writes: the shared data under ITSS_HOME (landing,
+# output, outbox, Great Expectations' results and data docs) and Airflow's home (logs);
+# named volumes mounted on these paths start with this ownership. The code stays read-only.
 RUN useradd --uid 50000 --gid 0 --home-dir /opt/airflow --create-home --shell /usr/sbin/nologin itss \
     && mkdir -p /var/lib/itss/landing /var/lib/itss/output /var/lib/itss/outbox /opt/airflow/logs \
-        expectations/gx/uncommitted \
-    && chown -R itss:0 /var/lib/itss /opt/airflow expectations/gx
+    && chown -R itss:0 /var/lib/itss /opt/airflow
 USER itss

@@ -12,6 +12,7 @@ its ``mostly`` tolerance, warning is reported. Suites are named after the table 
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import shutil
@@ -26,6 +27,8 @@ from great_expectations.data_context.types.base import ProgressBarsConfig  # noq
 from great_expectations.expectations.row_conditions import Column  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
+# Substituted by GX from the runtime environment itss_warehouse.validation passes.
+RESULTS_DIR = "${ITSS_GX_RESULTS_DIR}"
 TIMESTAMP = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{4}$"
 DATE = r"^\d{4}-\d{2}-\d{2}$"
 WHOLE_NUMBER = r"^\d{1,9}$"
@@ -285,11 +288,22 @@ RAW_RESULT_FORMAT = {
 }
 
 
+def _results_under_home(variables) -> None:
+    """Results and data docs are state: the context names a folder given at run time
+    (ITSS_HOME/gx, by itss_warehouse.validation), never one inside the code."""
+    stores, sites = copy.deepcopy(variables.stores), copy.deepcopy(variables.data_docs_sites)
+    stores["validation_results_store"]["store_backend"]["base_directory"] = f"{RESULTS_DIR}/validations/"
+    sites["local_site"]["store_backend"]["base_directory"] = f"{RESULTS_DIR}/data_docs/local_site/"
+    variables.stores, variables.data_docs_sites = stores, sites
+    variables.config_variables_file_path = None
+
+
 def build(root: Path = ROOT) -> None:
     """Write the context (datasource, assets, suites, validation definitions, checkpoints) under root/gx."""
     shutil.rmtree(root / "gx", ignore_errors=True)
     context = gx.get_context(mode="file", project_root_dir=root)
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    _results_under_home(context.variables)
     context.variables.save()
     # Stored literally: the URL is substituted from the environment at run time.
     warehouse = context.data_sources.add_postgres("warehouse", connection_string="${ITSS_WAREHOUSE_URL}")
@@ -314,6 +328,9 @@ def build(root: Path = ROOT) -> None:
             context.checkpoints.add(
                 gx.Checkpoint(name=name, validation_definitions=[definition], actions=[], result_format=result_format)
             )
+    # What GX scaffolds for a new project and this context never writes to.
+    shutil.rmtree(root / "gx" / "uncommitted")
+    (root / "gx" / ".gitignore").unlink()
 
 
 if __name__ == "__main__":

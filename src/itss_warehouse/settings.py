@@ -89,6 +89,11 @@ class Settings(BaseSettings):
         return self.project_dir / "expectations"
 
     @property
+    def validation_results_path(self) -> Path:
+        """Great Expectations' results and data docs: state, so under HOME, never in the code."""
+        return self.home_path / "gx"
+
+    @property
     def templates_path(self) -> Path:
         return self.project_dir / "reports"
 

@@ -2,7 +2,9 @@
 
 The GX context is committed under ``expectations/gx`` (suites, validation definitions,
 checkpoints); its datasource reads the warehouse URL from ``ITSS_WAREHOUSE_URL`` at run
-time, so no credential is on disk. Results and data docs go to its ``uncommitted/``.
+time, so no credential is on disk. It is only read: results and data docs go to
+``ITSS_HOME/gx`` (``ITSS_GX_RESULTS_DIR`` in its store paths), so an installed image or a
+read-only checkout validates alike.
 
 Rules: every row that fails an expectation whose ``meta.quarantine`` is true is written
 to ``raw.quarantined_rows`` with the check and the reason (the raw row itself stays);
@@ -55,7 +57,7 @@ def record_run(conn: psycopg.Connection, scope: str, summary: ValidationSummary)
     )
 
 
-def _context(settings: Settings, url: str) -> Any:
+def open_context(settings: Settings, url: str) -> Any:
     # GX logs hundreds of INFO lines under Airflow's logging set-up.
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     import great_expectations as gx
@@ -63,7 +65,10 @@ def _context(settings: Settings, url: str) -> Any:
     return gx.get_context(
         mode="file",
         project_root_dir=settings.expectations_path,
-        runtime_environment={"ITSS_WAREHOUSE_URL": url},
+        runtime_environment={
+            "ITSS_WAREHOUSE_URL": url,
+            "ITSS_GX_RESULTS_DIR": str(settings.validation_results_path),
+        },
     )
 
 
@@ -126,7 +131,7 @@ def validate_raw_batches(url: str, batch_ids: list[int], settings: Settings) -> 
     summary = ValidationSummary()
     if not batch_ids:
         return summary.as_dict()
-    context = _context(settings, url)
+    context = open_context(settings, url)
     checkpoints = {checkpoint.name for checkpoint in context.checkpoints.all()}
     validated = []
     with psycopg.connect(url) as conn:
@@ -170,7 +175,7 @@ def validate_raw_batches(url: str, batch_ids: list[int], settings: Settings) -> 
 def validate_marts(url: str, settings: Settings) -> dict[str, Any]:
     """Validate the marts after dbt; a critical failure stops report generation."""
     summary = ValidationSummary()
-    context = _context(settings, url)
+    context = open_context(settings, url)
     checkpoints = sorted(
         (checkpoint for checkpoint in context.checkpoints.all() if checkpoint.name.startswith("marts_")),
         key=lambda checkpoint: checkpoint.name,
@@ -198,4 +203,4 @@ def validate_marts(url: str, settings: Settings) -> dict[str, Any]:
 
 
 def data_docs_index(settings: Settings) -> Path:
-    return settings.expectations_path / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    return settings.validation_results_path / "data_docs" / "local_site" / "index.html"

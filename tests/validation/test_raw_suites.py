@@ -16,10 +16,11 @@ from itss_warehouse import demo
 from itss_warehouse.demo import HEADERS, SHEETS
 from itss_warehouse.settings import PACKAGE_DIR, Settings
 from itss_warehouse.sources import load_sources
-from itss_warehouse.validation import ValidationFailed, validate_raw_batches
+from itss_warehouse.validation import ValidationFailed, data_docs_index, validate_raw_batches
 
 pytestmark = pytest.mark.integration
 SOURCES = load_sources(PACKAGE_DIR / "mappings" / "demo.yml")
+PROJECT_EXPECTATIONS = Settings(_env_file=None).expectations_path
 
 
 @pytest.fixture()
@@ -143,3 +144,24 @@ def test_a_company_calendar_id_is_not_quarantined(url, small_landing, tmp_path):
             0,
         )
         assert conn.execute("select calendar from raw.sla_policies").fetchall() == [("5x8",)]
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {str(path.relative_to(root)): path.read_bytes() for path in sorted(root.rglob("*")) if path.is_file()}
+
+
+def test_results_and_data_docs_go_under_itss_home_and_the_context_is_only_read(url, small_landing, tmp_path):
+    # As an installed image or a read-only checkout: a copy of the code's context, compared
+    # byte for byte afterwards (the tests run as root, so a read-only mode would not tell).
+    project = tmp_path / "project"
+    shutil.copytree(PROJECT_EXPECTATIONS, project / "expectations")
+    before = _tree(project)
+    settings = Settings(_env_file=None, project_dir=project, home=tmp_path / "home")
+    landing = tmp_path / "landing"
+    shutil.copytree(small_landing, landing)
+    validate_raw_batches(url, _load(url, landing), settings)
+
+    assert _tree(project) == before
+    assert data_docs_index(settings) == tmp_path / "home" / "gx" / "data_docs" / "local_site" / "index.html"
+    assert data_docs_index(settings).is_file()
+    assert list((tmp_path / "home" / "gx" / "validations").rglob("*.json"))
