@@ -27,7 +27,7 @@ import csv
 import datetime as dt
 from pathlib import Path
 
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 
 from itss_warehouse.demo import HEADERS, SHEETS
 
@@ -140,4 +140,22 @@ def write_small_landing(landing: Path) -> Path:
     for item, score in (("服务质量", 5), ("文档交付", 3)):
         sheet.append(["S2026-PRJ-P1", "project", "C1", "P1", october, item, score, "1-5", None])
     workbook.save(landing / "surveys.xlsx")
+    return landing
+
+
+def shift_years(landing: Path, years: int) -> Path:
+    """Move every date of a written landing folder ``years`` back: the same organisation, an
+    earlier decade. The policy's 7x24 calendar makes the hand-computed values hold unchanged."""
+    for path in landing.glob("*.csv"):
+        text = path.read_text(encoding="utf-8-sig")
+        for year in (2026, 2025):
+            text = text.replace(f"{year}-", f"{year - years}-")
+        path.write_text(text, encoding="utf-8-sig" if path.name == "tickets.csv" else "utf-8")
+    for path in landing.glob("*.xlsx"):
+        workbook = load_workbook(path)
+        for row in workbook.active.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, dt.date):
+                    cell.value = cell.value.replace(year=cell.value.year - years)
+        workbook.save(path)
     return landing

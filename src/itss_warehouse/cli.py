@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from itss_warehouse import environment
-from itss_warehouse.settings import get_settings
+from itss_warehouse.settings import Settings, get_settings
 from itss_warehouse.warehouse import embedded
 from itss_warehouse.warehouse.connection import ensure_schemas, warehouse_url, without_password
 
@@ -51,6 +51,24 @@ def main() -> None:
         raise SystemExit(1) from None
 
 
+# What a command reads before it can do anything: loaded exports, validated and built marts.
+LOADED = ("raw.load_batches",)
+BUILT = (*LOADED, "raw.validation_runs", "marts.dim_projects", "marts.kpi_scorecard")
+
+
+def _warehouse_with(settings: Settings, tables: tuple[str, ...]) -> str:
+    """The warehouse URL, or exit 1 saying what to run when it lacks ``tables`` (never a traceback)."""
+    from itss_warehouse.warehouse.connection import missing_tables
+
+    url = warehouse_url(settings)
+    if missing := missing_tables(url, tables):
+        typer.secho(f"{without_password(url)} has no {', '.join(missing)} yet: run `itss run` (or"
+                    " `itss run --date YYYY-MM-DD` for a day of your data) to load the exports and build the marts.",
+                    fg=typer.colors.RED, err=True)  # fmt: skip
+        raise SystemExit(1)
+    return url
+
+
 def _yesterday() -> dt.date:
     return dt.date.today() - dt.timedelta(days=1)
 
@@ -85,7 +103,9 @@ def run(date: Day = None, seed: Annotated[int, typer.Option(help="Seed for demo 
     loaded = load.batch_summaries(url, before)
     typer.echo(f"Loaded {len(loaded)} new file(s)" + (":" if loaded else " (all files were loaded before)."))
     for batch in loaded:
-        typer.echo(f"  {batch.file_name} → raw.{batch.entity}: {batch.rows} rows, {batch.quarantined_rows} quarantined")
+        # Quarantined rows are among the rows read: kept in raw with their reasons, out of the marts.
+        held_back = f"{batch.quarantined_rows} of them quarantined"
+        typer.echo(f"  {batch.file_name} → raw.{batch.entity}: {batch.rows} rows ({held_back})")
     typer.echo(f"itss_nightly succeeded (log: {log_file})")
     typer.echo(f"Warehouse: {without_password(url)}")
     typer.echo(f"Validation data docs: {validation.data_docs_index(settings)}")
@@ -224,7 +244,7 @@ def report(
     if (project or department) and not only:
         raise typer.BadParameter(f"--project applies to service, --department to quality, not to {kind}")
     settings = get_settings()
-    url = warehouse_url(settings)
+    url = _warehouse_with(settings, BUILT)
     units = plan(report_kind, url, Period.parse(period), only)
     if not units:
         typer.echo(f"Nothing to report for {period}: no {report_kind.name} is due.")
@@ -254,7 +274,7 @@ def mail(
     if kind not in COMMANDS:
         raise typer.BadParameter(f"unknown report {kind!r} (known: {', '.join(COMMANDS)})", param_hint="KIND")
     settings = get_settings()
-    summary = send_reports(settings, warehouse_url(settings), COMMANDS[kind], Period.parse(period),
+    summary = send_reports(settings, _warehouse_with(settings, BUILT), COMMANDS[kind], Period.parse(period),
                            resend=resend, corrections=corrections, workers=os.cpu_count() or 1)  # fmt: skip
     if summary.withheld:
         typer.secho(f"Nothing sent, the data owner was alerted: {summary.withheld}", fg=typer.colors.RED, err=True)
@@ -350,7 +370,7 @@ def warehouse_rebuild(date: Day = None) -> None:
 
     settings = get_settings()
     day = date.date() if date else _yesterday()
-    url = warehouse_url(settings)
+    url = _warehouse_with(settings, LOADED)
     environment.export(settings, url)
     typer.echo(f"Rebuilding the warehouse as of {day} …")
     transform.run_dbt(settings, "--quiet", "build", "--full-refresh", "--vars", f"{{run_date: '{day}'}}")

@@ -65,7 +65,7 @@ def test_run_prints_report_paths_and_marts_hold_hand_computed_values(first_run):
     report = home / "output" / "service_report" / "2026-10" / "P1.zh-CN.html"
     lines = result.stdout.splitlines()
     assert f"  {report}" in lines
-    assert "  tickets.csv → raw.tickets: 20 rows, 1 quarantined" in lines
+    assert "  tickets.csv → raw.tickets: 20 rows (1 of them quarantined)" in lines
     with psycopg.connect(url) as conn:
         organisation = conn.execute(
             "select value from marts.kpi_scorecard where kpi_code = 'SLA_ATTAINMENT' and grain = 'organisation'"

@@ -75,3 +75,25 @@ def test_the_dags_start_early_enough_for_years_of_history():
     from itss_warehouse.dag_defaults import START_DATE
 
     assert START_DATE.date().isoformat() == "2000-01-01"
+
+
+@pytest.mark.parametrize(
+    ("command", "missing"),
+    [
+        (["report", "service", "--period", "2026-10"], "raw.load_batches, raw.validation_runs, marts.dim_projects"),
+        (["report", "annual", "--period", "2025"], "raw.load_batches, raw.validation_runs, marts.dim_projects"),
+        (["mail", "service", "--period", "2026-10"], "raw.load_batches, raw.validation_runs, marts.dim_projects"),
+        (["warehouse", "rebuild", "--date", "2026-10-01"], "raw.load_batches yet"),
+    ],
+)
+def test_commands_on_a_new_warehouse_say_what_to_run(create_database, tmp_path, monkeypatch, command, missing):
+    url = create_database("cli_new")
+    monkeypatch.setenv("ITSS_WAREHOUSE_URL", url)
+    monkeypatch.setenv("ITSS_HOME", str(tmp_path))
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert missing in result.output
+    assert "run `itss run` (or `itss run --date YYYY-MM-DD` for a day of your data)" in result.output
+    with psycopg.connect(url) as conn:  # nothing was created either
+        assert conn.execute("select count(*) from pg_namespace where nspname in ('raw', 'marts')").fetchone() == (0,)

@@ -70,6 +70,12 @@ def ensure_schemas(url: str) -> None:
                 conn.execute(sql.SQL("create schema {}").format(sql.Identifier(schema)))
 
 
+def missing_tables(url: str, tables: tuple[str, ...]) -> list[str]:
+    """Which of ``tables`` (schema.name) do not exist: a new warehouse has none of them."""
+    with psycopg.connect(url) as conn:
+        return [table for table in tables if conn.execute("select to_regclass(%s)", (table,)).fetchone()[0] is None]
+
+
 def dbt_environment(url: str) -> dict[str, str]:
     """The variables ``dbt_project/profiles.yml`` reads, so no credential is written to disk."""
     parts = urlsplit(url)
