@@ -132,20 +132,30 @@ def volume_like_recent_batches() -> gxe.Expectation:
     )
 
 
+# Satisfaction answers: a rating, or a number on one of the numeric scales (lowest and
+# highest score); a survey row without a scale is on DEFAULT_SCALE. docs/sources.md lists them.
+RATINGS = ["satisfied", "partly_satisfied", "dissatisfied"]
+RATING_SCALE = "rating"
+NUMERIC_SCALES = {"0-100": (0, 100), "1-5": (1, 5), "1-10": (1, 10)}
+DEFAULT_SCALE = "0-100"
+
+
 def score_in_scale() -> gxe.Expectation:
+    ratings = ", ".join(f"'{rating}'" for rating in RATINGS)
+    ranges = "".join(
+        f" when '{scale}' then score::numeric between {lowest} and {highest}"
+        for scale, (lowest, highest) in NUMERIC_SCALES.items()
+    )
     return gxe.UnexpectedRowsExpectation(
         unexpected_rows_query=(
             "select _source_file, _source_row, score from {batch} where score is not null and not coalesce("
-            " case when coalesce(scale, '0-100') = 'rating' then score in ('satisfied', 'partly_satisfied',"
-            " 'dissatisfied') when score ~ '^\\d+(\\.\\d+)?$' then case coalesce(scale, '0-100')"
-            " when '0-100' then score::numeric between 0 and 100"
-            " when '1-5' then score::numeric between 1 and 5"
-            " when '1-10' then score::numeric between 1 and 10 end end, false)"
+            f" case when coalesce(scale, '{DEFAULT_SCALE}') = '{RATING_SCALE}' then score in ({ratings})"
+            f" when score ~ '^\\d+(\\.\\d+)?$' then case coalesce(scale, '{DEFAULT_SCALE}'){ranges} end end, false)"
         ),
         meta={**QUARANTINE, "column": "score"},
         severity="warning",
-        description="score is within its scale: a number (0-100, 1-5, 1-10) or a rating"
-        " (satisfied, partly_satisfied, dissatisfied)",
+        description=f"score is within its scale: a number ({', '.join(NUMERIC_SCALES)}) or a {RATING_SCALE}"
+        f" ({', '.join(RATINGS)})",
     )
 
 
@@ -194,7 +204,7 @@ RAW_SUITES: dict[str, list[gxe.Expectation]] = {
     "customers": [required("customer_id"), unique_in_export(["customer_id"])],
     "incident_callbacks": [
         required("callback_id"), required("ticket_id", 0.99), required("called_at", 0.99), timestamp("called_at"),
-        one_of("rating", ["satisfied", "partly_satisfied", "dissatisfied"], 0.99),
+        one_of("rating", RATINGS, 0.99),
         resolvable("ticket_id", "tickets", "ticket_id"),
     ],
     "service_reports": [

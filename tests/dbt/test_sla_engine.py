@@ -3,7 +3,7 @@
 Raw rows are written straight into the raw tables (the loader is tested elsewhere), then
 the real dbt project builds with the real seeds: China's 2025 National Day week with its
 adjusted working days, the 2027 weekday fallback, a lunch break, pauses, a priority
-change, a reopen, a missing policy and a policy in New York time.
+change, a reopen, a missing policy, empty targets and a policy in New York time.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ NEW_YORK = ZoneInfo("America/New_York")
 RUN_DATE = "{run_date: '2027-01-10'}"  # as-of: 2027-01-11 00:00 Asia/Shanghai
 
 PROJECTS = [  # project_id, sla_policy_id
-    ("PBH", "BH"), ("P24", "S24"), ("PNY", "NY"), ("PNONE", "MISSING"),
+    ("PBH", "BH"), ("P24", "S24"), ("PNY", "NY"), ("PNONE", "MISSING"), ("PPART", "PART"), ("PBLANK", "BLANK"),
 ]  # fmt: skip
 POLICIES = [  # policy_id, priority, response, onsite, resolution, calendar, timezone
     ("BH", "P2", "30", "240", "480", "5x8", "Asia/Shanghai"),
@@ -34,6 +34,9 @@ POLICIES = [  # policy_id, priority, response, onsite, resolution, calendar, tim
     ("S24", "P1", "15", "120", "240", "7x24", "Asia/Shanghai"),
     ("S24", "P3", "60", "480", "1440", "7x24", "Asia/Shanghai"),
     ("NY", "P3", "60", "480", "960", "5x8", "America/New_York"),
+    # Empty targets, as the mapper writes them (docs/sources.md, "An empty target").
+    ("PART", "P2", None, "240", "480", "7x24", "Asia/Shanghai"),
+    ("BLANK", "P2", None, None, None, "7x24", "Asia/Shanghai"),
 ]
 # ticket_id, project, priority, opened, responded, resolved, status, updated, reopen_count (Shanghai wall clock)
 VERSIONS = [
@@ -54,6 +57,8 @@ VERSIONS = [
     ("OPEN-OVERDUE", "P24", "P1", "2027-01-10 10:00", "2027-01-10 10:05", "", "in_progress", "2027-01-10 10:05", "0"),
     ("CLOSED-NO-RESOLUTION", "P24", "P3", "2026-11-02 09:00", "2026-11-02 09:20", "", "closed", "2026-11-02 15:00", "0"),
     ("CLOSED-UNMEASURED", "P24", "P3", "2026-11-03 09:00", "2026-11-03 09:30", "", "closed", "2026-11-03 10:00", "0"),
+    ("PART-TARGET", "PPART", "P2", "2026-03-05 08:00", "2026-03-05 09:30", "2026-03-05 10:00", "resolved", "2026-03-05 10:00", "0"),
+    ("BLANK-TARGETS", "PBLANK", "P2", "2026-03-05 08:00", "2026-03-05 08:10", "2026-03-05 10:00", "resolved", "2026-03-05 10:00", "0"),
 ]  # fmt: skip
 # Closed without a resolution time (DECISIONS.md): the second one's source does not judge its resolution.
 CLOSED_AT = {"CLOSED-NO-RESOLUTION": "2026-11-02 15:00", "CLOSED-UNMEASURED": "2026-11-03 10:00"}
@@ -194,6 +199,23 @@ def test_no_policy_is_never_met(measured):
         "response": "no_policy",
         "resolution": "no_policy",
     }
+
+
+def test_an_empty_target_is_not_measured(measured, tool_environment):
+    # PART's P2 row has no response target: a remote ticket is measured on its resolution only.
+    assert [metric for ticket, metric in measured if ticket == "PART-TARGET"] == ["resolution"]
+    _check(measured, "PART-TARGET", "resolution", business=120, due=_at("2026-03-05 16:00"), status="met")
+    # BLANK's P2 row has no target at all: nothing is measured, and the ticket has no policy to meet.
+    assert [metric for ticket, metric in measured if ticket == "BLANK-TARGETS"] == []
+    with psycopg.connect(tool_environment) as conn:
+        tickets = conn.execute(
+            "select ticket_id, response_status, resolution_status, sla_status from marts.fct_tickets"
+            " where ticket_id in ('PART-TARGET', 'BLANK-TARGETS') order by ticket_id"
+        ).fetchall()
+    assert tickets == [
+        ("BLANK-TARGETS", "not_applicable", "not_applicable", "no_policy"),
+        ("PART-TARGET", "not_applicable", "met", "met"),
+    ]
 
 
 def test_policy_in_new_york_time(measured):
