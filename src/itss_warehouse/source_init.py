@@ -208,8 +208,8 @@ def _delimiter(text: str) -> str:
 
 def _csv_sample(path: Path, known: set[str]) -> Sample:
     text, encoding, truncated = _decoded_text(path)
-    delimiter = _delimiter(text)
     try:
+        delimiter = _delimiter(text)
         rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
     except csv.Error as error:
         raise SourceInitError(f"{path.name}: cannot be read as CSV: {error}") from None
@@ -415,9 +415,12 @@ def _flow(items: list[str]) -> str:
 
 def _comment(text: str, indent: int) -> list[str]:
     """``text`` as comment lines of at most 100 characters (longer only where one word is)."""
-    width = max(100 - indent - 2, 40)
-    return [f"{' ' * indent}# {line}" for line in textwrap.wrap(text, width, break_long_words=False,
-                                                                  break_on_hyphens=False)]  # fmt: skip
+    lines = textwrap.wrap(text, max(100 - indent - 2, 40), break_long_words=False, break_on_hyphens=False)
+    return [f"{' ' * indent}# {line}" for line in lines]
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'s' if number != 1 else ''}"
 
 
 def _block(key: str, entries: list[str], indent: int) -> list[str]:
@@ -537,7 +540,7 @@ def _preamble(findings: Findings, dictionary: FieldDictionary) -> list[str]:
     headers = len(set(filter(None, sample.header)))
     return [
         *_comment(f"Proposed by `itss source init` from {_printable(sample.file_name)} ({where}header in row"
-                  f" {sample.header_row}, {len(sample.records)} sample rows).", 0),
+                  f" {sample.header_row}, {_count(len(sample.records), 'sample row')}).", 0),
         *_comment(f"{len(findings.columns)} of {headers} headers mapped, by the names of {names}.", 0),
         "# A proposal, not a checked mapping: review every line (the TODOs first), then run",
         f"#   itss source check {_printable(sample.file_name)} --mapping THIS_FILE",
@@ -623,7 +626,7 @@ def _value_lines(field: str, found: ValueMap, codes: list[str]) -> list[str]:
         lines += _comment(f"TODO: not recognised: map each to one of {', '.join(codes)}, or filter its rows out of the"
                           " export:", 8)  # fmt: skip
         shown = found.unknown.most_common(VALUES_SHOWN)
-        lines += [f"        # {_scalar(value)}:   # {count} row{'s' if count != 1 else ''}" for value, count in shown]
+        lines += [f"        # {_scalar(value)}:   # {_count(count, 'row')}" for value, count in shown]
         if len(found.unknown) > len(shown):
             lines.append(f"        # … and {len(found.unknown) - len(shown)} more distinct values")
     return _block(field, lines, 6)
