@@ -167,11 +167,12 @@ def source_init(
 ) -> None:
     """Propose a source definition (mapping YAML) for a ticket export nobody has mapped yet.
 
-    For ticket exports (entity tickets) only. Reads a sample of FILE: encoding, delimiter, the
-    header row below any title rows; matches headers to canonical fields through the field
-    dictionary of known tools; proposes null markers, timestamp formats, event style and
-    value maps, with comments and TODOs for what it could not decide. Review the result,
-    then check it with `itss source check FILE --mapping PATH`.
+    For ticket exports (entity tickets) only. Reads a sample of FILE
+    (encoding, delimiter, the header row below any title rows), maps the
+    headers through the field dictionary of known tools, and proposes null
+    markers, timestamp formats, event style and value maps, with TODO
+    comments for what it could not decide. Review the result, then check
+    it with `itss source check FILE --mapping PATH`.
     """
     import shlex
     from typing import NoReturn

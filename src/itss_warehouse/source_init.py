@@ -497,7 +497,7 @@ def render(findings: Findings, dictionary: FieldDictionary) -> str:
               "    timezone: " + DEFAULT_TIMEZONE]  # fmt: skip
     lines += _layout_lines(findings.sample)
     if findings.nulls:
-        seen = ", ".join(f"{_printable(marker)} ({count} cells)" for marker, count in findings.nulls.items())
+        seen = ", ".join(f"{_printable(marker)} ({_count(count, 'cell')})" for marker, count in findings.nulls.items())
         lines += _comment(f"Whole cells of the mapped columns meaning no value: {seen}.", 4)
         lines.append(f"    null_markers: {_flow(['', *findings.nulls])}")
     lines += _block("columns", _column_lines(findings), 4)
