@@ -172,6 +172,56 @@ def source_check(
         typer.echo(f"  … and {len(problems) - 50} more")
 
 
+@source_app.command("init")
+def source_init(
+    file: Annotated[Path, typer.Argument(help="A ticket export: CSV (utf-8 or gb18030) or XLSX.")],
+    tool: Annotated[
+        str | None,
+        typer.Option(
+            help="Match only this tool's names: servicenow, jira, excel or chinese (default: every"
+            " tool's, preferring the one that knows most headers)."
+        ),
+    ] = None,  # fmt: skip
+    output: Annotated[Path | None, typer.Option(help="Write the definition here instead of printing it.")] = None,
+    force: Annotated[bool, typer.Option(help="Overwrite --output when it exists.")] = False,
+) -> None:
+    """Propose a source definition (mapping YAML) for a ticket export nobody has mapped yet.
+
+    For ticket exports (entity tickets) only. Reads a sample of FILE
+    (encoding, delimiter, the header row below any title rows), maps the
+    headers through the field dictionary of known tools, and proposes null
+    markers, timestamp formats, event style and value maps, with TODO
+    comments for what it could not decide. Review the result, then check
+    it with `itss source check FILE --mapping PATH`.
+    """
+    import shlex
+    from typing import NoReturn
+
+    from itss_warehouse.source_init import SourceInitError, propose
+
+    def fail(message: str) -> NoReturn:
+        typer.secho(message, fg=typer.colors.RED, err=True)
+        raise SystemExit(1)
+
+    if output and output.exists() and not force:
+        fail(f"{output}: exists; pass --force to overwrite it")
+    try:
+        text = propose(file, tool)
+    except SourceInitError as error:
+        fail(str(error))
+    if output:
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as error:
+            fail(f"{output}: cannot be written: {error.strerror or error}")
+    else:
+        typer.echo(text, nl=False)
+    target = shlex.quote(str(output)) if output else "PATH"
+    review = f"Review {target}" if output else "Save it as PATH, review it"
+    typer.echo(f"{review} (the TODOs first), then run: itss source check {shlex.quote(str(file))} --mapping {target}",
+               err=output is None)  # fmt: skip
+
+
 @source_app.command("template")
 def source_template(
     path: Annotated[Path, typer.Argument(help="File or folder to write the Excel template to.")] = Path("."),

@@ -45,7 +45,8 @@ class MappedChunk:
     problems: list[Problem]
 
 
-def _cell_text(value: object) -> str:
+def cell_text(value: object) -> str:
+    """An Excel cell as the text a source value is read from (date-times in ISO 8601)."""
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return ""
     if isinstance(value, dt.datetime):
@@ -69,7 +70,7 @@ def is_excel(path: Path) -> bool:
 def _excel_chunks(path: Path, source: Source) -> Iterator[RawChunk]:
     frame = pd.read_excel(path, sheet_name=source.sheet or 0, dtype=object, skiprows=source.header_row - 1)
     first = source.header_row + 1
-    yield RawChunk(frame.map(_cell_text), list(range(first, first + len(frame))), [])
+    yield RawChunk(frame.map(cell_text), list(range(first, first + len(frame))), [])
 
 
 def _csv_chunks(path: Path, source: Source, chunk_rows: int) -> Iterator[RawChunk]:
