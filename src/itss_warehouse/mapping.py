@@ -206,7 +206,7 @@ class Mapper:
     def __init__(self, source: Source, default_timezone: str) -> None:
         self.source = source
         self.timezone = source.timezone or default_timezone
-        self.nulls = set(source.null_markers)
+        self.nulls = {"", *source.null_markers}  # an empty cell is never a value
         self.extract = {field: re.compile(pattern) for field, pattern in source.extract.items()}
 
     def map(self, chunk: RawChunk, file_name: str) -> MappedChunk:

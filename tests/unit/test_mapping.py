@@ -65,6 +65,14 @@ def test_gbk_csv_with_day_first_dates_null_markers_and_prefixes(tmp_path: Path):
     ]
 
 
+def test_an_empty_cell_is_no_value_even_when_the_markers_leave_it_out(tmp_path: Path):
+    path = tmp_path / "工单导出.csv"
+    path.write_bytes("单号;级别;创建;分类;解决\nA-1;P1;03/04/2025 09:30;?;\n".encode("gb18030"))
+    frame, problems = _frame(path, GBK_SOURCE.model_copy(update={"null_markers": ["?"]}))
+    assert pd.isna(frame.loc[0, "category"]) and pd.isna(frame.loc[0, "resolved_at"])
+    assert problems == []
+
+
 def test_decimal_comma_numbers(tmp_path: Path):
     path = tmp_path / "survey.csv"
     path.write_text("问卷;题目;得分\nS1;服务态度;4,5\nS1;响应速度;1.234,0\nS1;总体;好\n", encoding="utf-8")
