@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from itss_warehouse.canonical import ENTITIES
+from itss_warehouse.ingest.canonical import ENTITIES
 
 
 class SourceDefinitionError(ValueError):
@@ -55,7 +55,9 @@ class Source(BaseModel):
     encoding: str = "utf-8-sig"
     delimiter: str = Field(default=",", min_length=1, max_length=1)
     decimal: Literal[".", ","] = "."
-    null_markers: list[str] = Field(default=[""], description="Values meaning 'no value' besides the empty cell, e.g. ?, N/A.")
+    null_markers: list[str] = Field(
+        default=[""], description="Values meaning 'no value' besides the empty cell, e.g. ?, N/A."
+    )
     columns: dict[str, str]
     extract: dict[str, str] = Field(default={}, description="Field → regex whose one group is the value.")
     constants: dict[str, str] = Field(default={}, description="Field → the value every row of this source has.")
