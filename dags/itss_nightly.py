@@ -24,7 +24,7 @@ from cosmos import ProfileConfig
 from cosmos.constants import InvocationMode
 from cosmos.operators.local import DbtBuildLocalOperator, DbtSourceLocalOperator
 
-from itss_warehouse.dag_defaults import DEFAULT_ARGS, START_DATE, TIMEZONE
+from itss_warehouse.orchestration.dag_defaults import DEFAULT_ARGS, START_DATE, TIMEZONE
 
 DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
 

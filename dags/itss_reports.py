@@ -29,7 +29,7 @@ import pendulum
 from airflow.sdk import Asset, dag, task
 from airflow.timetables.trigger import CronTriggerTimetable
 
-from itss_warehouse.dag_defaults import DEFAULT_ARGS, START_DATE, TIMEZONE
+from itss_warehouse.orchestration.dag_defaults import DEFAULT_ARGS, START_DATE, TIMEZONE
 
 SCHEDULES = {
     "itss_monthly_reports": ("0 6 1 * *", "month", ["service_report", "process_report"]),

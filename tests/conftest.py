@@ -104,7 +104,7 @@ def pipeline_settings(tmp_path_factory, small_landing: Path) -> Settings:
 @pytest.fixture(scope="module")
 def tool_environment(pipeline_settings: Settings, create_warehouse, request) -> str:
     """Create the module's pipeline test database and export the dbt/GX environment for this module only."""
-    from itss_warehouse import environment
+    from itss_warehouse.orchestration import environment
 
     url = create_warehouse(f"pipeline_{request.path.stem.removeprefix('test_')}")
     saved = dict(os.environ)

@@ -8,8 +8,11 @@ from pathlib import Path
 import pytest
 from ingest import ingest
 
-from itss_warehouse import environment, sources, transform, validation
+from itss_warehouse.ingest import sources
+from itss_warehouse.orchestration import environment
 from itss_warehouse.settings import Settings
+from itss_warehouse.transform import dbt
+from itss_warehouse.validate import runner
 
 
 def build(url: str, landing: Path, home: Path, run_date: date) -> None:
@@ -21,6 +24,6 @@ def build(url: str, landing: Path, home: Path, run_date: date) -> None:
         patch.setenv("DBT_TARGET_PATH", str(home / "dbt_target"))
         patch.setenv("DBT_LOG_PATH", str(home / "dbt_logs"))
         batches = ingest(url, landing, sources.load_sources(settings.sources_file))
-        validation.validate_raw_batches(url, [batch.batch_id for batch in batches], settings)
-        transform.run_dbt(settings, "--quiet", "build", "--vars", f"{{run_date: '{run_date}'}}")
-        validation.validate_marts(url, settings)
+        runner.validate_raw_batches(url, [batch.batch_id for batch in batches], settings)
+        dbt.run_dbt(settings, "--quiet", "build", "--vars", f"{{run_date: '{run_date}'}}")
+        runner.validate_marts(url, settings)

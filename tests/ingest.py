@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from itss_warehouse.load import load_landing
-from itss_warehouse.map_batches import MappedBatch, map_landed
-from itss_warehouse.sources import SourceSet
+from itss_warehouse.ingest.landing import load_landing
+from itss_warehouse.ingest.map_batches import MappedBatch, map_landed
+from itss_warehouse.ingest.sources import SourceSet
 
 
 def ingest(url: str, landing: Path, sources: SourceSet) -> list[MappedBatch]:

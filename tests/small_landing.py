@@ -29,7 +29,7 @@ from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
 
-from itss_warehouse.demo import HEADERS, SHEETS
+from itss_warehouse.tools.demo import HEADERS, SHEETS
 
 EXPECTED_PROJECT_RATES = {"P1": 0.75, "P2": 0.5}
 EXPECTED_ORGANISATION_RATE = 0.625

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from itss_warehouse import environment
+from itss_warehouse.orchestration import environment
 from itss_warehouse.settings import Settings, get_settings
 from itss_warehouse.warehouse import embedded
 from itss_warehouse.warehouse.connection import ensure_schemas, warehouse_url, without_password
@@ -31,10 +31,10 @@ Day = Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Day
 
 def main() -> None:
     """Entry point: known failures print their message, not a traceback."""
-    from itss_warehouse.airflow_runner import DagRunFailed
-    from itss_warehouse.bench.measure import StepFailed
+    from itss_warehouse.orchestration.airflow_runner import DagRunFailed
     from itss_warehouse.reports.data_quality import ReportBlocked
-    from itss_warehouse.transform import DbtError
+    from itss_warehouse.tools.bench.measure import StepFailed
+    from itss_warehouse.transform.dbt import DbtError
     from itss_warehouse.warehouse.embedded import EmbeddedServerError
 
     try:
@@ -81,9 +81,12 @@ def _logging(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) 
 @app.command()
 def run(date: Day = None, seed: Annotated[int, typer.Option(help="Seed for demo data.")] = 42) -> None:
     """The main job: demo data if the landing folder is empty, then the nightly DAG through Airflow."""
-    from itss_warehouse import airflow_runner, demo, load, validation
-    from itss_warehouse.dag_defaults import START_DATE
+    from itss_warehouse.ingest import landing
+    from itss_warehouse.orchestration import airflow_runner
+    from itss_warehouse.orchestration.dag_defaults import START_DATE
     from itss_warehouse.reports.formatting import Period
+    from itss_warehouse.tools import demo
+    from itss_warehouse.validate import runner
 
     settings = get_settings()
     day = date.date() if date else _yesterday()
@@ -93,14 +96,14 @@ def run(date: Day = None, seed: Annotated[int, typer.Option(help="Seed for demo 
     url = warehouse_url(settings)
     ensure_schemas(url)
     environment.export(settings, url)
-    landing = settings.landing_path
-    if not landing.exists() or not any(landing.iterdir()):
-        written = demo.generate(landing, seed=seed, end_date=day)
-        typer.echo(f"Generated {len(written)} demo exports in {landing}")
+    folder = settings.landing_path
+    if not folder.exists() or not any(folder.iterdir()):
+        written = demo.generate(folder, seed=seed, end_date=day)
+        typer.echo(f"Generated {len(written)} demo exports in {folder}")
     typer.echo(f"Running itss_nightly for {day} through Airflow …")
-    before = load.last_batch_id(url)
+    before = landing.last_batch_id(url)
     log_file = airflow_runner.run_dag(settings, "itss_nightly", day)
-    loaded = load.batch_summaries(url, before)
+    loaded = landing.batch_summaries(url, before)
     typer.echo(f"Loaded {len(loaded)} new file(s)" + (":" if loaded else " (all files were loaded before)."))
     for batch in loaded:
         # Quarantined rows are among the rows read: kept in raw with their reasons, out of the marts.
@@ -108,7 +111,7 @@ def run(date: Day = None, seed: Annotated[int, typer.Option(help="Seed for demo 
         typer.echo(f"  {batch.file_name} → raw.{batch.entity}: {batch.rows} rows ({held_back})")
     typer.echo(f"itss_nightly succeeded (log: {log_file})")
     typer.echo(f"Warehouse: {without_password(url)}")
-    typer.echo(f"Validation data docs: {validation.data_docs_index(settings)}")
+    typer.echo(f"Validation data docs: {runner.data_docs_index(settings)}")
     month = Period.last_closed("month", day)
     typer.echo(f"Running itss_monthly_reports for {month.slug} through Airflow …")
     airflow_runner.run_dag(settings, "itss_monthly_reports", day)
@@ -130,7 +133,7 @@ def demo_generate(
     end_date: Day = None,
 ) -> None:
     """Write deterministic demo source exports into the landing folder."""
-    from itss_warehouse import demo
+    from itss_warehouse.tools import demo
 
     settings = get_settings()
     written = demo.generate(settings.landing_path, seed=seed, end_date=end_date.date() if end_date else _yesterday())
@@ -145,8 +148,8 @@ def source_check(
     rows: Annotated[int, typer.Option(help="How many mapped rows to show.")] = 5,
 ) -> None:
     """Preview how a file maps to canonical fields and list the problems found, without loading."""
-    from itss_warehouse import mapping as mapping_module
-    from itss_warehouse.sources import load_sources
+    from itss_warehouse.ingest import mapping as mapping_module
+    from itss_warehouse.ingest.sources import load_sources
 
     definitions = load_sources(mapping or get_settings().sources_file)
     source = definitions.source_for(file.name)
@@ -197,7 +200,7 @@ def source_init(
     import shlex
     from typing import NoReturn
 
-    from itss_warehouse.source_init import SourceInitError, propose
+    from itss_warehouse.ingest.source_init import SourceInitError, propose
 
     def fail(message: str) -> NoReturn:
         typer.secho(message, fg=typer.colors.RED, err=True)
@@ -227,7 +230,7 @@ def source_template(
     path: Annotated[Path, typer.Argument(help="File or folder to write the Excel template to.")] = Path("."),
 ) -> None:
     """Write the Chinese Excel ticket template (with its 填写说明 sheet) for companies without a ticket tool."""
-    from itss_warehouse.excel_template import write_template
+    from itss_warehouse.ingest.excel_template import write_template
 
     typer.echo(str(write_template(path)))
 
@@ -235,7 +238,7 @@ def source_template(
 @calendar_app.command("seed")
 def calendar_seed() -> None:
     """Rewrite the dbt seed of Chinese statutory holidays and adjusted workdays from chinesecalendar."""
-    from itss_warehouse.statutory_calendar import SEED_NAME, write_seed
+    from itss_warehouse.transform.statutory_calendar import SEED_NAME, write_seed
 
     typer.echo(str(write_seed(get_settings().dbt_project_path / "seeds" / SEED_NAME)))
 
@@ -247,8 +250,8 @@ def bench(
     ] = None,
 ) -> None:
     """Benchmark every pipeline step on a generated organisation of 50 projects; results in $ITSS_HOME/bench."""
-    from itss_warehouse.bench import results as figures
-    from itss_warehouse.bench.suite import run_size
+    from itss_warehouse.tools.bench import results as figures
+    from itss_warehouse.tools.bench.suite import run_size
 
     settings = get_settings()
     server = warehouse_url(settings)
@@ -345,7 +348,7 @@ def mail(
 @app.command()
 def doctor() -> None:
     """Check configuration, warehouse, fonts, SMTP and calendar coverage; say what to fix."""
-    from itss_warehouse.doctor import run_checks
+    from itss_warehouse.tools.doctor import run_checks
 
     checks = run_checks(get_settings(), dt.date.today())
     marks = {"ok": "✓", "warn": "!", "fail": "✗"}
@@ -398,14 +401,14 @@ def warehouse_docs(
     port: Annotated[int, typer.Option(help="Port for --serve.")] = 8080,
 ) -> None:
     """Generate the dbt docs site of the marts (every model and column described) and print where it is."""
-    from itss_warehouse import transform
+    from itss_warehouse.transform import dbt
 
     settings = get_settings()
     environment.export(settings, warehouse_url(settings))
-    target = transform.generate_docs(settings)
+    target = dbt.generate_docs(settings)
     typer.echo(f"dbt docs: {target / 'index.html'}")
     if serve:
-        transform.run_dbt(settings, "docs", "serve", "--target-path", str(target), "--port", str(port))
+        dbt.run_dbt(settings, "docs", "serve", "--target-path", str(target), "--port", str(port))
 
 
 @warehouse_app.command("rebuild")
@@ -416,17 +419,18 @@ def warehouse_rebuild(date: Day = None) -> None:
     policies, calendars, seeds or business vars, or an upgrade that changes an incremental
     table, needs this once (DECISIONS.md).
     """
-    from itss_warehouse import transform, validation
+    from itss_warehouse.transform import dbt
+    from itss_warehouse.validate import runner
 
     settings = get_settings()
     day = date.date() if date else _yesterday()
     url = _warehouse_with(settings, LOADED)
     environment.export(settings, url)
     typer.echo(f"Rebuilding the warehouse as of {day} …")
-    transform.run_dbt(settings, "--quiet", "build", "--full-refresh", "--vars", f"{{run_date: '{day}'}}")
+    dbt.run_dbt(settings, "--quiet", "build", "--full-refresh", "--vars", f"{{run_date: '{day}'}}")
     try:
-        warnings = validation.validate_marts(url, settings)["warnings"]
-    except validation.ValidationFailed as error:  # recorded: the reports stay blocked until fixed
+        warnings = runner.validate_marts(url, settings)["warnings"]
+    except runner.ValidationFailed as error:  # recorded: the reports stay blocked until fixed
         typer.secho(str(error), fg=typer.colors.RED, err=True)
         raise SystemExit(1) from None
     typer.echo(f"Rebuilt and validated{f' ({len(warnings)} warning(s))' if warnings else ''}: {without_password(url)}")

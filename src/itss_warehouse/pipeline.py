@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from itss_warehouse import load, sources
+from itss_warehouse.ingest import landing, sources
 from itss_warehouse.settings import get_settings
 from itss_warehouse.warehouse.connection import ensure_schemas, warehouse_url
 
@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 def extract_sources() -> list[str]:
     """Land the changes of database and API sources as files; return their names."""
-    from itss_warehouse import extract
+    from itss_warehouse.ingest import extract
 
     settings = get_settings()
     url = warehouse_url(settings)
@@ -32,13 +32,13 @@ def load_raw() -> list[int]:
     settings = get_settings()
     url = warehouse_url(settings)
     ensure_schemas(url)
-    batches = load.load_landing(url, settings.landing_path, sources.load_sources(settings.sources_file))
+    batches = landing.load_landing(url, settings.landing_path, sources.load_sources(settings.sources_file))
     return [batch.batch_id for batch in batches]
 
 
 def map_raw() -> list[int]:
     """Map every landed batch not yet mapped to canonical fields; return their batch ids."""
-    from itss_warehouse import map_batches
+    from itss_warehouse.ingest import map_batches
 
     settings = get_settings()
     batches = map_batches.map_landed(warehouse_url(settings), sources.load_sources(settings.sources_file))
@@ -47,17 +47,17 @@ def map_raw() -> list[int]:
 
 def validate_raw(batch_ids: list[int]) -> dict[str, int]:
     """Validate the new batches; quarantine bad rows, stop on critical failures."""
-    from itss_warehouse import validation
+    from itss_warehouse.validate import runner
 
     settings = get_settings()
-    return validation.validate_raw_batches(warehouse_url(settings), batch_ids, settings)
+    return runner.validate_raw_batches(warehouse_url(settings), batch_ids, settings)
 
 
 def validate_marts() -> dict[str, int]:
-    from itss_warehouse import validation
+    from itss_warehouse.validate import runner
 
     settings = get_settings()
-    return validation.validate_marts(warehouse_url(settings), settings)
+    return runner.validate_marts(warehouse_url(settings), settings)
 
 
 def marts_ready(period_type: str, day: dt.date) -> bool:
@@ -91,12 +91,11 @@ def render_reports(kind_name: str, day: dt.date) -> list[str]:
 
     from itss_warehouse.reports.formatting import Period
     from itss_warehouse.reports.kinds import KINDS
-    from itss_warehouse.reports.rendering import plan, render
+    from itss_warehouse.reports.rendering import render_period
 
     settings = get_settings()
-    url = warehouse_url(settings)
     kind = KINDS[kind_name]
-    units = plan(kind, url, Period.last_closed(kind.period_type, day))
-    rendered = render(kind, url, units, settings.output_path, settings.templates_path,
-                      breaches_shown=settings.report_breaches_shown, workers=os.cpu_count() or 1)  # fmt: skip
+    rendered = render_period(kind, warehouse_url(settings), Period.last_closed(kind.period_type, day),
+                             settings.output_path, settings.templates_path,
+                             breaches_shown=settings.report_breaches_shown, workers=os.cpu_count() or 1)  # fmt: skip
     return [str(path) for report in rendered for path in report.files.values()]

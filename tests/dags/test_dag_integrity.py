@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 
-from itss_warehouse import environment
+from itss_warehouse.orchestration import environment
 from itss_warehouse.settings import Settings
 
 # An address nothing listens on: parsing must not need the warehouse.

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from itss_warehouse import airflow_runner
-from itss_warehouse.airflow_runner import DagRunFailed
+from itss_warehouse.orchestration import airflow_runner
+from itss_warehouse.orchestration.airflow_runner import DagRunFailed
 from itss_warehouse.settings import Settings
 
 PROBE_DAG = """

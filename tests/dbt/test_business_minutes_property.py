@@ -40,7 +40,7 @@ import pytest
 from hypothesis import example, given, note, settings
 from hypothesis import strategies as st
 
-from itss_warehouse import environment
+from itss_warehouse.orchestration import environment
 from itss_warehouse.settings import Settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -1,6 +1,6 @@
 """SLA attainment of the demo organisation, recomputed in Python from the export files.
 
-``itss_warehouse.demo`` writes one month of exports (January 2026, to keep the build short);
+``itss_warehouse.tools.demo`` writes one month of exports (January 2026, to keep the build short);
 they are loaded, validated and built with dbt for the run date 2026-01-31, so the month is
 closed and its last tickets are judged while still open. The test then recomputes
 one project-month of SLA_ATTAINMENT and RESPONSE_ON_TIME from the landing files alone (no
@@ -40,7 +40,7 @@ import pytest
 from demo_build import build
 from openpyxl import load_workbook
 
-from itss_warehouse import demo
+from itss_warehouse.tools import demo
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -100,7 +100,7 @@ def _canonical(name: str, row: dict[str, str]) -> dict[str, object] | None:
 
 
 def _passes_raw_validation(version: dict[str, object]) -> bool:
-    """The quarantining checks of expectations/build_suites.py that a parseable demo row can fail."""
+    """The quarantining checks of itss_warehouse.validate.suites that a parseable demo row can fail."""
     opened = version["opened_at"]
     return (
         version["ticket_id"] is not None

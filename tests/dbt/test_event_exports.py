@@ -6,8 +6,10 @@ import psycopg
 import pytest
 from ingest import ingest
 
-from itss_warehouse import sources, transform, validation
+from itss_warehouse.ingest import sources
 from itss_warehouse.settings import PACKAGE_DIR
+from itss_warehouse.transform import dbt
+from itss_warehouse.validate import runner
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -45,8 +47,8 @@ def built(tool_environment: str, pipeline_settings) -> str:
     demo = sources.load_sources(PACKAGE_DIR / "mappings" / "demo.yml")
     definitions = sources.SourceSet(timezone=demo.timezone, sources=[*demo.sources, AUDIT_SOURCE])
     batches = ingest(tool_environment, pipeline_settings.landing_path, definitions)
-    validation.validate_raw_batches(tool_environment, [batch.batch_id for batch in batches], pipeline_settings)
-    transform.run_dbt(pipeline_settings, "--quiet", "build", "--vars", "{run_date: '2026-11-21'}")
+    runner.validate_raw_batches(tool_environment, [batch.batch_id for batch in batches], pipeline_settings)
+    dbt.run_dbt(pipeline_settings, "--quiet", "build", "--vars", "{run_date: '2026-11-21'}")
     return tool_environment
 
 

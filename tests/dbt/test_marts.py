@@ -22,9 +22,11 @@ from small_landing import (
 )
 from typer.testing import CliRunner
 
-from itss_warehouse import sources, transform, validation
 from itss_warehouse.cli import app
-from itss_warehouse.demo import HEADERS
+from itss_warehouse.ingest import sources
+from itss_warehouse.tools.demo import HEADERS
+from itss_warehouse.transform import dbt
+from itss_warehouse.validate import runner
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 RUN_DATE = "{run_date: '2026-11-21'}"
@@ -32,13 +34,13 @@ RUN_DATE = "{run_date: '2026-11-21'}"
 
 def _load_validate(url: str, settings) -> None:
     batches = ingest(url, settings.landing_path, sources.load_sources(settings.sources_file))
-    validation.validate_raw_batches(url, [batch.batch_id for batch in batches], settings)
+    runner.validate_raw_batches(url, [batch.batch_id for batch in batches], settings)
 
 
 @pytest.fixture(scope="module")
 def built(tool_environment: str, pipeline_settings) -> str:
     _load_validate(tool_environment, pipeline_settings)
-    transform.run_dbt(pipeline_settings, "--quiet", "build", "--vars", RUN_DATE)
+    dbt.run_dbt(pipeline_settings, "--quiet", "build", "--vars", RUN_DATE)
     return tool_environment
 
 
@@ -237,7 +239,7 @@ def test_analyst_guide_queries_answer_on_the_small_organisation(built: str):
 
 
 def test_docs_describe_every_mart_and_column(built: str, pipeline_settings):
-    site = transform.generate_docs(pipeline_settings, "--vars", RUN_DATE)
+    site = dbt.generate_docs(pipeline_settings, "--vars", RUN_DATE)
     assert (site / "index.html").exists()
     manifest = json.loads((site / "manifest.json").read_text(encoding="utf-8"))["nodes"]
     catalog = json.loads((site / "catalog.json").read_text(encoding="utf-8"))["nodes"]
@@ -268,7 +270,7 @@ def test_statistics_are_gathered_only_for_tables_the_run_wrote(built: str, pipel
     tables = ["marts.kpi_scorecard", "staging.stg_ticket_tool__tickets"]
     before = _last_analyzed(built, tables)
     models = ("--select", "kpi_scorecard", "stg_ticket_tool__tickets")
-    transform.run_dbt(pipeline_settings, "--quiet", "run", *models, "--vars", RUN_DATE)
+    dbt.run_dbt(pipeline_settings, "--quiet", "run", *models, "--vars", RUN_DATE)
     after = _last_analyzed(built, tables)
     assert before["marts.kpi_scorecard"] is not None
     assert after["marts.kpi_scorecard"] is not None and after["marts.kpi_scorecard"] > before["marts.kpi_scorecard"]
@@ -308,7 +310,7 @@ def test_incremental_day_equals_full_rebuild(built: str, pipeline_settings):
         writer.writerow(["HF-2", "INC-6", "2026-10-04 10:00:00", "基本满意", ""])
 
     _load_validate(built, pipeline_settings)
-    transform.run_dbt(pipeline_settings, "--quiet", "build", "--vars", RUN_DATE)
+    dbt.run_dbt(pipeline_settings, "--quiet", "build", "--vars", RUN_DATE)
     incremental = _snapshot(built)
     # P1: INC-2 now met, REQ-4 met; P2: INC-6 met, INC-7 and INC-1 (moved in) not, INC-9 open
     october = _october(built)
@@ -357,7 +359,7 @@ def test_backlog_re_run_of_a_past_day_equals_its_full_build(built: str, pipeline
     # After the incremental day: a back-fill of 20 October drops the later days, a full
     # build of that day gives the same, and running 21 November again restores them.
     def run(run_date: str, *args: str) -> list[tuple]:
-        transform.run_dbt(
+        dbt.run_dbt(
             pipeline_settings, "--quiet", "run", "--select", "ticket_backlog_daily", *args,
             "--vars", f"{{run_date: '{run_date}'}}",
         )  # fmt: skip

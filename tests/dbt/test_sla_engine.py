@@ -16,8 +16,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from itss_warehouse import transform
-from itss_warehouse.load import ensure_raw_tables
+from itss_warehouse.transform import dbt
+from itss_warehouse.warehouse.raw import ensure_raw_tables
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -122,7 +122,7 @@ def measured(tool_environment: str, pipeline_settings) -> dict[tuple[str, str], 
         )  # fmt: skip
         _insert(conn, "ticket_status_changes", ["ticket_id", "status", "changed_at"],
                 [(ticket, status, _stamp(at)) for ticket, status, at in STATUS_CHANGES])  # fmt: skip
-    transform.run_dbt(pipeline_settings, "--quiet", "build", "--vars", RUN_DATE)
+    dbt.run_dbt(pipeline_settings, "--quiet", "build", "--vars", RUN_DATE)
     with psycopg.connect(tool_environment) as conn:
         rows = conn.execute(
             "select ticket_id, metric, policy_id, priority_applied, target_minutes, elapsed_calendar_minutes,"

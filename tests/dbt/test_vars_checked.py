@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from itss_warehouse import environment
+from itss_warehouse.orchestration import environment
 from itss_warehouse.settings import Settings
-from itss_warehouse.transform import DbtError, run_dbt
+from itss_warehouse.transform.dbt import DbtError, run_dbt
 
 pytestmark = pytest.mark.integration
 

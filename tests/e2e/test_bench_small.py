@@ -10,8 +10,8 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
-from itss_warehouse.bench import suite
 from itss_warehouse.cli import app
+from itss_warehouse.tools.bench import suite
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -26,8 +26,9 @@ import redis
 from psycopg import sql
 from small_landing import EXPECTED_ORGANISATION_RATE
 
-from itss_warehouse import environment, pseudonym
+from itss_warehouse.orchestration import environment
 from itss_warehouse.settings import Settings
+from itss_warehouse.warehouse import pseudonym
 from itss_warehouse.warehouse.connection import ensure_schemas
 from itss_warehouse.warehouse.roles import LOADER, TRANSFORMER
 

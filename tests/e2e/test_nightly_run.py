@@ -17,7 +17,7 @@ import pytest
 from small_landing import EXPECTED_ORGANISATION_RATE, EXPECTED_PROJECT_RATES
 from smtp_server import PASSWORD, USER, make_certificate, running
 
-from itss_warehouse import environment
+from itss_warehouse.orchestration import environment
 from itss_warehouse.settings import Settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -16,6 +16,7 @@ from itss_warehouse.cli import app
 from itss_warehouse.mail.recipients import RecipientsError, load_recipients
 from itss_warehouse.mail.sending import send_reports
 from itss_warehouse.reports.formatting import Period
+from itss_warehouse.reports.kinds import KINDS
 from itss_warehouse.reports.rendering import render_period
 from itss_warehouse.settings import Settings
 
@@ -115,7 +116,7 @@ def test_corrected_data_is_sent_again_only_when_asked_and_marked(smtp, url, tmp_
     with psycopg.connect(url) as conn:
         conn.execute("update marts.kpi_scorecard set value = 0.8, numerator = 4, denominator = 5"
                      " where grain_id = 'PRJ-A' and kpi_code = 'SLA_ATTAINMENT' and period_start = '2026-10-01'")  # fmt: skip
-    render_period("service_report", url, OCTOBER, settings.output_path, TEMPLATES_DIR, unit_ids=["PRJ-A"])
+    render_period(KINDS["service_report"], url, OCTOBER, settings.output_path, TEMPLATES_DIR, unit_ids=["PRJ-A"])
     quiet = send_reports(settings, url, "service_report", OCTOBER)
     assert len(handler.messages) == 2 and len(quiet.changed) == 3
     send_reports(settings, url, "service_report", OCTOBER, corrections=True)

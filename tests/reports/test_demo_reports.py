@@ -19,9 +19,10 @@ from demo_build import build
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from itss_warehouse import demo
 from itss_warehouse.reports.formatting import Period, format_percent
+from itss_warehouse.reports.kinds import KINDS
 from itss_warehouse.reports.rendering import FORMATS, RenderedReport, render_period
+from itss_warehouse.tools import demo
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -51,7 +52,7 @@ def rendered(built, tmp_path_factory) -> dict[tuple[str, str], list[RenderedRepo
     output = tmp_path_factory.mktemp("archive")
     return {
         (kind, language): render_period(
-            kind, built, Period.parse(period), output, TEMPLATES_DIR,
+            KINDS[kind], built, Period.parse(period), output, TEMPLATES_DIR,
             unit_ids=units, language=language, formats=FORMATS, workers=2,
         )
         for kind, period, units in REPORTS
@@ -144,11 +145,11 @@ def test_the_process_report_lists_every_deviation_of_the_month(built, rendered):
 
 
 def test_a_period_without_data_says_so(built, tmp_path):
-    [report] = render_period("process_report", built, Period.parse("2024-06"), tmp_path, TEMPLATES_DIR)
+    [report] = render_period(KINDS["process_report"], built, Period.parse("2024-06"), tmp_path, TEMPLATES_DIR)
     html = _compact(report.path)
     assert "本期无指标数据" in html and "本期各部门、各项目指标均达标" in html
     # Contracts begun before the exports start: departments to report on, without tickets or complaints.
-    quality = render_period("quality_report", built, Period.parse("2024-H1"), tmp_path, TEMPLATES_DIR)
+    quality = render_period(KINDS["quality_report"], built, Period.parse("2024-H1"), tmp_path, TEMPLATES_DIR)
     assert quality and all("本期无客户投诉" in _compact(report.path) for report in quality)
 
 

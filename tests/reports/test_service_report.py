@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from itss_warehouse.cli import app
 from itss_warehouse.reports.data_quality import ReportBlocked
 from itss_warehouse.reports.formatting import Period
+from itss_warehouse.reports.kinds import KINDS
 from itss_warehouse.reports.pdf import MissingFontError, html_to_pdf
 from itss_warehouse.reports.rendering import FORMATS, RenderedReport, render_period
 
@@ -42,7 +43,9 @@ def output_dir(tmp_path_factory) -> Path:
 
 
 def render(url: str, output_dir: Path, period: Period = OCTOBER, **options) -> list[RenderedReport]:
-    return render_period("service_report", url, period, output_dir, TEMPLATES_DIR, **{"formats": ("html",), **options})
+    return render_period(
+        KINDS["service_report"], url, period, output_dir, TEMPLATES_DIR, **{"formats": ("html",), **options}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -145,7 +148,7 @@ def test_a_customer_reads_how_many_of_its_records_are_held_back_not_the_rows(zh_
 
 
 def test_an_internal_report_lists_its_periods_quarantined_records_once_each(conn, url, tmp_path):
-    [report] = render_period("process_report", url, OCTOBER, tmp_path, TEMPLATES_DIR, formats=("html",))
+    [report] = render_period(KINDS["process_report"], url, OCTOBER, tmp_path, TEMPLATES_DIR, formats=("html",))
     html = compact(report.path)
     assert '<span class="bad">3 行数据被隔离</span>' in html
     assert (
@@ -362,7 +365,7 @@ def test_validation_warnings_are_stated_in_internal_reports_only(conn, url, tmp_
     assert "second warning" not in html and "CSAT within" not in html
     _latest_run(conn, "marts", ["second warning"], [])
     try:
-        [internal] = render_period("process_report", url, OCTOBER, tmp_path, TEMPLATES_DIR, formats=("html",))
+        [internal] = render_period(KINDS["process_report"], url, OCTOBER, tmp_path, TEMPLATES_DIR, formats=("html",))
     finally:
         _forget_runs_after(conn, before)
     assert '<span class="bad">校验通过，1 条警告</span>' in compact(internal.path)

@@ -72,7 +72,7 @@ def test_a_run_before_the_dags_start_date_is_refused_not_reported_as_success(tmp
 
 
 def test_the_dags_start_early_enough_for_years_of_history():
-    from itss_warehouse.dag_defaults import START_DATE
+    from itss_warehouse.orchestration.dag_defaults import START_DATE
 
     assert START_DATE.date().isoformat() == "2000-01-01"
 

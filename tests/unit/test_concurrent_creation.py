@@ -9,9 +9,9 @@ import threading
 import psycopg
 import pytest
 
-from itss_warehouse.load import ensure_raw_tables
 from itss_warehouse.mail.sending import ensure_mail_log
 from itss_warehouse.warehouse.connection import SCHEMAS, ensure_schemas
+from itss_warehouse.warehouse.raw import ensure_raw_tables
 
 pytestmark = pytest.mark.integration
 ROUNDS = 5  # without the lock, nearly every round failed

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from openpyxl import load_workbook
 
-from itss_warehouse.demo import BAD_OPENED_AT, BAD_PRIORITY, generate
+from itss_warehouse.tools.demo import BAD_OPENED_AT, BAD_PRIORITY, generate
 
 MAPPING = Path(__file__).parents[2] / "src" / "itss_warehouse" / "mappings" / "demo.yml"
 SOURCES = yaml.safe_load(MAPPING.read_text(encoding="utf-8"))["sources"]

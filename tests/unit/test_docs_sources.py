@@ -4,7 +4,6 @@ every definition-file key is in it, each read from where the code defines or che
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
 import re
 import typing
@@ -14,13 +13,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from itss_warehouse.canonical import ENTITIES
-from itss_warehouse.sources import Source, SourceSet
+from itss_warehouse.ingest.canonical import ENTITIES
+from itss_warehouse.ingest.sources import Source, SourceSet
 
 REPO = Path(__file__).resolve().parents[2]
 DOC = (REPO / "docs" / "sources.md").read_text(encoding="utf-8")
 DBT = REPO / "dbt_project"
-BUILDER = REPO / "expectations" / "build_suites.py"
 FIELD_COLUMNS = ["field", "type", "required", "allowed values", "meaning", "example"]
 KEY_COLUMNS = ["key", "default", "meaning", "example"]
 
@@ -29,10 +27,9 @@ Codes = dict[tuple[str, str], dict[str, set[str]]]  # (entity, field) → {where
 
 @pytest.fixture(scope="module")
 def builder():
-    spec = importlib.util.spec_from_file_location("build_suites", BUILDER)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    from itss_warehouse.validate import suites
+
+    return suites
 
 
 def _cells(line: str) -> list[str]:

@@ -14,9 +14,9 @@ from urllib.parse import parse_qs, urlsplit
 import psycopg
 import pytest
 
-from itss_warehouse import extract
-from itss_warehouse.extract import ExtractError, extract_source
-from itss_warehouse.sources import Source
+from itss_warehouse.ingest import extract
+from itss_warehouse.ingest.extract import ExtractError, extract_source
+from itss_warehouse.ingest.sources import Source
 
 pytestmark = pytest.mark.integration
 SOURCE = Source(

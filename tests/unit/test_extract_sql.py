@@ -12,8 +12,8 @@ import pytest
 import sqlalchemy
 from ingest import ingest
 
-from itss_warehouse.extract import ExtractError, extract_all, extract_source
-from itss_warehouse.sources import Source, SourceSet
+from itss_warehouse.ingest.extract import ExtractError, extract_all, extract_source
+from itss_warehouse.ingest.sources import Source, SourceSet
 
 pytestmark = pytest.mark.integration
 SERVER = "mysql+pymysql://root@127.0.0.1:3306"

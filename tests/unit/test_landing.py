@@ -10,10 +10,10 @@ import psycopg
 import pytest
 from psycopg import sql
 
-import itss_warehouse.load as load_module
-from itss_warehouse.map_batches import map_landed
+import itss_warehouse.ingest.landing as load_module
+from itss_warehouse.ingest.map_batches import map_landed
+from itss_warehouse.ingest.sources import Source, SourceSet, load_sources
 from itss_warehouse.settings import PACKAGE_DIR
-from itss_warehouse.sources import Source, SourceSet, load_sources
 
 pytestmark = pytest.mark.integration
 MAPPINGS = PACKAGE_DIR / "mappings"

@@ -9,11 +9,11 @@ import psycopg
 import pytest
 from ingest import ingest
 
-from itss_warehouse.load import load_landing
-from itss_warehouse.map_batches import map_landed
-from itss_warehouse.mapping import SourceFileError
+from itss_warehouse.ingest.landing import load_landing
+from itss_warehouse.ingest.map_batches import map_landed
+from itss_warehouse.ingest.mapping import SourceFileError
+from itss_warehouse.ingest.sources import Source, SourceSet, load_sources
 from itss_warehouse.settings import PACKAGE_DIR
-from itss_warehouse.sources import Source, SourceSet, load_sources
 
 pytestmark = pytest.mark.integration
 SOURCES = load_sources(PACKAGE_DIR / "mappings" / "demo.yml")
@@ -119,7 +119,7 @@ def test_malformed_lines_are_rejected_with_line_and_text_and_the_rest_loads(url,
 
 
 def test_a_crash_mid_landing_leaves_nothing_and_the_rerun_lands_the_file_whole(url, small_landing, monkeypatch):
-    import itss_warehouse.load as load_module
+    import itss_warehouse.ingest.landing as load_module
 
     real_quarantine = load_module.quarantine_problems
 
@@ -147,7 +147,7 @@ def test_a_crash_mid_landing_leaves_nothing_and_the_rerun_lands_the_file_whole(u
 
 
 def test_a_crash_mid_mapping_leaves_the_batch_unmapped_and_the_rerun_maps_it_whole(url, small_landing, monkeypatch):
-    import itss_warehouse.map_batches as map_module
+    import itss_warehouse.ingest.map_batches as map_module
 
     load_landing(url, small_landing, SOURCES)
     monkeypatch.setattr(map_module, "CHUNK_ROWS", 5)

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
-from itss_warehouse.mapping import HeaderError, Problem, SourceFileError, _iso_text, header_problems, read_mapped
-from itss_warehouse.sources import Source, SourceDefinitionError, SourceSet
+from itss_warehouse.ingest.mapping import HeaderError, Problem, SourceFileError, _iso_text, header_problems, read_mapped
+from itss_warehouse.ingest.sources import Source, SourceDefinitionError, SourceSet
 
 GBK_SOURCE = Source(
     name="excel_tickets",

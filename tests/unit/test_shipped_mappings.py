@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from itss_warehouse.excel_template import FIELD_NOTES, INSTRUCTION_HEADERS, INSTRUCTIONS_SHEET, write_template
-from itss_warehouse.mapping import Problem, read_mapped
+from itss_warehouse.ingest.excel_template import FIELD_NOTES, INSTRUCTION_HEADERS, INSTRUCTIONS_SHEET, write_template
+from itss_warehouse.ingest.mapping import Problem, read_mapped
+from itss_warehouse.ingest.sources import Source, SourceSet, load_sources
 from itss_warehouse.settings import PACKAGE_DIR
-from itss_warehouse.sources import Source, SourceSet, load_sources
 
 MAPPINGS = PACKAGE_DIR / "mappings"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "sources"

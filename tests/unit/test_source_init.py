@@ -15,12 +15,12 @@ from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 from typer.testing import CliRunner
 
-from itss_warehouse import source_init
 from itss_warehouse.cli import app
-from itss_warehouse.excel_template import write_template
-from itss_warehouse.mapping import Problem, read_mapped
+from itss_warehouse.ingest import source_init
+from itss_warehouse.ingest.excel_template import write_template
+from itss_warehouse.ingest.mapping import Problem, read_mapped
+from itss_warehouse.ingest.sources import Source, load_sources
 from itss_warehouse.settings import PACKAGE_DIR
-from itss_warehouse.sources import Source, load_sources
 
 MAPPINGS = PACKAGE_DIR / "mappings"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "sources"

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
+from itss_warehouse.ingest.sources import Source, SourceDefinitionError, load_sources
 from itss_warehouse.settings import PACKAGE_DIR
-from itss_warehouse.sources import Source, SourceDefinitionError, load_sources
 
 
 def test_shipped_demo_mapping_is_valid():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 
 from itss_warehouse.settings import Settings
-from itss_warehouse.statutory_calendar import COLUMNS, SEED_NAME, statutory_days, write_seed
+from itss_warehouse.transform.statutory_calendar import COLUMNS, SEED_NAME, statutory_days, write_seed
 
 SEED = Settings(_env_file=None).dbt_project_path / "seeds" / SEED_NAME
 

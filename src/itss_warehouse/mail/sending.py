@@ -31,27 +31,9 @@ from itss_warehouse.reports.formatting import Period, build_environment, load_ca
 from itss_warehouse.reports.kinds import KINDS
 from itss_warehouse.reports.rendering import FORMATS, archive_files, plan, render
 from itss_warehouse.settings import Settings
-from itss_warehouse.warehouse.connection import lock_ddl
+from itss_warehouse.warehouse import raw
 
 log = logging.getLogger(__name__)
-
-MAIL_LOG = """
-    create table if not exists raw.mail_log (
-        mail_id bigserial primary key,
-        report_kind text not null,
-        period text not null,
-        unit_id text not null,
-        language text not null,
-        recipient text not null,
-        checksum text not null,
-        status text not null check (status in ('sent', 'failed', 'written', 'withheld')),
-        is_correction boolean not null default false,
-        attempts integer not null default 0,
-        error text,
-        logged_at timestamptz not null default now()
-    );
-    create index if not exists mail_log_report_idx on raw.mail_log (report_kind, period, unit_id, recipient)
-"""
 
 SENT = """
     select recipient, checksum from raw.mail_log
@@ -72,8 +54,7 @@ class SendSummary:
 
 def ensure_mail_log(url: str) -> None:
     with psycopg.connect(url) as conn:
-        lock_ddl(conn)
-        conn.execute(MAIL_LOG)
+        raw.ensure_mail_log(conn)
 
 
 def send_reports(

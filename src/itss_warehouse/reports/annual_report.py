@@ -12,8 +12,8 @@ from typing import Any
 import psycopg
 
 from itss_warehouse.reports import sections
+from itss_warehouse.reports.base import ReportKind, Sheet, Unit
 from itss_warehouse.reports.formatting import Period
-from itss_warehouse.reports.rendering import ReportKind, Sheet, Unit
 
 DEPARTMENT_KPIS = [
     "SLA_ATTAINMENT", "RESOLUTION_ON_TIME", "CSAT", "REPORT_DELIVERY", "COMPLAINT_CLOSURE", "FINDING_CLOSURE",
@@ -34,16 +34,6 @@ FINDINGS = """
     from marts.fct_audit_findings
     where programme_year = extract(year from %(start)s::date) and finding_id is not null
     order by raised_on, finding_id
-"""
-
-SATISFACTION_ITEMS = """
-    select items.item, items.answers, items.average_score, items.low_scores, prior.average_score as prior_score
-    from marts.satisfaction_by_item as items
-    left join marts.satisfaction_by_item as prior
-        on prior.level = items.level and prior.grain = items.grain and prior.item = items.item
-        and prior.year_start = (items.year_start - interval '1 year')::date
-    where items.level = 'annual' and items.grain = 'organisation' and items.year_start = %(start)s
-    order by items.item
 """
 
 COMPLAINT_SUMMARY = """
@@ -73,7 +63,7 @@ def content(cur: psycopg.Cursor, unit: Unit, catalogue: dict[str, Any]) -> dict[
         "matrix": sections.kpi_matrix(cur, unit, "department", DEPARTMENT_KPIS),
         "audits": cur.execute(AUDITS, params).fetchall(),
         "findings": cur.execute(FINDINGS, params).fetchall(),
-        "satisfaction_items": cur.execute(SATISFACTION_ITEMS, params).fetchall(),
+        "satisfaction_items": sections.satisfaction_items(cur, unit),
         "complaints": cur.execute(COMPLAINT_SUMMARY, params).fetchone(),
         "improvement_summary": cur.execute(IMPROVEMENT_SUMMARY, params).fetchall(),
         "improvements": sections.improvement_items(cur, unit),

@@ -15,7 +15,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from itss_warehouse.reports.formatting import IN_SCOPE
-from itss_warehouse.xlsx import LOCAL_TIMEZONE
+from itss_warehouse.reports.xlsx import LOCAL_TIMEZONE
 
 QUARANTINED_SHOWN = 20
 

@@ -13,7 +13,8 @@ import jinja2
 import yaml
 from markupsafe import Markup
 
-from itss_warehouse.xlsx import LOCAL_TIMEZONE
+from itss_warehouse.ingest.canonical import PRIORITIES, TICKET_TYPES
+from itss_warehouse.reports.xlsx import LOCAL_TIMEZONE
 
 MONTHS_IN = {"month": 1, "quarter": 3, "half_year": 6, "year": 12}
 
@@ -26,6 +27,15 @@ IN_SCOPE = """(
 )"""
 # SQL: the instant the period ends (its ``end`` day's midnight in Beijing).
 PERIOD_END = f"(%(end)s::date::timestamp at time zone '{LOCAL_TIMEZONE.key}')"
+# SQL: the ticket types in the order reports list them, and one count column per priority.
+TICKET_TYPE_ORDER = "array[" + ", ".join(f"'{code}'" for code in TICKET_TYPES) + "]"
+
+
+def priority_counts(priority: str, counted: str = "*") -> str:
+    """``count(…) filter (where <priority> = 'P1') as "P1"``, … for each canonical priority."""
+    return ", ".join(f"count({counted}) filter (where {priority} = '{code}') as \"{code}\"" for code in PRIORITIES)
+
+
 PERIOD_PATTERN = re.compile(r"(?P<year>\d{4})(?:-(?P<month>\d{2})|-Q(?P<quarter>[1-4])|-H(?P<half>[12]))?")
 
 

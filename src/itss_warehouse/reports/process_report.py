@@ -11,9 +11,9 @@ from typing import Any
 import psycopg
 
 from itss_warehouse.reports import charts, sections
+from itss_warehouse.reports.base import ReportKind, Sheet, Unit
 from itss_warehouse.reports.formatting import Period, kpi_number_format
-from itss_warehouse.reports.rendering import ReportKind, Sheet, Unit
-from itss_warehouse.xlsx import Formatted
+from itss_warehouse.reports.xlsx import Formatted
 
 PROJECT_KPIS = [
     "SLA_ATTAINMENT", "RESPONSE_ON_TIME", "RESOLUTION_ON_TIME", "CALLBACK_COVERAGE",

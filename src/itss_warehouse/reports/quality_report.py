@@ -11,8 +11,8 @@ from typing import Any
 import psycopg
 
 from itss_warehouse.reports import sections
+from itss_warehouse.reports.base import ReportKind, Sheet, Unit
 from itss_warehouse.reports.formatting import Period
-from itss_warehouse.reports.rendering import ReportKind, Sheet, Unit
 
 PROJECT_KPIS = [
     "SLA_ATTAINMENT", "RESPONSE_ON_TIME", "ONSITE_ON_TIME", "RESOLUTION_ON_TIME", "REPORT_DELIVERY",

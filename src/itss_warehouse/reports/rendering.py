@@ -16,9 +16,9 @@ import logging
 import multiprocessing
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -27,15 +27,16 @@ import psycopg
 from openpyxl import Workbook
 from psycopg.rows import dict_row
 
+from itss_warehouse.ingest.canonical import PRIORITIES
 from itss_warehouse.reports import data_quality
+from itss_warehouse.reports.base import ReportKind, Sheet, Unit
 from itss_warehouse.reports.formatting import IN_SCOPE, Period, build_environment, load_catalogue
 from itss_warehouse.reports.pdf import html_to_pdf
-from itss_warehouse.xlsx import LOCAL_TIMEZONE, add_table_sheet, workbook_bytes
+from itss_warehouse.reports.xlsx import LOCAL_TIMEZONE, add_table_sheet, workbook_bytes
 
 log = logging.getLogger(__name__)
 
 FORMATS = ("html", "pdf", "xlsx")
-PRIORITIES = ("P1", "P2", "P3", "P4")
 
 # The data a report is as of: the newest load batch carrying its projects' tickets of the
 # period. Later exports that do not touch them leave it, and the report, unchanged.
@@ -66,48 +67,6 @@ USES_FALLBACK_CALENDAR = f"""
 
 
 @dataclass(frozen=True)
-class Unit:
-    """What one report file is about: a project, a department or the organisation, in a period."""
-
-    grain: str  # as marts.kpi_scorecard: project, department, organisation
-    grain_id: str  # file stem: the project or department id, or "organisation"
-    period: Period
-    facts: dict[str, Any] = field(default_factory=dict)  # e.g. the dim_projects row
-
-    @property
-    def params(self) -> dict[str, Any]:
-        """Query parameters: the unit and its period (``end`` is the first day after it)."""
-        return {
-            "grain": self.grain,
-            "grain_id": self.grain_id,
-            "period_type": self.period.type,
-            "start": self.period.start,
-            "end": self.period.end,
-            **self.facts,
-        }
-
-
-@dataclass(frozen=True)
-class Sheet:
-    title: str
-    headers: Sequence[str]
-    rows: Iterable[Sequence[object]]
-    number_formats: dict[int, str] | None = None
-
-
-@dataclass(frozen=True)
-class ReportKind:
-    name: str  # the archive folder, e.g. service_report
-    period_type: str  # the period the command line and the DAG give
-    template: str
-    units: Callable[[psycopg.Cursor, Period], list[Unit]]
-    content: Callable[[psycopg.Cursor, Unit, dict[str, Any]], dict[str, Any]]
-    appendix: Callable[[psycopg.Cursor, Unit, dict[str, Any], dict[str, Any]], list[Sheet]]
-    # A customer's report shows no internal data (source rows, check texts); internal ones do.
-    audience: str = "internal"
-
-
-@dataclass(frozen=True)
 class RenderedReport:
     kind: str
     unit_id: str
@@ -125,7 +84,7 @@ class RenderedReport:
 class Job:
     """Everything a worker process needs besides the unit: picklable."""
 
-    kind: str
+    kind: ReportKind  # picklable: its functions are module-level
     url: str
     output_dir: Path
     templates_dir: Path
@@ -178,7 +137,7 @@ def render(
     load_catalogue(templates_dir, language)  # an unknown language fails here, not in a worker
     with psycopg.connect(url) as conn, conn.cursor(row_factory=dict_row) as cur:
         shared = {"data_quality": data_quality.status(cur), "breaches_shown": breaches_shown}
-    job = Job(kind.name, url, output_dir, templates_dir, language, formats, shared, as_of)
+    job = Job(kind, url, output_dir, templates_dir, language, formats, shared, as_of)
     rendered = []
     if workers > 1 and multiprocessing.current_process().daemon:
         # A Celery worker's task process may not start processes of its own; there, more
@@ -206,10 +165,8 @@ class Renderer:
     """Renders units of one job over one connection."""
 
     def __init__(self, job: Job) -> None:
-        from itss_warehouse.reports.kinds import KINDS
-
         self.job = job
-        self.kind = KINDS[job.kind]
+        self.kind = job.kind
         self.catalogue = load_catalogue(job.templates_dir, job.language)
         self.template = build_environment(job.templates_dir, self.catalogue).get_template(self.kind.template)
         self.conn = psycopg.connect(job.url)
@@ -297,11 +254,8 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 
 def render_period(
-    kind_name: str, url: str, period: Period, output_dir: Path, templates_dir: Path, *,
+    kind: ReportKind, url: str, period: Period, output_dir: Path, templates_dir: Path, *,
     unit_ids: Sequence[str] | None = None, **options: Any,
 ) -> list[RenderedReport]:  # fmt: skip
     """Plan and render the reports of one kind for ``period``: see ``plan`` and ``render``."""
-    from itss_warehouse.reports.kinds import KINDS
-
-    kind = KINDS[kind_name]
     return render(kind, url, plan(kind, url, period, unit_ids), output_dir, templates_dir, **options)

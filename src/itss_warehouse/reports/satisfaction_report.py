@@ -11,9 +11,8 @@ from typing import Any
 import psycopg
 
 from itss_warehouse.reports import charts, sections
-from itss_warehouse.reports.annual_report import SATISFACTION_ITEMS
+from itss_warehouse.reports.base import ReportKind, Sheet, Unit
 from itss_warehouse.reports.formatting import Period
-from itss_warehouse.reports.rendering import ReportKind, Sheet, Unit
 
 SATISFACTION_KPIS = ["CSAT", "SURVEY_COVERAGE"]
 
@@ -35,7 +34,7 @@ def units(cur: psycopg.Cursor, year: Period) -> list[Unit]:
 
 
 def content(cur: psycopg.Cursor, unit: Unit, catalogue: dict[str, Any]) -> dict[str, Any]:
-    items = cur.execute(SATISFACTION_ITEMS, unit.params).fetchall()
+    items = sections.satisfaction_items(cur, unit)
     kpis = [row for row in sections.scorecard(cur, unit) if row["kpi_code"] in SATISFACTION_KPIS]
     scores = charts.scores_by_item(
         [row["item"] for row in items], [row["average_score"] for row in items], xlabel=catalogue["survey"]["average"]

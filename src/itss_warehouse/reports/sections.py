@@ -6,10 +6,11 @@ from typing import Any
 
 import psycopg
 
+from itss_warehouse.ingest.canonical import PRIORITIES
 from itss_warehouse.reports import charts
-from itss_warehouse.reports.formatting import IN_SCOPE, add_months, kpi_number_format
-from itss_warehouse.reports.rendering import PRIORITIES, Sheet, Unit
-from itss_warehouse.xlsx import Formatted
+from itss_warehouse.reports.base import Sheet, Unit
+from itss_warehouse.reports.formatting import IN_SCOPE, add_months, kpi_number_format, priority_counts
+from itss_warehouse.reports.xlsx import Formatted
 
 # The unit's KPIs for its period, with the same period a year before for the trend.
 SCORECARD = """
@@ -49,10 +50,7 @@ IMPROVEMENT_ITEMS = f"""
 # SLA attainment of the unit and tickets opened in its scope, by month.
 MONTHLY_TREND = f"""
     select months.month::date as month, scorecard.value, scorecard.target,
-        count(tickets.ticket_id) filter (where tickets.priority = 'P1') as "P1",
-        count(tickets.ticket_id) filter (where tickets.priority = 'P2') as "P2",
-        count(tickets.ticket_id) filter (where tickets.priority = 'P3') as "P3",
-        count(tickets.ticket_id) filter (where tickets.priority = 'P4') as "P4"
+        {priority_counts("tickets.priority", "tickets.ticket_id")}
     from generate_series(%(first_month)s::date, %(last_month)s::date, interval '1 month') as months (month)
     left join marts.kpi_scorecard as scorecard
         on scorecard.kpi_code = 'SLA_ATTAINMENT' and scorecard.grain = %(grain)s
@@ -165,6 +163,23 @@ KPI_MATRIX = f"""
       and scorecard.period_type = %(period_type)s and scorecard.period_start = %(start)s
     order by names.grain_id
 """
+
+# The organisation's annual-survey items of the year, with the year before's average (annual
+# and satisfaction reports).
+SATISFACTION_ITEMS = """
+    select items.item, items.answers, items.average_score, items.low_scores, prior.average_score as prior_score
+    from marts.satisfaction_by_item as items
+    left join marts.satisfaction_by_item as prior
+        on prior.level = items.level and prior.grain = items.grain and prior.item = items.item
+        and prior.year_start = (items.year_start - interval '1 year')::date
+    where items.level = 'annual' and items.grain = 'organisation' and items.year_start = %(start)s
+    order by items.item
+"""
+
+
+def satisfaction_items(cur: psycopg.Cursor, unit: Unit) -> list[dict[str, Any]]:
+    return cur.execute(SATISFACTION_ITEMS, unit.params).fetchall()
+
 
 KPI_NAMES = "select kpi_code, name_zh, name_en from marts.kpi_catalogue where kpi_code = any(%(kpi_codes)s)"
 

@@ -12,8 +12,8 @@ from typing import Any
 import psycopg
 
 from itss_warehouse.reports import sections
-from itss_warehouse.reports.formatting import PERIOD_END, Period
-from itss_warehouse.reports.rendering import ReportKind, Sheet, Unit
+from itss_warehouse.reports.base import ReportKind, Sheet, Unit
+from itss_warehouse.reports.formatting import PERIOD_END, TICKET_TYPE_ORDER, Period, priority_counts
 
 # Projects running in the month; a quarterly project is reported on once its quarter closes.
 PROJECTS = """
@@ -53,23 +53,18 @@ SLA_BY_PRIORITY = """
     order by month, priority
 """
 
-TICKET_VOLUME = """
+TICKET_VOLUME = f"""
     select
         ticket_type,
         grouping(ticket_type) = 1 as is_total,
-        count(*) filter (where priority = 'P1') as "P1",
-        count(*) filter (where priority = 'P2') as "P2",
-        count(*) filter (where priority = 'P3') as "P3",
-        count(*) filter (where priority = 'P4') as "P4",
+        {priority_counts("priority")},
         count(*) as total
     from marts.fct_tickets
     where project_id = %(project_id)s and opened_month >= %(start)s and opened_month < %(end)s
     group by rollup (ticket_type)
     order by
         grouping(ticket_type),
-        array_position(
-            array['incident', 'service_request', 'problem', 'change', 'release', 'leftover_issue'], ticket_type
-        ),
+        array_position({TICKET_TYPE_ORDER}, ticket_type),
         ticket_type
 """
 

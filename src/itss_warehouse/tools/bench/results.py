@@ -9,7 +9,7 @@ import os
 import platform
 from pathlib import Path
 
-from itss_warehouse.bench.suite import SizeResult
+from itss_warehouse.tools.bench.suite import SizeResult
 
 LOAD_RATIO = 1.5  # landing the ticket export against a plain COPY of it
 FULL_BUILD_SECONDS = 300

@@ -32,8 +32,8 @@ import httpx
 import psycopg
 import sqlalchemy
 
-from itss_warehouse.sources import Source, SourceSet
-from itss_warehouse.warehouse.connection import lock_ddl
+from itss_warehouse.ingest.sources import Source, SourceSet
+from itss_warehouse.warehouse import raw
 
 log = logging.getLogger(__name__)
 
@@ -72,11 +72,7 @@ def _connection_url(source: Source) -> str:
 
 def _read_watermark(warehouse_url: str, source: Source) -> str:
     with psycopg.connect(warehouse_url) as conn:
-        lock_ddl(conn)
-        conn.execute(
-            "create table if not exists raw.source_watermarks (source_name text primary key,"
-            " watermark text not null, file_name text, extracted_at timestamptz not null default now())"
-        )
+        raw.ensure_source_watermarks(conn)
         row = conn.execute(
             "select watermark from raw.source_watermarks where source_name = %s", (source.name,)
         ).fetchone()

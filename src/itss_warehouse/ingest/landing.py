@@ -19,21 +19,17 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
-import io
 import logging
 import re
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
 import psycopg
 from psycopg import sql
 
-from itss_warehouse import pseudonym
-from itss_warehouse.canonical import ENTITIES
-from itss_warehouse.mapping import Problem, check_header, is_excel, read_raw
-from itss_warehouse.sources import Source, SourceSet
-from itss_warehouse.warehouse.connection import lock_ddl
+from itss_warehouse.ingest.mapping import Problem, check_header, is_excel, read_raw
+from itss_warehouse.ingest.sources import Source, SourceSet
+from itss_warehouse.warehouse.raw import QuarantinedRow, copy_frame, ensure_raw_tables, record_quarantined
 
 log = logging.getLogger(__name__)
 
@@ -67,129 +63,6 @@ def file_checksum(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def ensure_raw_tables(conn: psycopg.Connection) -> None:
-    lock_ddl(conn)
-    pseudonym.ensure_key(conn)
-    conn.execute(
-        """
-        create table if not exists raw.load_batches (
-            batch_id bigserial primary key,
-            source_name text not null,
-            entity text not null,
-            file_name text not null,
-            checksum text not null,
-            header text[],
-            landed_rows integer,
-            row_count integer not null,
-            loaded_at timestamptz not null default now(),
-            mapped_at timestamptz,
-            unique (source_name, checksum)
-        )
-        """
-    )
-    has_landing = conn.execute(
-        "select 1 from information_schema.columns"
-        " where table_schema = 'raw' and table_name = 'load_batches' and column_name = 'mapped_at'"
-    ).fetchone()
-    if not has_landing:
-        # Batches loaded before landing tables existed were mapped while they loaded.
-        conn.execute(
-            "alter table raw.load_batches add column header text[], add column landed_rows integer,"
-            " add column mapped_at timestamptz"
-        )
-        conn.execute("update raw.load_batches set mapped_at = loaded_at")
-    conn.execute(
-        """
-        create table if not exists raw.quarantined_rows (
-            batch_id bigint not null references raw.load_batches,
-            entity text not null,
-            source_file text not null,
-            source_row integer not null,
-            check_name text not null,
-            column_name text,
-            raw_value text,
-            reason text not null,
-            quarantined_at timestamptz not null default now(),
-            primary key (entity, batch_id, source_row, check_name)
-        )
-        """
-    )
-    # One row per validation run, so reports can state (and be gated on) the status of their inputs.
-    conn.execute(
-        """
-        create table if not exists raw.validation_runs (
-            run_id bigserial primary key,
-            scope text not null check (scope in ('raw', 'marts')),
-            validated_at timestamptz not null default now(),
-            checked integer not null,
-            quarantined_rows integer not null,
-            warnings text[] not null,
-            failures text[] not null
-        )
-        """
-    )
-    # Every canonical entity gets its table, fed or not, so staging and validation can rely on it.
-    for entity, fields in ENTITIES.items():
-        table = sql.Identifier("raw", entity)
-        conn.execute(
-            sql.SQL(
-                "create table if not exists {} (_batch_id bigint not null references raw.load_batches,"
-                " _source_file text not null, _source_row integer not null, _loaded_at timestamptz not null)"
-            ).format(table)
-        )
-        for field in fields:
-            conn.execute(
-                sql.SQL("alter table {} add column if not exists {} text").format(table, sql.Identifier(field))
-            )
-        # By batch for staging's new rows, by load time for `dbt source freshness` (its
-        # max(_loaded_at) would otherwise read the whole history every night).
-        for column, index in (("_batch_id", f"{entity}_batch_idx"), ("_loaded_at", f"{entity}_loaded_at_idx")):
-            conn.execute(
-                sql.SQL("create index if not exists {} on {} ({})").format(
-                    sql.Identifier(index), table, sql.Identifier(column)
-                )
-            )
-
-
-def copy_frame(conn: psycopg.Connection, table: sql.Composable, frame: pd.DataFrame, keep_empty: bool = False) -> None:
-    """Append ``frame`` to ``table``. Missing values become NULL, and so do empty strings
-    unless ``keep_empty`` (then a NULL cannot come from the frame)."""
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, header=False)
-    names = sql.SQL(", ").join(sql.Identifier(column) for column in frame.columns)
-    options = sql.SQL(", force_not_null ({})").format(names) if keep_empty else sql.SQL("")
-    statement = sql.SQL("copy {} ({}) from stdin with (format csv{})").format(table, names, options)
-    with conn.cursor().copy(statement) as copy:
-        copy.write(buffer.getvalue())
-
-
-@dataclass(frozen=True)
-class QuarantinedRow:
-    """A row kept out of the marts, with why; the raw row (if it could be split into fields) stays."""
-
-    batch_id: int
-    entity: str
-    source_file: str
-    source_row: int
-    check_name: str
-    column_name: str | None
-    raw_value: str | None
-    reason: str
-
-
-def record_quarantined(conn: psycopg.Connection, rows: list[QuarantinedRow]) -> None:
-    with conn.cursor() as cursor:
-        cursor.executemany(
-            """
-            insert into raw.quarantined_rows
-                (batch_id, entity, source_file, source_row, check_name, column_name, raw_value, reason)
-            values (%s, %s, %s, %s, %s, %s, %s, %s)
-            on conflict do nothing
-            """,
-            [astuple(row) for row in rows],
-        )
 
 
 def quarantine_problems(

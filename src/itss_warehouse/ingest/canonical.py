@@ -43,3 +43,26 @@ ENTITIES: dict[str, tuple[str, ...]] = {
     "customer_visits": ("visit_id", "customer_id", "visited_at", "scope"),
     "emergency_drills": ("drill_id", "held_at", "scope"),
 }  # fmt: skip
+
+# The canonical codes, written once: the GX suites check raw values against them, the reports
+# lay their tables out by them, and a test holds dbt's check constraints and accepted values to
+# them (tests/unit/test_vocabulary.py). docs/sources.md lists them per field.
+TICKET_TYPES = ("incident", "service_request", "problem", "change", "release", "leftover_issue")
+PRIORITIES = ("P1", "P2", "P3", "P4")
+TICKET_STATUSES = ("new", "in_progress", "on_hold", "pending_customer", "resolved", "closed", "reopened")
+DELIVERY_MODES = ("onsite", "remote")
+CLOSED_WITHOUT_RESOLUTION = ("closed_at", "unmeasured")  # how the SLA judges a ticket closed unresolved
+BOOLEANS = ("true", "false")
+PROJECT_KINDS = ("new", "renewal")
+SERVICE_MODES = ("resident", "remote_onsite")
+REPORT_FREQUENCIES = ("monthly", "quarterly")
+ACCEPTANCE_KINDS = ("internal", "customer_initial", "customer_final")
+ACCEPTANCE_RESULTS = ("passed", "failed")
+SURVEY_LEVELS = ("callback", "project", "annual")
+FINDING_SEVERITIES = ("minor", "major")
+# Satisfaction answers: a rating, or a number on one of the numeric scales (lowest and
+# highest score); a survey row without a scale is on DEFAULT_SCALE.
+RATINGS = ("satisfied", "partly_satisfied", "dissatisfied")
+RATING_SCALE = "rating"
+NUMERIC_SCALES = {"0-100": (0, 100), "1-5": (1, 5), "1-10": (1, 10)}
+DEFAULT_SCALE = "0-100"

@@ -32,8 +32,8 @@ from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 from openpyxl import Workbook
 from openpyxl.writer.excel import ExcelWriter
 
+from itss_warehouse.ingest.sources import Source, load_sources
 from itss_warehouse.settings import PACKAGE_DIR
-from itss_warehouse.sources import Source, load_sources
 
 BAD_OPENED_AT = "2025-02-30 25:61:00"
 BAD_PRIORITY = "未知"

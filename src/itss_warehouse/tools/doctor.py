@@ -33,7 +33,7 @@ def run_checks(settings: Settings, today: dt.date) -> list[Check]:
 
 
 def _sources(settings: Settings) -> Check:
-    from itss_warehouse.sources import load_sources
+    from itss_warehouse.ingest.sources import load_sources
 
     try:
         definitions = load_sources(settings.sources_file)

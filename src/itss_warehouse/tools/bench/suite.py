@@ -27,11 +27,11 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from psycopg import sql
 
-from itss_warehouse.bench import steps
-from itss_warehouse.bench.measure import Measured, in_child
-from itss_warehouse.demo import HEADERS
-from itss_warehouse.load import ensure_raw_tables
+from itss_warehouse.tools.bench import steps
+from itss_warehouse.tools.bench.measure import Measured, in_child
+from itss_warehouse.tools.demo import HEADERS
 from itss_warehouse.warehouse.connection import ensure_schemas
+from itss_warehouse.warehouse.raw import ensure_raw_tables
 
 END_DATE = dt.date(2026, 6, 30)  # the night closes June and the second quarter: every project reports
 MONTHS = 60

@@ -19,9 +19,10 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
-from itss_warehouse.load import copy_frame, landing_columns, landing_table, quarantine_problems
-from itss_warehouse.mapping import CHUNK_ROWS, Mapper, RawChunk, SourceFileError
-from itss_warehouse.sources import SourceSet
+from itss_warehouse.ingest.landing import landing_columns, landing_table, quarantine_problems
+from itss_warehouse.ingest.mapping import CHUNK_ROWS, Mapper, RawChunk, SourceFileError
+from itss_warehouse.ingest.sources import SourceSet
+from itss_warehouse.warehouse.raw import copy_frame
 
 log = logging.getLogger(__name__)
 

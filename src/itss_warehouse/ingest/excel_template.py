@@ -20,9 +20,9 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from itss_warehouse.ingest.sources import Source, load_sources
+from itss_warehouse.reports.xlsx import display_width, keep_as_text, workbook_bytes
 from itss_warehouse.settings import PACKAGE_DIR
-from itss_warehouse.sources import Source, load_sources
-from itss_warehouse.xlsx import display_width, keep_as_text, workbook_bytes
 
 TEMPLATE_MAPPING = PACKAGE_DIR / "mappings" / "excel_template.yml"
 INSTRUCTIONS_SHEET = "填写说明"

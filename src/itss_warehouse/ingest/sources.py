@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from itss_warehouse.canonical import ENTITIES
+from itss_warehouse.ingest.canonical import ENTITIES
 
 
 class SourceDefinitionError(ValueError):

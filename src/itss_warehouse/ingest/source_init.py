@@ -27,12 +27,12 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from itss_warehouse.canonical import ENTITIES
-from itss_warehouse.mapping import cell_text, is_excel
+from itss_warehouse.ingest.canonical import ENTITIES
+from itss_warehouse.ingest.mapping import cell_text, is_excel
+from itss_warehouse.ingest.sources import load_sources
 from itss_warehouse.settings import PACKAGE_DIR
-from itss_warehouse.sources import load_sources
 
-DICTIONARY_FILE = PACKAGE_DIR / "field_dictionary.yml"
+DICTIONARY_FILE = Path(__file__).with_name("field_dictionary.yml")
 MAPPINGS_DIR = PACKAGE_DIR / "mappings"
 TICKET_FIELDS = ENTITIES["tickets"]
 # The fields every shipped ticket mapping sets: a proposal without one says so.

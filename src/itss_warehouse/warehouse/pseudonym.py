@@ -24,17 +24,8 @@ def pads(key: bytes) -> tuple[bytes, bytes]:
 
 
 def ensure_key(conn: psycopg.Connection) -> None:
-    """Create the warehouse's key unless it has one (a new key would change every pseudonym)."""
-    conn.execute(
-        """
-        create table if not exists raw.pseudonym_key (
-            singleton boolean primary key default true check (singleton),
-            inner_pad bytea not null,
-            outer_pad bytea not null,
-            created_at timestamptz not null default now()
-        )
-        """
-    )
+    """Make the warehouse's key unless it has one (a new key would change every pseudonym);
+    its table is created with the other raw tables (``warehouse.raw``)."""
     inner, outer = pads(secrets.token_bytes(BLOCK_SIZE))
     conn.execute(
         "insert into raw.pseudonym_key (inner_pad, outer_pad) values (%s, %s) on conflict do nothing", (inner, outer)

@@ -21,8 +21,8 @@ from typing import Any
 
 import psycopg
 
-from itss_warehouse.load import QuarantinedRow, record_quarantined
 from itss_warehouse.settings import Settings
+from itss_warehouse.warehouse.raw import QuarantinedRow, record_quarantined
 
 log = logging.getLogger(__name__)
 MAX_ROWS_IN_MESSAGE = 10

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from itss_warehouse.sources import Source
+from itss_warehouse.ingest.sources import Source
 
 CHUNK_ROWS = 100_000
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import psycopg
 
 # Imported with the module, before the clock starts: landing is timed against a bare COPY.
-from itss_warehouse import load, sources
+from itss_warehouse.ingest import landing, sources
 from itss_warehouse.settings import PACKAGE_DIR, Settings
 
 DEMO_MAPPING = PACKAGE_DIR / "mappings" / "demo.yml"
@@ -32,7 +32,7 @@ def bench_settings(home: Path, url: str) -> Settings:
 
 
 def _export(settings: Settings) -> None:
-    from itss_warehouse import environment
+    from itss_warehouse.orchestration import environment
 
     os.environ.update(
         ITSS_HOME=str(settings.home_path),
@@ -49,7 +49,7 @@ def _export(settings: Settings) -> None:
 
 
 def generate(landing: Path, nights_dir: Path, end_date: dt.date, months: int, projects: int, tickets: int) -> None:
-    from itss_warehouse import demo
+    from itss_warehouse.tools import demo
 
     per_project_month = tickets / (projects * months)
     demo.generate(landing, end_date=end_date, months=months, tickets_per_project_month=per_project_month,
@@ -60,7 +60,7 @@ def land_file(settings: Settings, path: Path) -> int:
     """Land one export as the nightly's ``load_raw`` does; return its rows."""
     source = sources.load_sources(settings.sources_file).source_for(path.name)
     with psycopg.connect(settings.warehouse_url) as conn:
-        batch = load.load_file(conn, path, source)
+        batch = landing.load_file(conn, path, source)
     if batch is None:
         raise RuntimeError(f"{path.name} was landed before: the benchmark needs a fresh database")
     return batch.records
@@ -98,7 +98,7 @@ class DbtBuild:
 
 def dbt_build(settings: Settings, run_date: dt.date, slowest: int = 8) -> DbtBuild:
     """``dbt build --full-refresh`` of every model with its tests, as of ``run_date``."""
-    from itss_warehouse import transform
+    from itss_warehouse.transform import dbt
 
     _export(settings)
     os.environ["PGOPTIONS"] += f" -c statement_timeout={STATEMENT_TIMEOUT}"
@@ -106,8 +106,8 @@ def dbt_build(settings: Settings, run_date: dt.date, slowest: int = 8) -> DbtBui
     results_file = Path(os.environ["DBT_TARGET_PATH"]) / "run_results.json"
     results_file.unlink(missing_ok=True)  # a failure before any node runs writes none
     try:
-        transform.run_dbt(settings, *args)
-    except transform.DbtError as error:
+        dbt.run_dbt(settings, *args)
+    except dbt.DbtError as error:
         results = json.loads(results_file.read_text())["results"] if results_file.exists() else []
         failed = [result["unique_id"] for result in results if result["status"] in FAILED]
         raise RuntimeError(f"{error}; not successful: {', '.join(failed) or 'none ran'}") from error
@@ -120,7 +120,7 @@ def dbt_build(settings: Settings, run_date: dt.date, slowest: int = 8) -> DbtBui
 
 
 def migrate_airflow(settings: Settings) -> None:
-    from itss_warehouse import airflow_runner
+    from itss_warehouse.orchestration import airflow_runner
 
     _export(settings)
     airflow_runner.migrate_metadata(settings)
@@ -139,7 +139,7 @@ DBT_NODE = re.compile(r"(?:OK created \S+ \S+ model|PASS) (\S+)? ?\.* \[\S+(?: \
 def nightly(settings: Settings, day: dt.date, slowest: int = 8) -> NightlyRun:
     """The nightly DAG for ``day``, end to end, through Airflow (``airflow dags test``); what its log
     says took the time."""
-    from itss_warehouse import airflow_runner
+    from itss_warehouse.orchestration import airflow_runner
 
     _export(settings)
     log = airflow_runner.dags_test(settings, "itss_nightly", day).read_text(encoding="utf-8", errors="replace")
@@ -175,7 +175,7 @@ itss_bench_empty()
 
 def empty_dag(settings: Settings, day: dt.date) -> None:
     """``airflow dags test`` of a DAG of one empty task, from a DAG folder of its own in the benchmark's home."""
-    from itss_warehouse import airflow_runner
+    from itss_warehouse.orchestration import airflow_runner
 
     _export(settings)
     folder = settings.home_path / "empty_dag"
@@ -190,18 +190,19 @@ def monthly_reports(settings: Settings, day: dt.date) -> tuple[int, int]:
     closes a quarter) and the process monitoring report, in every format, one process per core.
     Returns (reports, files)."""
     from itss_warehouse.reports.formatting import Period
+    from itss_warehouse.reports.kinds import KINDS
     from itss_warehouse.reports.rendering import render_period
 
     _export(settings)
     month = Period.last_closed("month", day)
     rendered = [report for kind in ("service_report", "process_report")
-                for report in render_period(kind, settings.warehouse_url, month, settings.output_path,
+                for report in render_period(KINDS[kind], settings.warehouse_url, month, settings.output_path,
                                             settings.templates_path, workers=os.cpu_count() or 1)]  # fmt: skip
     return len(rendered), sum(len(report.files) for report in rendered)
 
 
 def parse_seconds(settings: Settings) -> dict[str, float]:
-    from itss_warehouse import airflow_runner
+    from itss_warehouse.orchestration import airflow_runner
 
     _export(settings)
     return airflow_runner.parse_seconds(settings)

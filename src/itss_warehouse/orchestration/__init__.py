@@ -1,0 +1,2 @@
+"""Orchestration: the DAGs' shared defaults, the tool environment, and running DAGs
+through Airflow itself."""

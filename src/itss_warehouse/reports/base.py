@@ -1,0 +1,56 @@
+"""What every report kind is made of: the unit a report file is about, the appendix sheets,
+and the kind itself (its units, its content, its appendix). Kinds import this module and
+``sections``; the renderer is given a kind; ``kinds`` is the registry by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+
+from itss_warehouse.reports.formatting import Period
+
+
+@dataclass(frozen=True)
+class Unit:
+    """What one report file is about: a project, a department or the organisation, in a period."""
+
+    grain: str  # as marts.kpi_scorecard: project, department, organisation
+    grain_id: str  # file stem: the project or department id, or "organisation"
+    period: Period
+    facts: dict[str, Any] = field(default_factory=dict)  # e.g. the dim_projects row
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """Query parameters: the unit and its period (``end`` is the first day after it)."""
+        return {
+            "grain": self.grain,
+            "grain_id": self.grain_id,
+            "period_type": self.period.type,
+            "start": self.period.start,
+            "end": self.period.end,
+            **self.facts,
+        }
+
+
+@dataclass(frozen=True)
+class Sheet:
+    title: str
+    headers: Sequence[str]
+    rows: Iterable[Sequence[object]]
+    number_formats: dict[int, str] | None = None
+
+
+@dataclass(frozen=True)
+class ReportKind:
+    name: str  # the archive folder, e.g. service_report
+    period_type: str  # the period the command line and the DAG give
+    template: str
+    units: Callable[[psycopg.Cursor, Period], list[Unit]]
+    content: Callable[[psycopg.Cursor, Unit, dict[str, Any]], dict[str, Any]]
+    appendix: Callable[[psycopg.Cursor, Unit, dict[str, Any], dict[str, Any]], list[Sheet]]
+    # A customer's report shows no internal data (source rows, check texts); internal ones do.
+    audience: str = "internal"

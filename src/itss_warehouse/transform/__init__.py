@@ -1,0 +1,1 @@
+"""Transform: running dbt on the warehouse, and the statutory calendar seed it reads."""

@@ -1,0 +1,193 @@
+"""The ``raw`` schema's own tables, created here and nowhere else, and the helpers that write to them.
+
+Every canonical entity has a table of text columns (``raw.tickets`` …), fed by the
+mapping step; beside them the pipeline's bookkeeping: ``load_batches`` (one row per
+landed file), ``quarantined_rows`` (what was kept out of the marts, and why),
+``validation_runs`` (what the reports state and are gated on), ``source_watermarks``
+(where each database or API source's extraction stands), ``mail_log`` (every report
+e-mail) and ``pseudonym_key``.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import astuple, dataclass
+
+import pandas as pd
+import psycopg
+from psycopg import sql
+
+from itss_warehouse.ingest.canonical import ENTITIES
+from itss_warehouse.warehouse import pseudonym
+from itss_warehouse.warehouse.connection import lock_ddl
+
+PSEUDONYM_KEY = """
+    create table if not exists raw.pseudonym_key (
+        singleton boolean primary key default true check (singleton),
+        inner_pad bytea not null,
+        outer_pad bytea not null,
+        created_at timestamptz not null default now()
+    )
+"""
+
+SOURCE_WATERMARKS = """
+    create table if not exists raw.source_watermarks (
+        source_name text primary key,
+        watermark text not null,
+        file_name text,
+        extracted_at timestamptz not null default now()
+    )
+"""
+
+MAIL_LOG = """
+    create table if not exists raw.mail_log (
+        mail_id bigserial primary key,
+        report_kind text not null,
+        period text not null,
+        unit_id text not null,
+        language text not null,
+        recipient text not null,
+        checksum text not null,
+        status text not null check (status in ('sent', 'failed', 'written', 'withheld')),
+        is_correction boolean not null default false,
+        attempts integer not null default 0,
+        error text,
+        logged_at timestamptz not null default now()
+    );
+    create index if not exists mail_log_report_idx on raw.mail_log (report_kind, period, unit_id, recipient)
+"""
+
+
+def ensure_raw_tables(conn: psycopg.Connection) -> None:
+    """Create (or bring up to date) the tables every load writes to, and the pseudonym key."""
+    lock_ddl(conn)
+    conn.execute(PSEUDONYM_KEY)
+    pseudonym.ensure_key(conn)
+    conn.execute(
+        """
+        create table if not exists raw.load_batches (
+            batch_id bigserial primary key,
+            source_name text not null,
+            entity text not null,
+            file_name text not null,
+            checksum text not null,
+            header text[],
+            landed_rows integer,
+            row_count integer not null,
+            loaded_at timestamptz not null default now(),
+            mapped_at timestamptz,
+            unique (source_name, checksum)
+        )
+        """
+    )
+    has_landing = conn.execute(
+        "select 1 from information_schema.columns"
+        " where table_schema = 'raw' and table_name = 'load_batches' and column_name = 'mapped_at'"
+    ).fetchone()
+    if not has_landing:
+        # Batches loaded before landing tables existed were mapped while they loaded.
+        conn.execute(
+            "alter table raw.load_batches add column header text[], add column landed_rows integer,"
+            " add column mapped_at timestamptz"
+        )
+        conn.execute("update raw.load_batches set mapped_at = loaded_at")
+    conn.execute(
+        """
+        create table if not exists raw.quarantined_rows (
+            batch_id bigint not null references raw.load_batches,
+            entity text not null,
+            source_file text not null,
+            source_row integer not null,
+            check_name text not null,
+            column_name text,
+            raw_value text,
+            reason text not null,
+            quarantined_at timestamptz not null default now(),
+            primary key (entity, batch_id, source_row, check_name)
+        )
+        """
+    )
+    # One row per validation run, so reports can state (and be gated on) the status of their inputs.
+    conn.execute(
+        """
+        create table if not exists raw.validation_runs (
+            run_id bigserial primary key,
+            scope text not null check (scope in ('raw', 'marts')),
+            validated_at timestamptz not null default now(),
+            checked integer not null,
+            quarantined_rows integer not null,
+            warnings text[] not null,
+            failures text[] not null
+        )
+        """
+    )
+    # Every canonical entity gets its table, fed or not, so staging and validation can rely on it.
+    for entity, fields in ENTITIES.items():
+        table = sql.Identifier("raw", entity)
+        conn.execute(
+            sql.SQL(
+                "create table if not exists {} (_batch_id bigint not null references raw.load_batches,"
+                " _source_file text not null, _source_row integer not null, _loaded_at timestamptz not null)"
+            ).format(table)
+        )
+        for field in fields:
+            conn.execute(
+                sql.SQL("alter table {} add column if not exists {} text").format(table, sql.Identifier(field))
+            )
+        # By batch for staging's new rows, by load time for `dbt source freshness` (its
+        # max(_loaded_at) would otherwise read the whole history every night).
+        for column, index in (("_batch_id", f"{entity}_batch_idx"), ("_loaded_at", f"{entity}_loaded_at_idx")):
+            conn.execute(
+                sql.SQL("create index if not exists {} on {} ({})").format(
+                    sql.Identifier(index), table, sql.Identifier(column)
+                )
+            )
+
+
+def copy_frame(conn: psycopg.Connection, table: sql.Composable, frame: pd.DataFrame, keep_empty: bool = False) -> None:
+    """Append ``frame`` to ``table``. Missing values become NULL, and so do empty strings
+    unless ``keep_empty`` (then a NULL cannot come from the frame)."""
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False, header=False)
+    names = sql.SQL(", ").join(sql.Identifier(column) for column in frame.columns)
+    options = sql.SQL(", force_not_null ({})").format(names) if keep_empty else sql.SQL("")
+    statement = sql.SQL("copy {} ({}) from stdin with (format csv{})").format(table, names, options)
+    with conn.cursor().copy(statement) as copy:
+        copy.write(buffer.getvalue())
+
+
+@dataclass(frozen=True)
+class QuarantinedRow:
+    """A row kept out of the marts, with why; the raw row (if it could be split into fields) stays."""
+
+    batch_id: int
+    entity: str
+    source_file: str
+    source_row: int
+    check_name: str
+    column_name: str | None
+    raw_value: str | None
+    reason: str
+
+
+def record_quarantined(conn: psycopg.Connection, rows: list[QuarantinedRow]) -> None:
+    with conn.cursor() as cursor:
+        cursor.executemany(
+            """
+            insert into raw.quarantined_rows
+                (batch_id, entity, source_file, source_row, check_name, column_name, raw_value, reason)
+            values (%s, %s, %s, %s, %s, %s, %s, %s)
+            on conflict do nothing
+            """,
+            [astuple(row) for row in rows],
+        )
+
+
+def ensure_source_watermarks(conn: psycopg.Connection) -> None:
+    lock_ddl(conn)
+    conn.execute(SOURCE_WATERMARKS)
+
+
+def ensure_mail_log(conn: psycopg.Connection) -> None:
+    lock_ddl(conn)
+    conn.execute(MAIL_LOG)
