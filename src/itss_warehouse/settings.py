@@ -6,50 +6,92 @@ an embedded PostgreSQL, demo mappings. Nothing here touches the network or a dat
 
 from __future__ import annotations
 
+import inspect
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr
+from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
 def _default_project_dir() -> Path:
-    # In a source checkout the repository root is two levels above the package;
-    # an installed image sets ITSS_PROJECT_DIR instead.
+    """The repository, two levels above the package in a source checkout."""
     return PACKAGE_DIR.parents[1]
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ITSS_", extra="ignore")
 
+    # Each description is the user's documentation: docs/configuration.md is generated from them.
     warehouse_url: str | None = Field(
         default=None,
-        description="SQLAlchemy/libpq URL of the warehouse; unset = embedded PostgreSQL.",
+        description="`postgresql://user:password@host:port/database` of the warehouse; unset: the embedded PostgreSQL",
     )
-    home: Path = Field(default=Path(".itss"), description="Local state folder (git-ignored).")
-    landing_dir: Path | None = Field(default=None, description="Source exports; default HOME/landing.")
-    output_dir: Path | None = Field(default=None, description="Generated reports; default HOME/output.")
-    project_dir: Path = Field(default_factory=_default_project_dir)
-    sources_file: Path = Field(default=PACKAGE_DIR / "mappings" / "demo.yml")
-    embedded_port: int = Field(default=54329, description="First port tried by the embedded server.")
+    home: Path = Field(
+        default=Path(".itss"),
+        description="Local state, relative to the working directory: embedded database, Airflow home and logs,"
+        " cosmos cache, validation results (git-ignored)",
+    )
+    landing_dir: Path | None = Field(
+        default=None, description="Folder of source exports the nightly run loads; unset: `$ITSS_HOME/landing`"
+    )
+    output_dir: Path | None = Field(
+        default=None,
+        description="The report archive (`<kind>/<period>/<unit>.<lang>.<format>`); unset: `$ITSS_HOME/output`",
+    )
+    project_dir: Path = Field(
+        default_factory=_default_project_dir,
+        description="Where `dags/`, `dbt_project/`, `expectations/`, `reports/` are (set in an installed image)",
+    )
+    sources_file: Path = Field(
+        default=PACKAGE_DIR / "mappings" / "demo.yml",
+        description="Source definitions (docs/sources.md): file pattern → raw table, header and value mappings;"
+        " the default is the demo's",
+    )
+    embedded_port: int = Field(
+        default=54329,
+        description="First TCP port the embedded server tries on 127.0.0.1 (the next free one is taken if busy)",
+    )
     recipients_file: Path = Field(
-        default=PACKAGE_DIR / "mappings" / "recipients.yml", description="Who receives which report e-mail."
+        default=PACKAGE_DIR / "mappings" / "recipients.yml",
+        description="Who receives which report e-mail: per project and per organisation report to/cc/bcc and"
+        " language, and the data owner who gets the alerts; every address is checked when the file is read;"
+        " the default is the demo's",
     )
-    outbox_dir: Path | None = Field(default=None, description="Messages written when no SMTP is set; HOME/outbox.")
-    smtp_host: str | None = Field(default=None, description="SMTP server; unset = write .eml files to the outbox.")
-    smtp_port: int = 587
-    smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
-    smtp_user: str | None = None
-    smtp_password: SecretStr | None = None
-    smtp_ca_file: str | None = Field(default=None, description="CA certificate of a private SMTP server.")
-    mail_from: str = "ITSS 运维质量报告 <reports@itss.example.cn>"
-    mail_attempts: int = Field(default=4, description="Send attempts per message before it is logged as failed.")
-    mail_retry_delay: float = Field(default=30.0, description="Seconds before the first retry; doubled each time.")
+    outbox_dir: Path | None = Field(
+        default=None, description="Where messages go when no SMTP server is configured; unset: `$ITSS_HOME/outbox`"
+    )
+    smtp_host: str | None = Field(
+        default=None,
+        description="The SMTP server for the command line; unset (and no Airflow connection `itss_smtp`): messages"
+        " are written as `.eml` files to the outbox",
+    )
+    smtp_port: int = Field(default=587, description="Port of the SMTP server")
+    smtp_security: Literal["starttls", "ssl", "none"] = Field(
+        default="starttls", description="`starttls`, `ssl` (implicit TLS, usually port 465) or `none`"
+    )
+    smtp_user: str | None = Field(default=None, description="SMTP login; unset: no authentication")
+    smtp_password: SecretStr | None = Field(default=None, description="Password of the SMTP login; never logged")
+    smtp_ca_file: str | None = Field(
+        default=None,
+        description="Certificate of a private CA the SMTP server's certificate is signed by; unset: the system's CAs",
+    )
+    mail_from: str = Field(
+        default="ITSS 运维质量报告 <reports@itss.example.cn>", description="Sender of the report e-mails"
+    )
+    mail_attempts: int = Field(
+        default=4, description="Send attempts per message before it is logged as failed and the data owner alerted"
+    )
+    mail_retry_delay: float = Field(default=30.0, description="Seconds before the first retry; doubled each time")
     report_breaches_shown: int = Field(
-        default=20, ge=0, description="Largest SLA overruns a service report lists; its XLSX appendix has them all."
+        default=20,
+        ge=0,
+        description="The largest SLA overruns a service report lists after its breach summary; the XLSX appendix"
+        " has every breach",
     )
 
     @cached_property
@@ -101,3 +143,47 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """Read the settings afresh (tests and the CLI change the environment between calls)."""
     return Settings()
+
+
+CONFIGURATION_DOC = _default_project_dir() / "docs" / "configuration.md"
+REFERENCE_BEGIN = "<!-- generated from src/itss_warehouse/settings.py by `python -m itss_warehouse.settings` -->"
+REFERENCE_END = "<!-- end of the generated table -->"
+
+
+def _default_text(field: FieldInfo) -> str:
+    if field.default_factory is not None:
+        return inspect.getdoc(field.default_factory).splitlines()[0].rstrip(".")
+    value = field.default
+    if value is None:
+        return "unset"
+    if isinstance(value, Path) and value.is_relative_to(_default_project_dir()):
+        value = value.relative_to(_default_project_dir())  # not this machine's checkout path
+    if isinstance(value, float):
+        value = format(value, "g")
+    return f"`{value}`"
+
+
+def configuration_reference() -> str:
+    """The markdown table of every setting: its environment variable, default and description."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        if not field.description:
+            raise ValueError(f"Settings.{name} has no description: docs/configuration.md is generated from them")
+        cells = (f"`{Settings.model_config['env_prefix']}{name.upper()}`", _default_text(field), field.description)
+        rows.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    return "\n".join(rows) + "\n"
+
+
+def with_configuration_reference(document: str) -> str:
+    """The document with the current table between its two markers."""
+    before, begin, rest = document.partition(REFERENCE_BEGIN)
+    _, end, after = rest.partition(REFERENCE_END)
+    if not (begin and end):
+        raise ValueError(f"no {REFERENCE_BEGIN!r} … {REFERENCE_END!r} block in the document")
+    return f"{before}{REFERENCE_BEGIN}\n{configuration_reference()}{REFERENCE_END}{after}"
+
+
+if __name__ == "__main__":
+    CONFIGURATION_DOC.write_text(
+        with_configuration_reference(CONFIGURATION_DOC.read_text(encoding="utf-8")), encoding="utf-8"
+    )
