@@ -5,13 +5,17 @@ SHELL := /bin/bash
 TOOLS := .itss/tools
 UV := $(shell command -v uv 2>/dev/null || echo $(TOOLS)/bin/uv)
 
-.PHONY: run test bench lint install report-fonts
+.PHONY: run test test-fast bench lint install report-fonts
 
 run: install
 	$(UV) run --frozen itss run
 
 test: install
 	$(UV) run --frozen pytest
+
+# The fast tier: no PostgreSQL (integration) and no Airflow or dbt run (slow), in one process.
+test-fast: install
+	$(UV) run --frozen pytest -m "not integration and not slow" -n 0
 
 # The benchmark suite at 1,000,000 and 100,000 tickets (docs/performance.md); not a test.
 bench: install

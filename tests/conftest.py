@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -18,11 +17,9 @@ import psycopg
 import pytest
 from psycopg import sql
 
-sys.path.insert(0, str(Path(__file__).parent))  # test helpers such as small_landing
-
-from itss_warehouse.settings import Settings  # noqa: E402
-from itss_warehouse.warehouse import embedded  # noqa: E402
-from itss_warehouse.warehouse.connection import libpq_url  # noqa: E402
+from itss_warehouse.settings import Settings
+from itss_warehouse.warehouse import embedded
+from itss_warehouse.warehouse.connection import libpq_url
 
 REPO = Path(__file__).resolve().parents[1]
 # The suite runs in two workers (pytest-xdist): each runs dbt in its own target and log folders,
@@ -37,7 +34,16 @@ os.environ.setdefault("DBT_LOG_PATH", str(_WORKER_DIR / "dbt_logs"))
 LONGEST_FIRST = ["e2e/test_bench_small.py", "e2e/test_nightly_run.py", "e2e/test_celery_scale_out.py"]
 
 
+# A test using one of these needs PostgreSQL: it is marked integration whether or not its file says so,
+# so that `make test-fast` (-m "not integration") never waits on a server.
+DATABASE_FIXTURES = {"maintenance_url", "create_database", "create_warehouse", "tool_environment"}
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
+
     def rank(item: pytest.Item) -> int:
         path = item.path.relative_to(REPO / "tests").as_posix()
         return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
@@ -88,7 +94,7 @@ def create_warehouse(create_database) -> Callable[[str], str]:
 
 @pytest.fixture(scope="session")
 def small_landing(tmp_path_factory) -> Path:
-    from small_landing import write_small_landing
+    from support.small_landing import write_small_landing
 
     return write_small_landing(tmp_path_factory.mktemp("landing"))
 

@@ -24,7 +24,7 @@ import psycopg
 import pytest
 import redis
 from psycopg import sql
-from small_landing import EXPECTED_ORGANISATION_RATE
+from support.small_landing import EXPECTED_ORGANISATION_RATE
 
 from itss_warehouse.orchestration import environment
 from itss_warehouse.settings import Settings
@@ -226,7 +226,7 @@ def test_nightly_backfill_runs_on_the_celery_worker_as_the_pipeline_roles(cluste
 
 
 def test_the_backfilled_marts_equal_a_build_outside_airflow_for_the_same_day(cluster, tmp_path):
-    from demo_build import build
+    from support.demo_build import build
 
     airflow, warehouse, _, landing = cluster
     [(logical_date, _)] = airflow.query("select logical_date, state from dag_run where dag_id = 'itss_nightly'")

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from small_landing import EXPECTED_ORGANISATION_RATE, EXPECTED_PROJECT_RATES
-from smtp_server import PASSWORD, USER, make_certificate, running
+from support.small_landing import EXPECTED_ORGANISATION_RATE, EXPECTED_PROJECT_RATES
+from support.smtp_server import PASSWORD, USER, make_certificate, running
 
 from itss_warehouse.orchestration import environment
 from itss_warehouse.settings import Settings

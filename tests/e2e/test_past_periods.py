@@ -12,7 +12,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from small_landing import EXPECTED_ORGANISATION_RATE, TICKET_HEADERS, TICKETS, shift_years
+from support.small_landing import EXPECTED_ORGANISATION_RATE, TICKET_HEADERS, TICKETS, shift_years
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 ITSS = str(Path(sys.executable).with_name("itss"))

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from report_fixture import FIXTURE
-from smtp_server import PASSWORD, USER, make_certificate, running
+from support.report_fixture import FIXTURE
+from support.smtp_server import PASSWORD, USER, make_certificate, running
 from typer.testing import CliRunner
 
 from itss_warehouse.cli import app

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from demo_build import build
 from openpyxl import load_workbook
 from pypdf import PdfReader
+from support.demo_build import build
 
 from itss_warehouse.reports.formatting import Period, format_percent
 from itss_warehouse.reports.kinds import KINDS

@@ -11,7 +11,7 @@ import psycopg
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
-from report_fixture import FIXTURE
+from support.report_fixture import FIXTURE
 from typer.testing import CliRunner
 
 from itss_warehouse.cli import app

@@ -46,7 +46,7 @@ ENTITIES: dict[str, tuple[str, ...]] = {
 
 # The canonical codes, written once: the GX suites check raw values against them, the reports
 # lay their tables out by them, and a test holds dbt's check constraints and accepted values to
-# them (tests/unit/test_vocabulary.py). docs/sources.md lists them per field.
+# them (tests/ingest/test_vocabulary.py). docs/sources.md lists them per field.
 TICKET_TYPES = ("incident", "service_request", "problem", "change", "release", "leftover_issue")
 PRIORITIES = ("P1", "P2", "P3", "P4")
 TICKET_STATUSES = ("new", "in_progress", "on_hold", "pending_customer", "resolved", "closed", "reopened")

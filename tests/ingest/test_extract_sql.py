@@ -10,7 +10,7 @@ from pathlib import Path
 import psycopg
 import pytest
 import sqlalchemy
-from ingest import ingest
+from support.ingest import ingest
 
 from itss_warehouse.ingest.extract import ExtractError, extract_all, extract_source
 from itss_warehouse.ingest.sources import Source, SourceSet

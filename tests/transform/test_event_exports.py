@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import psycopg
 import pytest
-from ingest import ingest
+from support.ingest import ingest
 
 from itss_warehouse.ingest import sources
 from itss_warehouse.settings import PACKAGE_DIR

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from smtp_server import PASSWORD, USER, make_certificate, running
+from support.smtp_server import PASSWORD, USER, make_certificate, running
 from typer.testing import CliRunner
 
 from itss_warehouse.cli import app

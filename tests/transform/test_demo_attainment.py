@@ -37,8 +37,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from demo_build import build
 from openpyxl import load_workbook
+from support.demo_build import build
 
 from itss_warehouse.tools import demo
 

@@ -6,13 +6,13 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from ingest import ingest
 
 from itss_warehouse.ingest import sources
 from itss_warehouse.orchestration import environment
 from itss_warehouse.settings import Settings
 from itss_warehouse.transform import dbt
 from itss_warehouse.validate import runner
+from support.ingest import ingest
 
 
 def build(url: str, landing: Path, home: Path, run_date: date) -> None:

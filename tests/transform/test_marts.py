@@ -11,8 +11,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from ingest import ingest
-from small_landing import (
+from support.ingest import ingest
+from support.small_landing import (
     BAD_TICKET_ROW,
     EXPECTED_ORGANISATION_RATE,
     EXPECTED_PROJECT_RATES,

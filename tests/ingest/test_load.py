@@ -7,7 +7,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from ingest import ingest
+from support.ingest import ingest
 
 from itss_warehouse.ingest.landing import load_landing
 from itss_warehouse.ingest.map_batches import map_landed

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from ingest import ingest
 from openpyxl import Workbook
+from support.ingest import ingest
 
 from itss_warehouse.ingest.sources import load_sources
 from itss_warehouse.settings import PACKAGE_DIR, Settings

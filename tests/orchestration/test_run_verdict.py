@@ -10,6 +10,8 @@ from itss_warehouse.orchestration import airflow_runner
 from itss_warehouse.orchestration.airflow_runner import DagRunFailed
 from itss_warehouse.settings import Settings
 
+pytestmark = pytest.mark.slow  # Airflow runs the probe DAG (its metadata in SQLite, no server)
+
 PROBE_DAG = """
 import pendulum
 from airflow.sdk import dag, task

@@ -1,0 +1,1 @@
+"""Helpers shared by the tests: fixture organisations, loading, a loopback SMTP server."""
