@@ -28,7 +28,7 @@ from support.small_landing import EXPECTED_ORGANISATION_RATE
 
 from itss_warehouse.orchestration import environment
 from itss_warehouse.settings import Settings
-from itss_warehouse.warehouse import pseudonym
+from itss_warehouse.warehouse import raw
 from itss_warehouse.warehouse.connection import ensure_schemas
 from itss_warehouse.warehouse.roles import LOADER, TRANSFORMER
 
@@ -234,7 +234,7 @@ def test_the_backfilled_marts_equal_a_build_outside_airflow_for_the_same_day(clu
     ensure_schemas(direct)
     # The same pseudonym key, or every manager's pseudonym differs.
     with psycopg.connect(warehouse) as source, psycopg.connect(direct) as target:
-        pseudonym.ensure_key(target)
+        raw.ensure_raw_tables(target)  # with the key table, and a key to overwrite
         target.execute("update raw.pseudonym_key set (inner_pad, outer_pad) = (%s, %s)",
                        source.execute("select inner_pad, outer_pad from raw.pseudonym_key").fetchone())  # fmt: skip
     build(direct, landing, tmp_path / "home", logical_date.date())  # the run's {{ ds }}: its UTC date
