@@ -27,12 +27,14 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any, TypeAlias
 from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
 from openpyxl import Workbook
 from openpyxl.writer.excel import ExcelWriter
 
 from itss_warehouse.ingest.sources import Source, load_sources
+from itss_warehouse.reports.xlsx import first_sheet
 from itss_warehouse.settings import PACKAGE_DIR
 
 BAD_OPENED_AT = "2025-02-30 25:61:00"
@@ -48,6 +50,8 @@ def _layouts() -> dict[str, Source]:
 LAYOUTS = _layouts()
 HEADERS = {name: tuple(source.columns) for name, source in LAYOUTS.items()}
 SHEETS = {name: source.sheet for name, source in LAYOUTS.items() if source.sheet}
+# One exported row: its cells (text, numbers, dates, None) in header order.
+Row: TypeAlias = list[Any]
 BOM_FILES = {"tickets.csv", "ticket_status_history.csv", "incident_callbacks.csv"}  # as Chinese ticket tools export
 
 DEPARTMENTS = [("D01", "运维一部", "Y"), ("D02", "运维二部", "Y"), ("D03", "运维三部", "Y"), ("D04", "行政部", "N")]
@@ -227,14 +231,14 @@ def generate(
     window = Window(_shift_month(end_date.replace(day=1), -(months - 1)), end_date)
     projects = _projects(rng, window, months, project_count)
     timelines = _tickets(rng, projects, window, tickets_per_project_month)
-    tickets = [t.at(window.cutoff) for t in timelines]
+    tickets = [t for t in (timeline.at(window.cutoff) for timeline in timelines) if t]
     ticket_rows = [_ticket_row(t) for t in tickets]
     spoiled = _spoil(ticket_rows, tickets)
     good = [t for t in tickets if t.ticket_id not in spoiled]
     acceptances = _acceptances(rng, [p for p in projects if p.project_id in ENDING], window)
     reviews = [_review(rng, year) for year in range(window.first.year - 1, window.last.year + 1)]
     audits, findings = _audits(rng, window)
-    tables = {
+    tables: dict[str, list[Row]] = {
         "departments.csv": [list(department) for department in DEPARTMENTS],
         "customers.csv": [
             [cid, name, industry, f"ops@customer-{cid[1:]}.example.cn"] for cid, (name, industry) in CUSTOMERS.items()
@@ -274,6 +278,8 @@ def generate(
         "customer_visits.csv": _visits(rng, window),
     }
     if nights:
+        if nights_dir is None:
+            raise ValueError("nights needs nights_dir, the folder for each later night's exports")
         cutoffs = [window.cutoff - timedelta(days=nights - night) for night in range(nights + 1)]
         callbacks = tables["incident_callbacks.csv"]
         tables.update(_ticketing(timelines, callbacks, cutoffs[0], spoiled))
@@ -288,13 +294,13 @@ def generate(
     return sorted(landing_dir / name for name in tables)
 
 
-def _status_history(tickets: list[Ticket]) -> list[list[object]]:
+def _status_history(tickets: list[Ticket]) -> list[Row]:
     return [[t.ticket_id, status, at] for t in tickets for status, at in t.events]
 
 
 def _ticketing(
-    timelines: list[Ticket], callbacks: list[list[object]], cutoff: datetime, spoiled: set[str]
-) -> dict[str, list[list[object]]]:
+    timelines: list[Ticket], callbacks: list[Row], cutoff: datetime, spoiled: set[str]
+) -> dict[str, list[Row]]:
     """The ticketing exports at ``cutoff``; the spoiled tickets keep their bad row and have no history."""
     tickets = [t for t in (timeline.at(cutoff) for timeline in timelines) if t]
     rows = [_ticket_row(t) for t in tickets]
@@ -310,7 +316,7 @@ def _ticketing(
 def _write_night(
     folder: Path,
     timelines: list[Ticket],
-    callbacks: list[list[object]],
+    callbacks: list[Row],
     before: datetime,
     after: datetime,
     spoiled: set[str],
@@ -318,7 +324,9 @@ def _write_night(
     """The ticketing files of the night that ends at ``after``: each ticket opened or changed since ``before``
     (its whole row, as the tool exports it then), and the status changes and callbacks since."""
     changed = [
-        t.at(after) for t in timelines if t.ticket_id not in spoiled and any(before < at <= after for at in t.moments)
+        t
+        for t in (timeline.at(after) for timeline in timelines if timeline.ticket_id not in spoiled)
+        if t and any(before < at <= after for at in t.moments)
     ]
     rows = {
         "tickets.csv": [_ticket_row(t) for t in changed],
@@ -498,7 +506,7 @@ def _ticket(rng: random.Random, project: Project, opened: datetime) -> Ticket:
     )
 
 
-def _ticket_row(t: Ticket) -> list[object]:
+def _ticket_row(t: Ticket) -> Row:
     responded = t.events[1][1] if len(t.events) > 1 else None
     closed = t.events[-1][1] if t.status == "已关闭" else None
     reopens = sum(status == "重新打开" for status, _ in t.events)
@@ -526,7 +534,7 @@ def _ticket_row(t: Ticket) -> list[object]:
     ]
 
 
-def _spoil(rows: list[list[object]], tickets: list[Ticket]) -> set[str]:
+def _spoil(rows: list[Row], tickets: list[Ticket]) -> set[str]:
     """Write the documented bad values into `rows`; return the ids of the spoiled tickets."""
     bad = [i for i, t in enumerate(tickets) if t.ticket_type == "事件" and t.status == "已关闭" and not t.is_major][:4]
     if len(bad) < 4:
@@ -539,7 +547,7 @@ def _spoil(rows: list[list[object]], tickets: list[Ticket]) -> set[str]:
     return {tickets[i].ticket_id for i in bad}
 
 
-def _callbacks(rng: random.Random, tickets: list[Ticket], window: Window) -> list[list[object]]:
+def _callbacks(rng: random.Random, tickets: list[Ticket], window: Window) -> list[Row]:
     calls = []
     for t in tickets:
         if t.ticket_type != "事件" or t.resolved_at is None or rng.random() >= 0.85:
@@ -557,8 +565,8 @@ def _callbacks(rng: random.Random, tickets: list[Ticket], window: Window) -> lis
     return rows
 
 
-def _service_reports(rng: random.Random, projects: list[Project], window: Window) -> list[list[object]]:
-    rows: list[list[object]] = []
+def _service_reports(rng: random.Random, projects: list[Project], window: Window) -> list[Row]:
+    rows: list[Row] = []
     for p in projects:
         quarterly = p.frequency == "季度"
         for month in _months(window):
@@ -601,10 +609,10 @@ def _acceptances(rng: random.Random, ending: list[Project], window: Window) -> l
     return rows
 
 
-def _surveys(rng: random.Random, acceptances: list[Acceptance], window: Window) -> list[list[object]]:
-    rows: list[list[object]] = []
+def _surveys(rng: random.Random, acceptances: list[Acceptance], window: Window) -> list[Row]:
+    rows: list[Row] = []
     for a in acceptances:
-        if a.kind == "customer_final" and a.result == "passed":
+        if a.kind == "customer_final" and a.result == "passed" and a.decided:
             responded = _weekday(a.decided + timedelta(days=rng.randint(3, 14)))
             if responded in window:
                 rows += [
@@ -633,7 +641,7 @@ def _surveys(rng: random.Random, acceptances: list[Acceptance], window: Window) 
     return rows
 
 
-def _complaints(rng: random.Random, projects: list[Project], window: Window) -> list[list[object]]:
+def _complaints(rng: random.Random, projects: list[Project], window: Window) -> list[Row]:
     received = []
     for month in _months(window):
         for _ in range(rng.choices([0, 1, 2], [65, 30, 5])[0]):
@@ -642,7 +650,8 @@ def _complaints(rng: random.Random, projects: list[Project], window: Window) -> 
             major, settled, description = rng.random() < 0.25, rng.random() < 0.9, rng.choice(COMPLAINTS)
             if at <= window.cutoff and active:
                 received.append((at, rng.choice(active), major, settled, description))
-    rows, numbers = [], Counter()
+    rows: list[Row] = []
+    numbers: Counter[int] = Counter()
     for at, p, major, settled, description in sorted(received, key=lambda complaint: complaint[0]):
         numbers[at.year] += 1
         escalated = at + timedelta(minutes=rng.randint(30, 240)) if major else None
@@ -663,7 +672,7 @@ def _complaints(rng: random.Random, projects: list[Project], window: Window) -> 
     return rows
 
 
-def _audits(rng: random.Random, window: Window) -> tuple[list[list[object]], list[list[object]]]:
+def _audits(rng: random.Random, window: Window) -> tuple[list[Row], list[Row]]:
     """Internal audits in April (May for 运维三部 in even years) with their findings."""
     audits, findings = [], []
     for year in window.years:
@@ -682,13 +691,13 @@ def _audits(rng: random.Random, window: Window) -> tuple[list[list[object]], lis
     return audits, findings
 
 
-def _review(rng: random.Random, year: int) -> list[object]:
+def _review(rng: random.Random, year: int) -> Row:
     """The yearly management review, after the April audits and the December survey."""
     held = date(year, 12, rng.randint(20, 29)) if rng.random() < 0.7 else date(year + 1, 1, rng.randint(8, 20))
     return [f"MR-{year}", _weekday(held), f"{year}年度ITSS运维服务管理体系评审"]
 
 
-def _visits(rng: random.Random, window: Window) -> list[list[object]]:
+def _visits(rng: random.Random, window: Window) -> list[Row]:
     visits = []
     for year in window.years:
         for cid in CUSTOMERS:
@@ -696,7 +705,8 @@ def _visits(rng: random.Random, window: Window) -> list[list[object]]:
                 visited = _weekday(date(year, 1, 1) + timedelta(days=rng.randint(0, 360)))
                 if visited in window:
                     visits.append((visited, cid, rng.choice(VISIT_SCOPES)))
-    rows, numbers = [], Counter()
+    rows: list[Row] = []
+    numbers: Counter[int] = Counter()
     for visited, cid, scope in sorted(visits):
         numbers[visited.year] += 1
         rows.append([f"V{visited.year}-{numbers[visited.year]:03d}", cid, visited, scope])
@@ -713,18 +723,18 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def _write_csv(path: Path, header: tuple[str, ...], rows: list[list[object]], *, bom: bool) -> None:
+def _write_csv(path: Path, header: tuple[str, ...], rows: list[Row], *, bom: bool) -> None:
     with path.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(header)
         writer.writerows([_cell(value) for value in row] for row in rows)
 
 
-def _write_xlsx(path: Path, sheet: str, header: tuple[str, ...], rows: list[list[object]], stamp: datetime) -> None:
+def _write_xlsx(path: Path, sheet: str, header: tuple[str, ...], rows: list[Row], stamp: datetime) -> None:
     workbook = Workbook()
-    worksheet = workbook.active
+    worksheet = first_sheet(workbook)
     worksheet.title = sheet
-    for row in [header, *rows]:
+    for row in [list(header), *rows]:
         worksheet.append(row)
     workbook.properties.created = workbook.properties.modified = stamp
     buffer = io.BytesIO()
