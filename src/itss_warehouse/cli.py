@@ -6,8 +6,9 @@ import datetime as dt
 import logging
 import os
 import sys
+from collections.abc import Hashable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -153,7 +154,9 @@ def source_check(
 
     definitions = load_sources(mapping or get_settings().sources_file)
     source = definitions.source_for(file.name)
-    total, problems, preview = 0, [], []
+    total = 0
+    problems: list[mapping_module.Problem] = []
+    preview: list[dict[Hashable, Any]] = []
     try:
         for chunk in mapping_module.read_mapped(file, source, definitions.timezone):
             total += len(chunk.frame)
@@ -163,8 +166,8 @@ def source_check(
     except mapping_module.HeaderError as error:
         typer.secho(f"{file.name}: {len(error.problems)} header problem(s) for source '{source.name}':",
                     fg=typer.colors.RED, err=True)  # fmt: skip
-        for problem in error.problems:
-            typer.secho(f"  {problem}", fg=typer.colors.RED, err=True)
+        for message in error.problems:
+            typer.secho(f"  {message}", fg=typer.colors.RED, err=True)
         raise SystemExit(1) from None
     typer.echo(f"{file.name}: source '{source.name}' → raw.{source.entity}, {total} rows, {len(problems)} problem(s)")
     for record in preview:

@@ -152,7 +152,10 @@ REFERENCE_END = "<!-- end of the generated table -->"
 
 def _default_text(field: FieldInfo) -> str:
     if field.default_factory is not None:
-        return inspect.getdoc(field.default_factory).splitlines()[0].rstrip(".")
+        doc = inspect.getdoc(field.default_factory)
+        if not doc:
+            raise ValueError(f"{field.default_factory!r} has no docstring: its first line is the default shown")
+        return doc.splitlines()[0].rstrip(".")
     value = field.default
     if value is None:
         return "unset"

@@ -21,7 +21,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from itss_warehouse.ingest.sources import Source, load_sources
-from itss_warehouse.reports.xlsx import display_width, keep_as_text, workbook_bytes
+from itss_warehouse.reports.xlsx import display_width, first_sheet, keep_as_text, workbook_bytes
 from itss_warehouse.settings import PACKAGE_DIR
 
 TEMPLATE_MAPPING = PACKAGE_DIR / "mappings" / "excel_template.yml"
@@ -136,7 +136,8 @@ def _format_text(source: Source, field: str, note: FieldNote) -> str:
 
 
 def _data_sheet(workbook: Workbook, source: Source, notes: dict[str, FieldNote]) -> None:
-    sheet = workbook.active
+    sheet = first_sheet(workbook)
+    assert source.sheet, "template_source requires the source's sheet"
     sheet.title = source.sheet
     sheet.append(list(source.columns))
     keep_as_text(sheet[1])

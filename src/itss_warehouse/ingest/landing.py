@@ -29,6 +29,7 @@ from psycopg import sql
 
 from itss_warehouse.ingest.mapping import Problem, check_header, is_excel, read_raw
 from itss_warehouse.ingest.sources import Source, SourceSet
+from itss_warehouse.warehouse.connection import one_row
 from itss_warehouse.warehouse.raw import QuarantinedRow, copy_frame, ensure_raw_tables, record_quarantined
 
 log = logging.getLogger(__name__)
@@ -220,15 +221,15 @@ class BatchSummary:
 
 def last_batch_id(url: str) -> int:
     with psycopg.connect(url) as conn:
-        if conn.execute("select to_regclass('raw.load_batches')").fetchone()[0] is None:
+        if one_row(conn.execute("select to_regclass('raw.load_batches')"))[0] is None:
             return 0
-        return conn.execute("select coalesce(max(batch_id), 0) from raw.load_batches").fetchone()[0]
+        return one_row(conn.execute("select coalesce(max(batch_id), 0) from raw.load_batches"))[0]
 
 
 def batch_summaries(url: str, after_batch_id: int) -> list[BatchSummary]:
     """Loaded and quarantined row counts of the batches after ``after_batch_id``, for run summaries."""
     with psycopg.connect(url) as conn:
-        if conn.execute("select to_regclass('raw.load_batches')").fetchone()[0] is None:
+        if one_row(conn.execute("select to_regclass('raw.load_batches')"))[0] is None:
             return []  # the run loaded nothing (and created no raw table)
         rows = conn.execute(
             """

@@ -22,6 +22,7 @@ from psycopg import sql
 from itss_warehouse.ingest.landing import landing_columns, landing_table, quarantine_problems
 from itss_warehouse.ingest.mapping import CHUNK_ROWS, Mapper, RawChunk, SourceFileError
 from itss_warehouse.ingest.sources import SourceSet
+from itss_warehouse.warehouse.connection import one_row
 from itss_warehouse.warehouse.raw import copy_frame
 
 log = logging.getLogger(__name__)
@@ -96,10 +97,12 @@ def _map_batch(conn: psycopg.Connection, reader: psycopg.Connection, batch: tupl
             quarantine_problems(conn, batch_id, entity, file_name, mapped.problems)
             rows += len(frame)
             problems += len(mapped.problems)
-        rejected = conn.execute(
-            "select count(*) from raw.quarantined_rows where batch_id = %s and check_name = 'mapping:row'",
-            (batch_id,),
-        ).fetchone()[0]
+        rejected = one_row(
+            conn.execute(
+                "select count(*) from raw.quarantined_rows where batch_id = %s and check_name = 'mapping:row'",
+                (batch_id,),
+            )
+        )[0]
         conn.execute(
             "update raw.load_batches set row_count = %s, mapped_at = now() where batch_id = %s", (rows, batch_id)
         )

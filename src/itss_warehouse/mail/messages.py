@@ -12,11 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import psycopg
 
 from itss_warehouse.mail.recipients import Group
 from itss_warehouse.reports import sections
-from itss_warehouse.reports.base import Unit
+from itss_warehouse.reports.base import Cursor, Unit
 from itss_warehouse.reports.data_quality import quarantined
 from itss_warehouse.reports.kinds import KINDS
 
@@ -36,7 +35,7 @@ HEADLINE_KPIS = {
 
 
 def report_message(
-    cur: psycopg.Cursor,
+    cur: Cursor,
     env: jinja2.Environment,
     catalogue: dict[str, Any],
     kind: str,

@@ -86,12 +86,12 @@ def send_reports(
     units = plan(kind, url, period)
     groups = {unit.grain_id: recipients.for_report(kind_name, unit.grain_id) for unit in units}
     summary.unaddressed = [unit_id for unit_id, group in groups.items() if group is None]
-    for language in sorted({group.language for group in groups.values() if group}):
+    languages = {unit_id: group.language for unit_id, group in groups.items() if group}
+    for language in sorted(set(languages.values())):
         # The archive may hold only the default language: render what a recipient reads.
         missing = [
             unit for unit in units
-            if groups[unit.grain_id] and groups[unit.grain_id].language == language
-            and not _archived(settings, kind_name, unit, language)
+            if languages.get(unit.grain_id) == language and not _archived(settings, kind_name, unit, language)
         ]  # fmt: skip
         if missing:
             render(kind, url, missing, settings.output_path, settings.templates_path, language=language,

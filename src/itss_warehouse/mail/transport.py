@@ -65,6 +65,8 @@ def _from_airflow(settings: Settings) -> SmtpConfig | None:
         connection = BaseHook.get_connection(AIRFLOW_CONNECTION)
     except AirflowNotFoundException:
         return None
+    if not connection.host:
+        raise ValueError(f"the Airflow connection {AIRFLOW_CONNECTION!r} has no host: set it to the SMTP server's name")
     extra = connection.extra_dejson
     return SmtpConfig(
         connection.host, connection.port or 587, extra.get("from", settings.mail_from),
@@ -94,6 +96,7 @@ def send(message: EmailMessage, envelope: list[str], config: SmtpConfig, *, atte
 
 def connect(config: SmtpConfig) -> smtplib.SMTP:
     context = ssl.create_default_context(cafile=config.ca_file)
+    smtp: smtplib.SMTP
     if config.security == "ssl":
         smtp = smtplib.SMTP_SSL(config.host, config.port, timeout=config.timeout, context=context)
     else:

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import psycopg
-
 from itss_warehouse.reports import sections
-from itss_warehouse.reports.base import ReportKind, Sheet, Unit
+from itss_warehouse.reports.base import Cursor, ReportKind, Sheet, Unit
 from itss_warehouse.reports.formatting import Period
 
 DEPARTMENT_KPIS = [
@@ -52,11 +50,11 @@ IMPROVEMENT_SUMMARY = """
 """
 
 
-def units(cur: psycopg.Cursor, year: Period) -> list[Unit]:
+def units(cur: Cursor, year: Period) -> list[Unit]:
     return [Unit("organisation", "organisation", year)]
 
 
-def content(cur: psycopg.Cursor, unit: Unit, catalogue: dict[str, Any]) -> dict[str, Any]:
+def content(cur: Cursor, unit: Unit, catalogue: dict[str, Any]) -> dict[str, Any]:
     params = unit.params
     return {
         "kpis": sections.scorecard(cur, unit),
@@ -71,7 +69,7 @@ def content(cur: psycopg.Cursor, unit: Unit, catalogue: dict[str, Any]) -> dict[
     }
 
 
-def appendix(cur: psycopg.Cursor, unit: Unit, content: dict[str, Any], catalogue: dict[str, Any]) -> list[Sheet]:
+def appendix(cur: Cursor, unit: Unit, content: dict[str, Any], catalogue: dict[str, Any]) -> list[Sheet]:
     t = catalogue["annual"]
     return [
         sections.kpi_sheet(content["kpis"], catalogue),

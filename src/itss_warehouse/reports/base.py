@@ -7,11 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 import psycopg
+from psycopg.rows import DictRow
 
 from itss_warehouse.reports.formatting import Period
+
+# Reports read columns by name: their cursors are opened with ``row_factory=dict_row``.
+Cursor: TypeAlias = psycopg.Cursor[DictRow]
 
 
 @dataclass(frozen=True)
@@ -49,8 +53,8 @@ class ReportKind:
     name: str  # the archive folder, e.g. service_report
     period_type: str  # the period the command line and the DAG give
     template: str
-    units: Callable[[psycopg.Cursor, Period], list[Unit]]
-    content: Callable[[psycopg.Cursor, Unit, dict[str, Any]], dict[str, Any]]
-    appendix: Callable[[psycopg.Cursor, Unit, dict[str, Any], dict[str, Any]], list[Sheet]]
+    units: Callable[[Cursor, Period], list[Unit]]
+    content: Callable[[Cursor, Unit, dict[str, Any]], dict[str, Any]]
+    appendix: Callable[[Cursor, Unit, dict[str, Any], dict[str, Any]], list[Sheet]]
     # A customer's report shows no internal data (source rows, check texts); internal ones do.
     audience: str = "internal"

@@ -10,16 +10,18 @@ import io
 import re
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")
 
 from matplotlib import pyplot  # noqa: E402  (after choosing the headless backend)
+from matplotlib.typing import RcKeyType  # noqa: E402
 
 from itss_warehouse.reports.pdf import CJK_FAMILY  # noqa: E402
 
-STYLE = {
+STYLE: dict[RcKeyType, Any] = {
     "font.family": "sans-serif",
     "font.sans-serif": [CJK_FAMILY, "DejaVu Sans"],
     "font.size": 8,
@@ -30,7 +32,8 @@ STYLE = {
 }
 SIZE = (6.5, 2.4)  # inches: the width of an A4 text column
 COLOURS = ["#1f4e79", "#2e75b6", "#9dc3e6", "#c9c9c9"]
-LEGEND_ABOVE = {"loc": "lower center", "bbox_to_anchor": (0.5, 1.0), "frameon": False}  # never over the data
+# Above the axes, never over the data.
+LEGEND_ABOVE: dict[str, Any] = {"loc": "lower center", "bbox_to_anchor": (0.5, 1.0), "frameon": False}
 
 
 def rate_against_target(labels: Sequence[str], rates: Sequence[Decimal | None], target: Decimal | None,
@@ -62,7 +65,7 @@ def stacked_counts(labels: Sequence[str], series: dict[str, Sequence[int]], *, y
             bottom = [below + count for below, count in zip(bottom, counts, strict=True)]
         axes.set_xticks(range(len(labels)), labels)
         axes.set_ylabel(ylabel)
-        axes.yaxis.get_major_locator().set_params(integer=True)
+        axes.locator_params(axis="y", integer=True)
         axes.legend(**LEGEND_ABOVE, ncols=len(series))
         return _svg(figure, "counts")
 
@@ -77,7 +80,7 @@ def lines(labels: Sequence[str], series: dict[str, Sequence[int]], *, ylabel: st
         axes.set_xticks(range(0, len(labels), step), labels[::step])
         axes.set_ylabel(ylabel)
         axes.set_ylim(bottom=0)
-        axes.yaxis.get_major_locator().set_params(integer=True)
+        axes.locator_params(axis="y", integer=True)
         axes.legend(**LEGEND_ABOVE, ncols=len(series))
         return _svg(figure, "lines")
 

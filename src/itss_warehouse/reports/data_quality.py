@@ -14,8 +14,10 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from itss_warehouse.reports.base import Cursor
 from itss_warehouse.reports.formatting import IN_SCOPE
 from itss_warehouse.reports.xlsx import LOCAL_TIMEZONE
+from itss_warehouse.warehouse.connection import one_row
 
 QUARANTINED_SHOWN = 20
 
@@ -43,7 +45,7 @@ class ReportBlocked(RuntimeError):
     """The inputs failed validation (or were never validated): no report is produced."""
 
 
-def status(cur: psycopg.Cursor) -> dict[str, Any]:
+def status(cur: Cursor) -> dict[str, Any]:
     """The latest validation of the inputs; raises ReportBlocked when they failed validation."""
     runs = {row["scope"]: row for row in cur.execute(LATEST_RUNS).fetchall()}
     if "marts" not in runs:
@@ -57,7 +59,7 @@ def status(cur: psycopg.Cursor) -> dict[str, Any]:
     }
 
 
-def quarantined(cur: psycopg.Cursor, params: dict[str, Any]) -> dict[str, Any]:
+def quarantined(cur: Cursor, params: dict[str, Any]) -> dict[str, Any]:
     """The unit's quarantined records in its period: how many, and the first ones."""
     records = cur.execute(QUARANTINED_RECORDS, {**params, "limit": QUARANTINED_SHOWN}).fetchall()
     return {"count": records[0]["total"] if records else 0, "records": records}
@@ -71,7 +73,7 @@ def marts_validated_since(url: str, period_end: date) -> bool:
     """
     start = datetime.combine(period_end, time(), tzinfo=LOCAL_TIMEZONE)
     with psycopg.connect(url) as conn, conn.cursor(row_factory=dict_row) as cur:
-        exists = cur.execute("select to_regclass('raw.validation_runs') is not null as exists").fetchone()["exists"]
+        exists = one_row(cur.execute("select to_regclass('raw.validation_runs') is not null as exists"))["exists"]
         if not exists:
             return False
         try:

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import psycopg
-
 from itss_warehouse.reports import charts, sections
-from itss_warehouse.reports.base import ReportKind, Sheet, Unit
+from itss_warehouse.reports.base import Cursor, ReportKind, Sheet, Unit
 from itss_warehouse.reports.formatting import Period, kpi_number_format
 from itss_warehouse.reports.xlsx import Formatted
 
@@ -48,11 +46,11 @@ BACKLOG = """
 """
 
 
-def units(cur: psycopg.Cursor, month: Period) -> list[Unit]:
+def units(cur: Cursor, month: Period) -> list[Unit]:
     return [Unit("organisation", "organisation", month)]
 
 
-def content(cur: psycopg.Cursor, unit: Unit, catalogue: dict[str, Any]) -> dict[str, Any]:
+def content(cur: Cursor, unit: Unit, catalogue: dict[str, Any]) -> dict[str, Any]:
     backlog = cur.execute(BACKLOG, unit.params).fetchall()
     t = catalogue["process"]
     items = sections.improvement_items(cur, unit)
@@ -77,7 +75,7 @@ def content(cur: psycopg.Cursor, unit: Unit, catalogue: dict[str, Any]) -> dict[
     }  # fmt: skip
 
 
-def appendix(cur: psycopg.Cursor, unit: Unit, content: dict[str, Any], catalogue: dict[str, Any]) -> list[Sheet]:
+def appendix(cur: Cursor, unit: Unit, content: dict[str, Any], catalogue: dict[str, Any]) -> list[Sheet]:
     t = catalogue["process"]
     name = catalogue["kpi_name_column"]
     return [

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import psycopg
-
 from itss_warehouse.reports import sections
-from itss_warehouse.reports.base import ReportKind, Sheet, Unit
+from itss_warehouse.reports.base import Cursor, ReportKind, Sheet, Unit
 from itss_warehouse.reports.formatting import Period
 
 PROJECT_KPIS = [
@@ -38,12 +36,12 @@ COMPLAINTS = """
 """
 
 
-def units(cur: psycopg.Cursor, half_year: Period) -> list[Unit]:
+def units(cur: Cursor, half_year: Period) -> list[Unit]:
     params = {"start": half_year.start, "end": half_year.end}
     return [Unit("department", row["dept_id"], half_year, row) for row in cur.execute(DEPARTMENTS, params)]
 
 
-def content(cur: psycopg.Cursor, unit: Unit, catalogue: dict[str, Any]) -> dict[str, Any]:
+def content(cur: Cursor, unit: Unit, catalogue: dict[str, Any]) -> dict[str, Any]:
     kpis = sections.scorecard(cur, unit)
     return {
         "department": unit.facts,
@@ -56,7 +54,7 @@ def content(cur: psycopg.Cursor, unit: Unit, catalogue: dict[str, Any]) -> dict[
     }
 
 
-def appendix(cur: psycopg.Cursor, unit: Unit, content: dict[str, Any], catalogue: dict[str, Any]) -> list[Sheet]:
+def appendix(cur: Cursor, unit: Unit, content: dict[str, Any], catalogue: dict[str, Any]) -> list[Sheet]:
     t = catalogue["quality"]
     moment = "yyyy-mm-dd hh:mm"
     return [

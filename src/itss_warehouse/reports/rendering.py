@@ -32,7 +32,8 @@ from itss_warehouse.reports import data_quality
 from itss_warehouse.reports.base import ReportKind, Sheet, Unit
 from itss_warehouse.reports.formatting import IN_SCOPE, Period, build_environment, load_catalogue
 from itss_warehouse.reports.pdf import html_to_pdf
-from itss_warehouse.reports.xlsx import LOCAL_TIMEZONE, add_table_sheet, workbook_bytes
+from itss_warehouse.reports.xlsx import LOCAL_TIMEZONE, add_table_sheet, first_sheet, workbook_bytes
+from itss_warehouse.warehouse.connection import one_row
 
 log = logging.getLogger(__name__)
 
@@ -181,8 +182,8 @@ class Renderer:
         job, catalogue = self.job, self.catalogue
         with self.conn.cursor(row_factory=dict_row) as cur:
             content = self.kind.content(cur, unit, catalogue)
-            fallback = cur.execute(USES_FALLBACK_CALENDAR, unit.params).fetchone()["uses_fallback_calendar"]
-            as_of = job.as_of or cur.execute(DATA_AS_OF, unit.params).fetchone()["loaded_at"]
+            fallback = one_row(cur.execute(USES_FALLBACK_CALENDAR, unit.params))["uses_fallback_calendar"]
+            as_of = job.as_of or one_row(cur.execute(DATA_AS_OF, unit.params))["loaded_at"]
             html = self.template.render(
                 job.shared,
                 t=catalogue,
@@ -192,7 +193,7 @@ class Renderer:
                 uses_fallback_calendar=fallback,
                 internal=self.kind.audience == "internal",
                 as_of=as_of,
-                judged_as_of=cur.execute(JUDGED_AS_OF, unit.params).fetchone()["as_of"],
+                judged_as_of=one_row(cur.execute(JUDGED_AS_OF, unit.params))["as_of"],
                 quarantine=data_quality.quarantined(cur, unit.params),
                 **content,
             )
@@ -226,12 +227,14 @@ def _start_worker(job: Job) -> None:
 
 
 def _render_in_worker(unit: Unit) -> RenderedReport:
+    if _worker is None:
+        raise RuntimeError("no renderer in this process: the pool's initializer _start_worker did not run")
     return _worker.render(unit)
 
 
 def _workbook(sheets: list[Sheet], as_of: datetime | None) -> bytes:
     workbook = Workbook()
-    workbook.remove(workbook.active)
+    workbook.remove(first_sheet(workbook))
     for sheet in sheets:
         add_table_sheet(workbook, sheet.title, sheet.headers, sheet.rows, sheet.number_formats)
     stamp = (as_of or datetime(2000, 1, 1, tzinfo=LOCAL_TIMEZONE)).astimezone(LOCAL_TIMEZONE).replace(tzinfo=None)

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import psycopg
-
 from itss_warehouse.reports import charts, sections
-from itss_warehouse.reports.base import ReportKind, Sheet, Unit
+from itss_warehouse.reports.base import Cursor, ReportKind, Sheet, Unit
 from itss_warehouse.reports.formatting import Period
 
 SATISFACTION_KPIS = ["CSAT", "SURVEY_COVERAGE"]
@@ -29,11 +27,11 @@ LOW_SCORES = """
 """
 
 
-def units(cur: psycopg.Cursor, year: Period) -> list[Unit]:
+def units(cur: Cursor, year: Period) -> list[Unit]:
     return [Unit("organisation", "organisation", year)]
 
 
-def content(cur: psycopg.Cursor, unit: Unit, catalogue: dict[str, Any]) -> dict[str, Any]:
+def content(cur: Cursor, unit: Unit, catalogue: dict[str, Any]) -> dict[str, Any]:
     items = sections.satisfaction_items(cur, unit)
     kpis = [row for row in sections.scorecard(cur, unit) if row["kpi_code"] in SATISFACTION_KPIS]
     scores = charts.scores_by_item(
@@ -49,7 +47,7 @@ def content(cur: psycopg.Cursor, unit: Unit, catalogue: dict[str, Any]) -> dict[
     }
 
 
-def appendix(cur: psycopg.Cursor, unit: Unit, content: dict[str, Any], catalogue: dict[str, Any]) -> list[Sheet]:
+def appendix(cur: Cursor, unit: Unit, content: dict[str, Any], catalogue: dict[str, Any]) -> list[Sheet]:
     t = catalogue["survey"]
     return [
         sections.kpi_sheet(content["kpis"], catalogue),

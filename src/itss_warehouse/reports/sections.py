@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import psycopg
-
 from itss_warehouse.ingest.canonical import PRIORITIES
 from itss_warehouse.reports import charts
-from itss_warehouse.reports.base import Sheet, Unit
+from itss_warehouse.reports.base import Cursor, Sheet, Unit
 from itss_warehouse.reports.formatting import IN_SCOPE, add_months, kpi_number_format, priority_counts
 from itss_warehouse.reports.xlsx import Formatted
 
@@ -69,15 +67,15 @@ MONTHLY_TREND = f"""
 """
 
 
-def scorecard(cur: psycopg.Cursor, unit: Unit) -> list[dict[str, Any]]:
+def scorecard(cur: Cursor, unit: Unit) -> list[dict[str, Any]]:
     return cur.execute(SCORECARD, unit.params).fetchall()
 
 
-def improvement_items(cur: psycopg.Cursor, unit: Unit) -> list[dict[str, Any]]:
+def improvement_items(cur: Cursor, unit: Unit) -> list[dict[str, Any]]:
     return cur.execute(IMPROVEMENT_ITEMS, unit.params).fetchall()
 
 
-def trend_charts(cur: psycopg.Cursor, unit: Unit, catalogue: dict[str, Any]) -> dict[str, str]:
+def trend_charts(cur: Cursor, unit: Unit, catalogue: dict[str, Any]) -> dict[str, str]:
     """SLA attainment against its target and tickets by priority, the twelve months up to the period's end."""
     last_month = add_months(unit.period.end, -1)
     params = {**unit.params, "first_month": add_months(last_month, -11), "last_month": last_month}
@@ -177,14 +175,14 @@ SATISFACTION_ITEMS = """
 """
 
 
-def satisfaction_items(cur: psycopg.Cursor, unit: Unit) -> list[dict[str, Any]]:
+def satisfaction_items(cur: Cursor, unit: Unit) -> list[dict[str, Any]]:
     return cur.execute(SATISFACTION_ITEMS, unit.params).fetchall()
 
 
 KPI_NAMES = "select kpi_code, name_zh, name_en from marts.kpi_catalogue where kpi_code = any(%(kpi_codes)s)"
 
 
-def kpi_matrix(cur: psycopg.Cursor, unit: Unit, row_grain: str, kpi_codes: list[str]) -> dict[str, Any]:
+def kpi_matrix(cur: Cursor, unit: Unit, row_grain: str, kpi_codes: list[str]) -> dict[str, Any]:
     """Rows of the unit's projects or departments, each with the scorecard rows of ``kpi_codes`` by code."""
     params = {**unit.params, "row_grain": row_grain, "kpi_codes": kpi_codes}
     rows: dict[str, dict[str, Any]] = {}

@@ -9,10 +9,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-import psycopg
-
 from itss_warehouse.reports import sections
-from itss_warehouse.reports.base import ReportKind, Sheet, Unit
+from itss_warehouse.reports.base import Cursor, ReportKind, Sheet, Unit
 from itss_warehouse.reports.formatting import PERIOD_END, TICKET_TYPE_ORDER, Period, priority_counts
 
 # Projects running in the month; a quarterly project is reported on once its quarter closes.
@@ -144,7 +142,7 @@ PROJECT_TICKETS = """
 """
 
 
-def units(cur: psycopg.Cursor, month: Period) -> list[Unit]:
+def units(cur: Cursor, month: Period) -> list[Unit]:
     """One report per project: for its month, or for its quarter when the month closes one."""
     quarter = Period.containing("quarter", month.start)
     closes_quarter = quarter.end == month.end
@@ -158,7 +156,7 @@ def units(cur: psycopg.Cursor, month: Period) -> list[Unit]:
     return reports
 
 
-def content(cur: psycopg.Cursor, unit: Unit, catalogue: dict[str, Any]) -> dict[str, Any]:
+def content(cur: Cursor, unit: Unit, catalogue: dict[str, Any]) -> dict[str, Any]:
     params = unit.params
     breaches = cur.execute(BREACHED_TICKETS, params).fetchall()
     return {
@@ -191,7 +189,7 @@ def _count_by_metric(breaches: list[dict[str, Any]], catalogue: dict[str, Any]) 
     )
 
 
-def appendix(cur: psycopg.Cursor, unit: Unit, content: dict[str, Any], catalogue: dict[str, Any]) -> list[Sheet]:
+def appendix(cur: Cursor, unit: Unit, content: dict[str, Any], catalogue: dict[str, Any]) -> list[Sheet]:
     """The project's KPIs for the period, its SLA breaches, and its tickets."""
     t = catalogue["appendix"]
     types = catalogue["ticket_types"]

@@ -11,9 +11,10 @@ from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import Cell
+from openpyxl.cell.cell import Cell, MergedCell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 LOCAL_TIMEZONE = ZoneInfo("Asia/Shanghai")
@@ -22,6 +23,14 @@ LOCAL_TIMEZONE = ZoneInfo("Asia/Shanghai")
 def display_width(text: str) -> int:
     """Display width in Excel character units: CJK characters count double."""
     return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def first_sheet(workbook: Workbook) -> Worksheet:
+    """The worksheet a new ``Workbook()`` starts with."""
+    sheet = workbook.active
+    if not isinstance(sheet, Worksheet):
+        raise TypeError(f"expected the new workbook's worksheet, found {sheet!r}")
+    return sheet
 
 
 def workbook_bytes(workbook: Workbook, stamp: datetime) -> bytes:
@@ -50,7 +59,7 @@ class Formatted:
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
-def keep_as_text(cells: Iterable[Cell]) -> None:
+def keep_as_text(cells: Iterable[Cell | MergedCell]) -> None:
     """Values from data are never formulas: text openpyxl would write as one stays a string,
     and quotePrefix keeps Excel from reading any formula-like text as one when a user edits it."""
     for cell in cells:
@@ -84,7 +93,7 @@ def add_table_sheet(
         for cell, value in zip(sheet[sheet.max_row], row, strict=True):
             if isinstance(value, Formatted):
                 cell.number_format = value.number_format
-            elif cell.column - 1 in (number_formats or {}):
+            elif number_formats and cell.column - 1 in number_formats:
                 cell.number_format = number_formats[cell.column - 1]
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = min(width + 2, 60)

@@ -53,14 +53,14 @@ def _recipients(settings: Settings) -> Check:
 
 
 def _warehouse(settings: Settings) -> Check:
-    from itss_warehouse.warehouse.connection import libpq_url, warehouse_url
+    from itss_warehouse.warehouse.connection import libpq_url, one_row, warehouse_url
 
     fix = "start PostgreSQL or correct ITSS_WAREHOUSE_URL (unset it for the embedded server)"
     try:
         url = warehouse_url(settings) if not settings.warehouse_url else libpq_url(settings.warehouse_url)
         with psycopg.connect(url, connect_timeout=5) as conn:
-            version = conn.execute("show server_version").fetchone()[0]
-            marts = conn.execute("select to_regclass('marts.kpi_scorecard') is not null").fetchone()[0]
+            version = one_row(conn.execute("show server_version"))[0]
+            marts = one_row(conn.execute("select to_regclass('marts.kpi_scorecard') is not null"))[0]
     except Exception as error:  # any failure to connect is this check's finding
         host = (settings.warehouse_url or "embedded").rpartition("@")[2]  # never the password
         return Check("warehouse", "fail", f"cannot connect to {host}: {str(error).splitlines()[0]}", fix)

@@ -25,6 +25,7 @@ import great_expectations as gx  # noqa: E402
 import great_expectations.expectations as gxe  # noqa: E402
 from great_expectations.core.partitioners import PartitionerColumnValue  # noqa: E402
 from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: E402
+from great_expectations.expectations.metadata_types import FailureSeverity  # noqa: E402
 from great_expectations.expectations.row_conditions import Column  # noqa: E402
 
 from itss_warehouse.ingest.canonical import (  # noqa: E402
@@ -52,6 +53,7 @@ TIMESTAMP = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{4}$"
 DATE = r"^\d{4}-\d{2}-\d{2}$"
 WHOLE_NUMBER = r"^\d{1,9}$"
 QUARANTINE = {"quarantine": True}
+CRITICAL, WARNING = FailureSeverity.CRITICAL, FailureSeverity.WARNING
 ROW_IDENTITY = ["_source_file", "_source_row"]
 # Rates bounded by 0 and 1 (MTTR_TREND, a relative change, is not).
 RATIO_KPIS = [
@@ -64,13 +66,13 @@ RATIO_KPIS = [
 
 def required(column: str, mostly: float = 1.0) -> gxe.Expectation:
     return gxe.ExpectColumnValuesToNotBeNull(
-        column=column, mostly=mostly, meta=QUARANTINE, severity="critical", description=f"{column} is present"
+        column=column, mostly=mostly, meta=QUARANTINE, severity=CRITICAL, description=f"{column} is present"
     )
 
 
 def timestamp(column: str, mostly: float = 0.99) -> gxe.Expectation:
     return gxe.ExpectColumnValuesToMatchRegex(
-        column=column, regex=TIMESTAMP, mostly=mostly, meta=QUARANTINE, severity="critical",
+        column=column, regex=TIMESTAMP, mostly=mostly, meta=QUARANTINE, severity=CRITICAL,
         description=f"{column} is a timestamp",
     )  # fmt: skip
 
@@ -81,21 +83,21 @@ def date(column: str, mostly: float = 1.0) -> gxe.Expectation:
         regex=DATE,
         mostly=mostly,
         meta=QUARANTINE,
-        severity="critical",
+        severity=CRITICAL,
         description=f"{column} is a date",
     )
 
 
 def whole_number(column: str, mostly: float = 1.0, what: str = "a whole number") -> gxe.Expectation:
     return gxe.ExpectColumnValuesToMatchRegex(
-        column=column, regex=WHOLE_NUMBER, mostly=mostly, meta=QUARANTINE, severity="critical",
+        column=column, regex=WHOLE_NUMBER, mostly=mostly, meta=QUARANTINE, severity=CRITICAL,
         description=f"{column} is {what}",
     )  # fmt: skip
 
 
 def one_of(column: str, values: Sequence[str], mostly: float = 1.0) -> gxe.Expectation:
     return gxe.ExpectColumnValuesToBeInSet(
-        column=column, value_set=list(values), mostly=mostly, meta=QUARANTINE, severity="critical",
+        column=column, value_set=list(values), mostly=mostly, meta=QUARANTINE, severity=CRITICAL,
         description=f"{column} is one of {', '.join(values)}",
     )  # fmt: skip
 
@@ -104,11 +106,11 @@ def not_before(later: str, earlier: str, mostly: float = 0.99) -> gxe.Expectatio
     # Timestamps are stored in one canonical ISO form, so text order is time order.
     return gxe.ExpectColumnPairValuesAToBeGreaterThanB(
         column_A=later, column_B=earlier, or_equal=True, ignore_row_if="either_value_is_missing", mostly=mostly,
-        meta=QUARANTINE, severity="critical", description=f"{later} is not before {earlier}",
+        meta=QUARANTINE, severity=CRITICAL, description=f"{later} is not before {earlier}",
     )  # fmt: skip
 
 
-def unique_in_export(columns: list[str], severity: str = "critical") -> gxe.Expectation:
+def unique_in_export(columns: list[str], severity: FailureSeverity = CRITICAL) -> gxe.Expectation:
     if len(columns) == 1:
         return gxe.ExpectColumnValuesToBeUnique(
             column=columns[0], severity=severity, description=f"{columns[0]} appears once per export"
@@ -128,7 +130,7 @@ def resolvable(column: str, table: str, key: str) -> gxe.Expectation:
             f" and not exists (select 1 from raw.{table} as known where known.{key} = facts.{column})"
         ),
         meta={"column": column},
-        severity="warning",
+        severity=WARNING,
         description=f"{column} refers to a known {key}",
     )
 
@@ -146,7 +148,7 @@ def volume_like_recent_batches() -> gxe.Expectation:
             " where current_batch.batch_id = this_batch.batch_id and earlier.batch_id < this_batch.batch_id"
             " order by earlier.batch_id desc limit 7) as recent)"
         ),
-        severity="warning",
+        severity=WARNING,
         description="the export has at least half the rows of the source's last seven exports on average",
     )
 
@@ -164,7 +166,7 @@ def score_in_scale() -> gxe.Expectation:
             f" when score ~ '^\\d+(\\.\\d+)?$' then case coalesce(scale, '{DEFAULT_SCALE}'){ranges} end end, false)"
         ),
         meta={**QUARANTINE, "column": "score"},
-        severity="warning",
+        severity=WARNING,
         description=f"score is within its scale: a number ({', '.join(NUMERIC_SCALES)}) or a {RATING_SCALE}"
         f" ({', '.join(RATINGS)})",
     )
@@ -184,7 +186,7 @@ RAW_SUITES: dict[str, list[gxe.Expectation]] = {
         whole_number("update_sequence", 0.99),
         not_before("responded_at", "opened_at"), not_before("resolved_at", "opened_at"),
         not_before("closed_at", "opened_at"),
-        unique_in_export(["ticket_id", "updated_at", "update_sequence"], severity="warning"),
+        unique_in_export(["ticket_id", "updated_at", "update_sequence"], severity=WARNING),
         resolvable("project_id", "projects", "project_id"),
         volume_like_recent_batches(),
     ],
@@ -218,7 +220,7 @@ RAW_SUITES: dict[str, list[gxe.Expectation]] = {
     "service_reports": [
         required("project_id"), required("period"),
         gxe.ExpectColumnValuesToMatchRegex(column="period", regex=r"^\d{4}-\d{2}$", meta=QUARANTINE,
-                                           severity="critical", description="period is YYYY-MM"),
+                                           severity=CRITICAL, description="period is YYYY-MM"),
         date("due_date"), timestamp("delivered_at", 1.0), resolvable("project_id", "projects", "project_id"),
     ],
     "acceptances": [
@@ -257,43 +259,43 @@ RAW_SUITES: dict[str, list[gxe.Expectation]] = {
 MART_SUITES: dict[str, list[gxe.Expectation]] = {
     "kpi_scorecard": [
         gxe.ExpectColumnValuesToNotBeNull(
-            column="value", row_condition=Column("status").is_not_in(["not_applicable"]), severity="critical",
+            column="value", row_condition=Column("status").is_not_in(["not_applicable"]), severity=CRITICAL,
             description="every applicable KPI has a value",
         ),
         gxe.ExpectColumnValuesToBeNull(
-            column="value", row_condition=Column("status").is_in(["not_applicable"]), severity="critical",
+            column="value", row_condition=Column("status").is_in(["not_applicable"]), severity=CRITICAL,
             description="a KPI over an empty population has no value, neither 0 % nor 100 %",
         ),
         gxe.ExpectColumnValuesToBeBetween(
             column="value", min_value=0, max_value=1, row_condition=Column("kpi_code").is_in(RATIO_KPIS),
-            severity="critical", description="rates are ratios between 0 and 1",
+            severity=CRITICAL, description="rates are ratios between 0 and 1",
         ),
         gxe.ExpectColumnValuesToBeBetween(
             column="value", min_value=0, max_value=100, row_condition=Column("kpi_code").is_in(["CSAT"]),
-            severity="critical", description="CSAT is on the 0-100 scale",
+            severity=CRITICAL, description="CSAT is on the 0-100 scale",
         ),
         gxe.ExpectColumnValuesToBeBetween(
-            column="denominator", min_value=0, severity="critical", description="no population is negative",
+            column="denominator", min_value=0, severity=CRITICAL, description="no population is negative",
         ),
         gxe.ExpectColumnValuesToBeInSet(
-            column="status", value_set=["met", "missed", "no_target", "not_applicable"], severity="critical",
+            column="status", value_set=["met", "missed", "no_target", "not_applicable"], severity=CRITICAL,
             description="status is met, missed, no_target or not_applicable",
         ),
         gxe.ExpectColumnValuesToBeInSet(
-            column="grain", value_set=["organisation", "department", "project"], severity="critical",
+            column="grain", value_set=["organisation", "department", "project"], severity=CRITICAL,
             description="grain is organisation, department or project",
         ),
         gxe.ExpectColumnValuesToBeInSet(
-            column="period_type", value_set=["month", "quarter", "half_year", "year"], severity="critical",
+            column="period_type", value_set=["month", "quarter", "half_year", "year"], severity=CRITICAL,
             description="period type is month, quarter, half_year or year",
         ),
     ],
     "fct_satisfaction_answers": [
         gxe.ExpectColumnValuesToNotBeNull(
-            column="score_100", severity="critical", description="every answer has a score on the 0-100 scale",
+            column="score_100", severity=CRITICAL, description="every answer has a score on the 0-100 scale",
         ),
         gxe.ExpectColumnValuesToBeBetween(
-            column="score_100", min_value=0, max_value=100, severity="critical",
+            column="score_100", min_value=0, max_value=100, severity=CRITICAL,
             description="scores are normalised to 0-100",
         ),
     ],

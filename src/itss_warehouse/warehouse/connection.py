@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import TypeVar
 from urllib.parse import unquote, urlsplit
 
 import psycopg
@@ -13,6 +14,8 @@ from itss_warehouse.warehouse import embedded
 
 EMBEDDED_DATABASE = "itss"
 SCHEMAS = ("raw_landing", "raw", "staging", "intermediate", "restricted", "marts")
+
+Row = TypeVar("Row")
 
 
 def libpq_url(url: str) -> str:
@@ -26,6 +29,14 @@ def without_password(url: str) -> str:
     if parts.password is None:
         return url
     return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@", 1)).geturl()
+
+
+def one_row(cursor: psycopg.Cursor[Row]) -> Row:
+    """The row of a query that always returns one (an aggregate, ``show``, ``to_regclass``)."""
+    row = cursor.fetchone()
+    if row is None:
+        raise RuntimeError(f"a query that always returns a row returned none (status {cursor.statusmessage!r})")
+    return row
 
 
 def warehouse_url(settings: Settings) -> str:
@@ -73,7 +84,7 @@ def ensure_schemas(url: str) -> None:
 def missing_tables(url: str, tables: tuple[str, ...]) -> list[str]:
     """Which of ``tables`` (schema.name) do not exist: a new warehouse has none of them."""
     with psycopg.connect(url) as conn:
-        return [table for table in tables if conn.execute("select to_regclass(%s)", (table,)).fetchone()[0] is None]
+        return [table for table in tables if one_row(conn.execute("select to_regclass(%s)", (table,)))[0] is None]
 
 
 def dbt_environment(url: str) -> dict[str, str]:

@@ -23,7 +23,8 @@ from pathlib import Path
 with warnings.catch_warnings():
     # pgserver probes XDG_RUNTIME_DIR at import and warns when it is unset (as under root).
     warnings.simplefilter("ignore")
-    from pgserver._commands import POSTGRES_BIN_PATH, initdb, pg_ctl
+    # pgserver makes initdb and pg_ctl at import (through globals()), out of its type checker's sight.
+    from pgserver._commands import POSTGRES_BIN_PATH, initdb, pg_ctl  # type: ignore[attr-defined]
     from pgserver.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
 
 log = logging.getLogger(__name__)

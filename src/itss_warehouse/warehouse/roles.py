@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 
 import psycopg
 from psycopg import sql
@@ -49,11 +50,11 @@ def parse_login(text: str) -> tuple[str, str]:
     return name, role
 
 
-def setup_roles(url: str, logins: list[tuple[str, str]] = ()) -> list[str]:
+def setup_roles(url: str, logins: Sequence[tuple[str, str]] = ()) -> list[str]:
     """Create the roles if missing, (re)apply their grants, hand each schema's tables to the role
     that rebuilds them and create or update the ``(name, role)`` logins; return the statements run
     (passwords shown as ``***``)."""
-    statements: list[sql.Composable] = []
+    statements: list[sql.SQL | sql.Composed] = []
     with psycopg.connect(url, autocommit=True) as conn:
         owner = sql.Identifier(conn.info.user)
         database = sql.Identifier(conn.info.dbname)
@@ -89,12 +90,12 @@ def setup_roles(url: str, logins: list[tuple[str, str]] = ()) -> list[str]:
             for statement in statements:
                 conn.execute(statement)
             shown = [statement.as_string(conn) for statement in statements]
-            for name, role in logins:
-                shown += _login(conn, name, role)
+            for login, login_role in logins:
+                shown += _login(conn, login, login_role)
         return shown
 
 
-def _hand_over_tables(conn: psycopg.Connection) -> list[sql.Composable]:
+def _hand_over_tables(conn: psycopg.Connection) -> list[sql.Composed]:
     """Tables made before the roles existed (say, by the owner) go to the role that rebuilds
     them: dbt can only replace a table its role owns."""
     rows = conn.execute(
@@ -135,7 +136,7 @@ def _login(conn: psycopg.Connection, name: str, role: str) -> list[str]:
     return [statement.as_string(conn) for statement in (shown, *statements)]
 
 
-def _select(schema: sql.Identifier, role: sql.Identifier, *creators: sql.Identifier) -> list[sql.Composable]:
+def _select(schema: sql.Identifier, role: sql.Identifier, *creators: sql.Identifier) -> list[sql.Composed]:
     """Read access to the schema's tables and views, now and for those its creators make later."""
     return [
         sql.SQL("grant select on all tables in schema {} to {}").format(schema, role),

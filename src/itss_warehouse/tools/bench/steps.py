@@ -31,6 +31,13 @@ def bench_settings(home: Path, url: str) -> Settings:
                     outbox_dir=None, smtp_host=None)  # fmt: skip
 
 
+def _url(settings: Settings) -> str:
+    """The benchmark organisation's scratch warehouse, which ``bench_settings`` always names."""
+    if not settings.warehouse_url:
+        raise ValueError("benchmark settings name their warehouse: make them with bench_settings")
+    return settings.warehouse_url
+
+
 def _export(settings: Settings) -> None:
     from itss_warehouse.orchestration import environment
 
@@ -45,7 +52,7 @@ def _export(settings: Settings) -> None:
         DBT_LOG_PATH=str(settings.home_path / "dbt" / "logs"),
     )
     os.environ.pop("ITSS_SMTP_HOST", None)  # failure alerts of a benchmark go to its outbox
-    environment.export(settings, settings.warehouse_url)
+    environment.export(settings, _url(settings))
 
 
 def generate(landing: Path, nights_dir: Path, end_date: dt.date, months: int, projects: int, tickets: int) -> None:
@@ -59,7 +66,7 @@ def generate(landing: Path, nights_dir: Path, end_date: dt.date, months: int, pr
 def land_file(settings: Settings, path: Path) -> int:
     """Land one export as the nightly's ``load_raw`` does; return its rows."""
     source = sources.load_sources(settings.sources_file).source_for(path.name)
-    with psycopg.connect(settings.warehouse_url) as conn:
+    with psycopg.connect(_url(settings)) as conn:
         batch = landing.load_file(conn, path, source)
     if batch is None:
         raise RuntimeError(f"{path.name} was landed before: the benchmark needs a fresh database")
@@ -85,7 +92,7 @@ def validate_raw(settings: Settings) -> dict:
     from itss_warehouse import pipeline
 
     _export(settings)
-    with psycopg.connect(settings.warehouse_url) as conn:
+    with psycopg.connect(_url(settings)) as conn:
         batch_ids = [row[0] for row in conn.execute("select batch_id from raw.load_batches order by batch_id")]
     return pipeline.validate_raw(batch_ids)
 
@@ -196,7 +203,7 @@ def monthly_reports(settings: Settings, day: dt.date) -> tuple[int, int]:
     _export(settings)
     month = Period.last_closed("month", day)
     rendered = [report for kind in ("service_report", "process_report")
-                for report in render_period(KINDS[kind], settings.warehouse_url, month, settings.output_path,
+                for report in render_period(KINDS[kind], _url(settings), month, settings.output_path,
                                             settings.templates_path, workers=os.cpu_count() or 1)]  # fmt: skip
     return len(rendered), sum(len(report.files) for report in rendered)
 

@@ -26,11 +26,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
+from psycopg.abc import Query
 
 from itss_warehouse.tools.bench import steps
 from itss_warehouse.tools.bench.measure import Measured, in_child
+from itss_warehouse.tools.bench.steps import DbtBuild, NightlyRun
 from itss_warehouse.tools.demo import HEADERS
-from itss_warehouse.warehouse.connection import ensure_schemas
+from itss_warehouse.warehouse.connection import ensure_schemas, one_row
 from itss_warehouse.warehouse.raw import ensure_raw_tables
 
 END_DATE = dt.date(2026, 6, 30)  # the night closes June and the second quarter: every project reports
@@ -53,9 +55,9 @@ class SizeResult:
     night_tickets: int  # tickets new or changed in the night's export
     copy_seconds: float
     steps: list[Measured]
-    full_build: steps.DbtBuild
-    nightly: steps.NightlyRun
-    quiet_night: steps.NightlyRun
+    full_build: DbtBuild
+    nightly: NightlyRun
+    quiet_night: NightlyRun
     reports: int
     report_files: int
     parse_seconds: dict[str, float]
@@ -74,7 +76,7 @@ def _fresh_database(server_url: str, name: str) -> str:
     return url
 
 
-def _execute(url: str, statement: sql.Composable | str) -> None:
+def _execute(url: str, statement: Query) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(statement)
 
@@ -134,7 +136,7 @@ def differences(url: str) -> dict[str, int]:
             query = sql.SQL(
                 "select (select count(*) from ({} except all {}) a) + (select count(*) from ({} except all {}) b)"
             )
-            count = conn.execute(query.format(kept, current, current, kept)).fetchone()[0]
+            count = one_row(conn.execute(query.format(kept, current, current, kept)))[0]
             if count:
                 found[f"{schema}.{table}"] = count
     return found

@@ -25,7 +25,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from itss_warehouse.tools.demo import organisation, quality
-from itss_warehouse.tools.demo.files import BOM_FILES, HEADERS, LAYOUTS, SHEETS, write_csv, write_xlsx
+from itss_warehouse.tools.demo.files import BOM_FILES, HEADERS, LAYOUTS, SHEETS, Row, write_csv, write_xlsx
 from itss_warehouse.tools.demo.organisation import (
     CUSTOMERS,
     DEPARTMENTS,
@@ -76,14 +76,14 @@ def generate(
     window = Window(shift_month(end_date.replace(day=1), -(months - 1)), end_date)
     projects = organisation.projects(rng, window, months, project_count)
     timelines = ticket_timelines(rng, projects, window, tickets_per_project_month)
-    tickets = [t.at(window.cutoff) for t in timelines]
+    tickets = [t for t in (timeline.at(window.cutoff) for timeline in timelines) if t]
     ticket_rows = [ticket_row(t) for t in tickets]
     spoiled = spoil(ticket_rows, tickets)
     good = [t for t in tickets if t.ticket_id not in spoiled]
     acceptances = organisation.acceptances(rng, [p for p in projects if p.project_id in ENDING], window)
     reviews = [management_review(rng, year) for year in range(window.first.year - 1, window.last.year + 1)]
     audits, findings = quality.audits(rng, window)
-    tables = {
+    tables: dict[str, list[Row]] = {
         "departments.csv": [list(department) for department in DEPARTMENTS],
         "customers.csv": [
             [cid, name, industry, f"ops@customer-{cid[1:]}.example.cn"] for cid, (name, industry) in CUSTOMERS.items()
@@ -123,6 +123,8 @@ def generate(
         "customer_visits.csv": visits(rng, window),
     }
     if nights:
+        if nights_dir is None:
+            raise ValueError("nights needs nights_dir, the folder for each later night's exports")
         cutoffs = [window.cutoff - timedelta(days=nights - night) for night in range(nights + 1)]
         callbacks = tables["incident_callbacks.csv"]
         tables.update(exports_at(timelines, callbacks, cutoffs[0], spoiled))

@@ -6,12 +6,14 @@ import csv
 import io
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any, TypeAlias
 from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
 from openpyxl import Workbook
 from openpyxl.writer.excel import ExcelWriter
 
 from itss_warehouse.ingest.sources import Source, load_sources
+from itss_warehouse.reports.xlsx import first_sheet
 from itss_warehouse.settings import PACKAGE_DIR
 
 
@@ -28,6 +30,8 @@ HEADERS = {name: tuple(source.columns) for name, source in LAYOUTS.items()}
 
 
 SHEETS = {name: source.sheet for name, source in LAYOUTS.items() if source.sheet}
+# One exported row: its cells (text, numbers, dates, None) in header order.
+Row: TypeAlias = list[Any]
 
 
 BOM_FILES = {"tickets.csv", "ticket_status_history.csv", "incident_callbacks.csv"}  # as Chinese ticket tools export
@@ -43,18 +47,18 @@ def cell(value: object) -> str:
     return str(value)
 
 
-def write_csv(path: Path, header: tuple[str, ...], rows: list[list[object]], *, bom: bool) -> None:
+def write_csv(path: Path, header: tuple[str, ...], rows: list[Row], *, bom: bool) -> None:
     with path.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(header)
         writer.writerows([cell(value) for value in row] for row in rows)
 
 
-def write_xlsx(path: Path, sheet: str, header: tuple[str, ...], rows: list[list[object]], stamp: datetime) -> None:
+def write_xlsx(path: Path, sheet: str, header: tuple[str, ...], rows: list[Row], stamp: datetime) -> None:
     workbook = Workbook()
-    worksheet = workbook.active
+    worksheet = first_sheet(workbook)
     worksheet.title = sheet
-    for row in [header, *rows]:
+    for row in [list(header), *rows]:
         worksheet.append(row)
     workbook.properties.created = workbook.properties.modified = stamp
     buffer = io.BytesIO()

@@ -7,6 +7,7 @@ import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from itss_warehouse.tools.demo.files import Row
 from itss_warehouse.tools.demo.timeline import Window, shift_month, window_months, work_time
 
 DEPARTMENTS = [("D01", "运维一部", "Y"), ("D02", "运维二部", "Y"), ("D03", "运维三部", "Y"), ("D04", "行政部", "N")]
@@ -143,8 +144,8 @@ def projects(rng: random.Random, window: Window, months: int, count: int) -> lis
     return projects
 
 
-def service_reports(rng: random.Random, projects: list[Project], window: Window) -> list[list[object]]:
-    rows: list[list[object]] = []
+def service_reports(rng: random.Random, projects: list[Project], window: Window) -> list[Row]:
+    rows: list[Row] = []
     for p in projects:
         quarterly = p.frequency == "季度"
         for month in window_months(window):

@@ -6,6 +6,7 @@ import random
 from collections import Counter
 from datetime import date, timedelta
 
+from itss_warehouse.tools.demo.files import Row
 from itss_warehouse.tools.demo.organisation import CUSTOMERS, DEPARTMENTS, Acceptance, Project
 from itss_warehouse.tools.demo.timeline import Window, next_weekday, window_months, work_time
 
@@ -21,10 +22,10 @@ COMPLAINTS = ["故障响应超时", "驻场人员频繁更换", "月度报告内
 VISIT_SCOPES = ["季度服务回顾", "年度服务总结", "重大事件沟通", "满意度回访", "服务需求调研"]
 
 
-def surveys(rng: random.Random, acceptances: list[Acceptance], window: Window) -> list[list[object]]:
-    rows: list[list[object]] = []
+def surveys(rng: random.Random, acceptances: list[Acceptance], window: Window) -> list[Row]:
+    rows: list[Row] = []
     for a in acceptances:
-        if a.kind == "customer_final" and a.result == "passed":
+        if a.kind == "customer_final" and a.result == "passed" and a.decided:
             responded = next_weekday(a.decided + timedelta(days=rng.randint(3, 14)))
             if responded in window:
                 rows += [
@@ -53,7 +54,7 @@ def surveys(rng: random.Random, acceptances: list[Acceptance], window: Window) -
     return rows
 
 
-def complaints(rng: random.Random, projects: list[Project], window: Window) -> list[list[object]]:
+def complaints(rng: random.Random, projects: list[Project], window: Window) -> list[Row]:
     received = []
     for month in window_months(window):
         for _ in range(rng.choices([0, 1, 2], [65, 30, 5])[0]):
@@ -62,7 +63,8 @@ def complaints(rng: random.Random, projects: list[Project], window: Window) -> l
             major, settled, description = rng.random() < 0.25, rng.random() < 0.9, rng.choice(COMPLAINTS)
             if at <= window.cutoff and active:
                 received.append((at, rng.choice(active), major, settled, description))
-    rows, numbers = [], Counter()
+    rows: list[Row] = []
+    numbers: Counter[int] = Counter()
     for at, p, major, settled, description in sorted(received, key=lambda complaint: complaint[0]):
         numbers[at.year] += 1
         escalated = at + timedelta(minutes=rng.randint(30, 240)) if major else None
@@ -83,7 +85,7 @@ def complaints(rng: random.Random, projects: list[Project], window: Window) -> l
     return rows
 
 
-def audits(rng: random.Random, window: Window) -> tuple[list[list[object]], list[list[object]]]:
+def audits(rng: random.Random, window: Window) -> tuple[list[Row], list[Row]]:
     """Internal audits in April (May for 运维三部 in even years) with their findings."""
     audits, findings = [], []
     for year in window.years:
@@ -102,13 +104,13 @@ def audits(rng: random.Random, window: Window) -> tuple[list[list[object]], list
     return audits, findings
 
 
-def management_review(rng: random.Random, year: int) -> list[object]:
+def management_review(rng: random.Random, year: int) -> Row:
     """The yearly management review, after the April audits and the December survey."""
     held = date(year, 12, rng.randint(20, 29)) if rng.random() < 0.7 else date(year + 1, 1, rng.randint(8, 20))
     return [f"MR-{year}", next_weekday(held), f"{year}年度ITSS运维服务管理体系评审"]
 
 
-def visits(rng: random.Random, window: Window) -> list[list[object]]:
+def visits(rng: random.Random, window: Window) -> list[Row]:
     visits = []
     for year in window.years:
         for cid in CUSTOMERS:
@@ -116,7 +118,8 @@ def visits(rng: random.Random, window: Window) -> list[list[object]]:
                 visited = next_weekday(date(year, 1, 1) + timedelta(days=rng.randint(0, 360)))
                 if visited in window:
                     visits.append((visited, cid, rng.choice(VISIT_SCOPES)))
-    rows, numbers = [], Counter()
+    rows: list[Row] = []
+    numbers: Counter[int] = Counter()
     for visited, cid, scope in sorted(visits):
         numbers[visited.year] += 1
         rows.append([f"V{visited.year}-{numbers[visited.year]:03d}", cid, visited, scope])

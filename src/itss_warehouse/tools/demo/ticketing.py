@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
-from itss_warehouse.tools.demo.files import BOM_FILES, HEADERS, write_csv
+from itss_warehouse.tools.demo.files import BOM_FILES, HEADERS, Row, write_csv
 from itss_warehouse.tools.demo.organisation import ENGINEERS, SLA_POLICIES, Project
 from itss_warehouse.tools.demo.timeline import Window, add_minutes, shift_month, window_months, work_time
 
@@ -91,13 +91,13 @@ class Ticket:
         return replace(self, events=[(status, at) for status, at in self.events if at <= cutoff], onsite_at=onsite_at)
 
 
-def status_history(tickets: list[Ticket]) -> list[list[object]]:
+def status_history(tickets: list[Ticket]) -> list[Row]:
     return [[t.ticket_id, status, at] for t in tickets for status, at in t.events]
 
 
 def exports_at(
-    timelines: list[Ticket], callbacks: list[list[object]], cutoff: datetime, spoiled: set[str]
-) -> dict[str, list[list[object]]]:
+    timelines: list[Ticket], callbacks: list[Row], cutoff: datetime, spoiled: set[str]
+) -> dict[str, list[Row]]:
     """The ticketing exports at ``cutoff``; the spoiled tickets keep their bad row and have no history."""
     tickets = [t for t in (timeline.at(cutoff) for timeline in timelines) if t]
     rows = [ticket_row(t) for t in tickets]
@@ -113,7 +113,7 @@ def exports_at(
 def write_night(
     folder: Path,
     timelines: list[Ticket],
-    callbacks: list[list[object]],
+    callbacks: list[Row],
     before: datetime,
     after: datetime,
     spoiled: set[str],
@@ -121,7 +121,9 @@ def write_night(
     """The ticketing files of the night that ends at ``after``: each ticket opened or changed since ``before``
     (its whole row, as the tool exports it then), and the status changes and callbacks since."""
     changed = [
-        t.at(after) for t in timelines if t.ticket_id not in spoiled and any(before < at <= after for at in t.moments)
+        t
+        for t in (timeline.at(after) for timeline in timelines if timeline.ticket_id not in spoiled)
+        if t and any(before < at <= after for at in t.moments)
     ]
     rows = {
         "tickets.csv": [ticket_row(t) for t in changed],
@@ -211,7 +213,7 @@ def new_ticket(rng: random.Random, project: Project, opened: datetime) -> Ticket
     )
 
 
-def ticket_row(t: Ticket) -> list[object]:
+def ticket_row(t: Ticket) -> Row:
     responded = t.events[1][1] if len(t.events) > 1 else None
     closed = t.events[-1][1] if t.status == "已关闭" else None
     reopens = sum(status == "重新打开" for status, _ in t.events)
@@ -239,7 +241,7 @@ def ticket_row(t: Ticket) -> list[object]:
     ]
 
 
-def spoil(rows: list[list[object]], tickets: list[Ticket]) -> set[str]:
+def spoil(rows: list[Row], tickets: list[Ticket]) -> set[str]:
     """Write the documented bad values into `rows`; return the ids of the spoiled tickets."""
     bad = [i for i, t in enumerate(tickets) if t.ticket_type == "事件" and t.status == "已关闭" and not t.is_major][:4]
     if len(bad) < 4:
@@ -252,7 +254,7 @@ def spoil(rows: list[list[object]], tickets: list[Ticket]) -> set[str]:
     return {tickets[i].ticket_id for i in bad}
 
 
-def callback_rows(rng: random.Random, tickets: list[Ticket], window: Window) -> list[list[object]]:
+def callback_rows(rng: random.Random, tickets: list[Ticket], window: Window) -> list[Row]:
     calls = []
     for t in tickets:
         if t.ticket_type != "事件" or t.resolved_at is None or rng.random() >= 0.85:
