@@ -16,7 +16,7 @@ import logging
 import multiprocessing
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,13 +24,12 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from openpyxl import Workbook
 from psycopg.rows import dict_row
 
 from itss_warehouse.reports import data_quality
 from itss_warehouse.reports.formatting import IN_SCOPE, Period, build_environment, load_catalogue
 from itss_warehouse.reports.pdf import html_to_pdf
-from itss_warehouse.xlsx import LOCAL_TIMEZONE, add_table_sheet, workbook_bytes
+from itss_warehouse.xlsx import LOCAL_TIMEZONE, Sheet, table_workbook
 
 log = logging.getLogger(__name__)
 
@@ -85,14 +84,6 @@ class Unit:
             "end": self.period.end,
             **self.facts,
         }
-
-
-@dataclass(frozen=True)
-class Sheet:
-    title: str
-    headers: Sequence[str]
-    rows: Iterable[Sequence[object]]
-    number_formats: dict[int, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -273,12 +264,8 @@ def _render_in_worker(unit: Unit) -> RenderedReport:
 
 
 def _workbook(sheets: list[Sheet], as_of: datetime | None) -> bytes:
-    workbook = Workbook()
-    workbook.remove(workbook.active)
-    for sheet in sheets:
-        add_table_sheet(workbook, sheet.title, sheet.headers, sheet.rows, sheet.number_formats)
     stamp = (as_of or datetime(2000, 1, 1, tzinfo=LOCAL_TIMEZONE)).astimezone(LOCAL_TIMEZONE).replace(tzinfo=None)
-    return workbook_bytes(workbook, stamp)
+    return table_workbook(sheets, stamp)
 
 
 def write_atomically(path: Path, data: bytes) -> None:
