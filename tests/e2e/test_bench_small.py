@@ -1,6 +1,7 @@
 """The benchmark suite in small mode (``itss bench --tickets 20000``): every step runs, every
-figure is written, and the night's incremental marts equal a full rebuild's. Its timings are
-measured, never asserted; the full run is a command (docs/performance.md)."""
+figure is written, the night's incremental marts equal a full rebuild's, and the service report
+of the 10,000-ticket project-month is whole. Its timings are measured, never asserted; the full
+run is a command (docs/performance.md)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import json
 
 import psycopg
 import pytest
+from openpyxl import load_workbook
+from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from itss_warehouse.cli import app
@@ -30,6 +33,7 @@ STEPS = [
     "DAG parse",
 ]
 NIGHT = "2026-06-30"
+MONTH_STEPS = ["generate", "load", "map", "validate raw", "full build", "validate marts", "service report"]
 
 
 @pytest.fixture(scope="module")
@@ -89,3 +93,28 @@ def test_the_night_went_through_the_dag_and_its_check_can_fail(small_bench):
         conn.execute("update bench_incremental.marts__fct_tickets set priority = 'P4' where priority = 'P1'")
         changed = conn.execute("select count(*) from marts.fct_tickets where priority = 'P1'").fetchone()[0]
     assert suite.differences(url) == {"marts.fct_tickets": 2 * changed}
+
+
+def test_the_project_months_report_is_rendered_with_every_breach_in_its_appendix(small_bench):
+    out_dir, url, output = small_bench
+    month = json.loads((out_dir / "bench.json").read_text(encoding="utf-8"))["project_month"]
+    assert [step["step"] for step in month["steps"]] == MONTH_STEPS
+    assert all(step["seconds"] > 0 and step["peak_megabytes"] > 0 for step in month["steps"])
+    with psycopg.connect(url.replace("itss_bench_20000", "itss_bench_project_month")) as conn:
+        projects = conn.execute("select count(*) from marts.dim_projects").fetchone()[0]
+        breaches = conn.execute("select count(*) from marts.sla_breaches where opened_month = '2026-06-01'").fetchone()
+    # One project, its June: 10,000 tickets in the marts (the generator is deterministic), many of them late.
+    assert (projects, month["tickets"], month["breaches"]) == (1, 10_000, breaches[0]) and breaches[0] > 1_000
+    folder = out_dir / "project_month" / "home" / "output" / "service_report" / "2026-06"
+    assert sorted(path.name for path in folder.iterdir()) == [f"P001.zh-CN.{kind}" for kind in ("html", "pdf", "xlsx")]
+    assert month["files"] == {kind: (folder / f"P001.zh-CN.{kind}").stat().st_size for kind in ("html", "pdf", "xlsx")}
+    workbook = load_workbook(folder / "P001.zh-CN.xlsx", read_only=True)
+    assert sum(1 for _ in workbook["SLA违约"].iter_rows(min_row=2)) == month["breaches"]
+    assert sum(1 for _ in workbook["工单明细"].iter_rows(min_row=2)) == month["tickets"]
+    # The report itself summarises the breaches and lists the 20 largest: a few pages, not one row per breach.
+    html = (folder / "P001.zh-CN.html").read_text(encoding="utf-8")
+    assert f"本期违约 {month['breaches']} 项" in html and "以下列出超时最多的 20 项" in html
+    assert len(PdfReader(folder / "P001.zh-CN.pdf").pages) < 10
+    markdown = (out_dir / "bench.md").read_text(encoding="utf-8")
+    assert "## One project-month" in markdown and "| service report |" in markdown
+    assert "One project's month of 10,000 tickets" in output and "≤ 10 s; peak ≤ 500 MB" in output

@@ -5,7 +5,7 @@ and the kind itself (its units, its content, its appendix). Kinds import this mo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
@@ -13,6 +13,7 @@ import psycopg
 from psycopg.rows import DictRow
 
 from itss_warehouse.reports.formatting import Period
+from itss_warehouse.reports.xlsx import Sheet  # an appendix sheet, as the workbook writer takes it
 
 # Reports read columns by name: their cursors are opened with ``row_factory=dict_row``.
 Cursor: TypeAlias = psycopg.Cursor[DictRow]
@@ -38,14 +39,6 @@ class Unit:
             "end": self.period.end,
             **self.facts,
         }
-
-
-@dataclass(frozen=True)
-class Sheet:
-    title: str
-    headers: Sequence[str]
-    rows: Iterable[Sequence[object]]
-    number_formats: dict[int, str] | None = None
 
 
 @dataclass(frozen=True)

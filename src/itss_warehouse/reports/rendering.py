@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from openpyxl import Workbook
 from psycopg.rows import dict_row
 
 from itss_warehouse.ingest.canonical import PRIORITIES
@@ -32,7 +31,7 @@ from itss_warehouse.reports import data_quality
 from itss_warehouse.reports.base import ReportKind, Sheet, Unit
 from itss_warehouse.reports.formatting import IN_SCOPE, Period, build_environment, load_catalogue
 from itss_warehouse.reports.pdf import html_to_pdf
-from itss_warehouse.reports.xlsx import LOCAL_TIMEZONE, add_table_sheet, first_sheet, workbook_bytes
+from itss_warehouse.reports.xlsx import LOCAL_TIMEZONE, table_workbook
 from itss_warehouse.warehouse.connection import one_row
 
 log = logging.getLogger(__name__)
@@ -233,12 +232,8 @@ def _render_in_worker(unit: Unit) -> RenderedReport:
 
 
 def _workbook(sheets: list[Sheet], as_of: datetime | None) -> bytes:
-    workbook = Workbook()
-    workbook.remove(first_sheet(workbook))
-    for sheet in sheets:
-        add_table_sheet(workbook, sheet.title, sheet.headers, sheet.rows, sheet.number_formats)
     stamp = (as_of or datetime(2000, 1, 1, tzinfo=LOCAL_TIMEZONE)).astimezone(LOCAL_TIMEZONE).replace(tzinfo=None)
-    return workbook_bytes(workbook, stamp)
+    return table_workbook(sheets, stamp)
 
 
 def write_atomically(path: Path, data: bytes) -> None:

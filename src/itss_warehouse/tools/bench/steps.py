@@ -55,12 +55,15 @@ def _export(settings: Settings) -> None:
     environment.export(settings, _url(settings))
 
 
-def generate(landing: Path, nights_dir: Path, end_date: dt.date, months: int, projects: int, tickets: int) -> None:
+def generate(
+    landing: Path, nights_dir: Path | None, end_date: dt.date, months: int, projects: int, tickets: float
+) -> None:
+    """The demo organisation; its ticketing exports held back one night into ``nights_dir``, if given."""
     from itss_warehouse.tools import demo
 
     per_project_month = tickets / (projects * months)
     demo.generate(landing, end_date=end_date, months=months, tickets_per_project_month=per_project_month,
-                  project_count=projects, nights=1, nights_dir=nights_dir)  # fmt: skip
+                  project_count=projects, nights=1 if nights_dir else 0, nights_dir=nights_dir)  # fmt: skip
 
 
 def land_file(settings: Settings, path: Path) -> int:
@@ -124,6 +127,13 @@ def dbt_build(settings: Settings, run_date: dt.date, slowest: int = 8) -> DbtBui
         round(run_results["elapsed_time"], 1),
         {".".join(r["unique_id"].split(".")[2:]): round(r["execution_time"], 1) for r in nodes[:slowest]},
     )
+
+
+def validate_marts(settings: Settings) -> dict:
+    from itss_warehouse import pipeline
+
+    _export(settings)
+    return pipeline.validate_marts()
 
 
 def migrate_airflow(settings: Settings) -> None:
@@ -206,6 +216,19 @@ def monthly_reports(settings: Settings, day: dt.date) -> tuple[int, int]:
                 for report in render_period(KINDS[kind], _url(settings), month, settings.output_path,
                                             settings.templates_path, workers=os.cpu_count() or 1)]  # fmt: skip
     return len(rendered), sum(len(report.files) for report in rendered)
+
+
+def service_report(settings: Settings, month: str) -> dict[str, Path]:
+    """Every format of the one service report due for ``month`` (``2026-06``; the project-month benchmark has one
+    project), as ``itss report service`` renders it, imports included; returns its files by format."""
+    from itss_warehouse.reports.formatting import Period
+    from itss_warehouse.reports.kinds import KINDS
+    from itss_warehouse.reports.rendering import render_period
+
+    _export(settings)
+    [report] = render_period(KINDS["service_report"], _url(settings), Period.parse(month), settings.output_path,
+                             settings.templates_path, breaches_shown=settings.report_breaches_shown)  # fmt: skip
+    return report.files
 
 
 def parse_seconds(settings: Settings) -> dict[str, float]:
