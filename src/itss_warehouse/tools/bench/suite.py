@@ -22,10 +22,13 @@ validate, ``dbt build``, validate the marts), then that month's service report i
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -161,6 +164,13 @@ def differences(url: str) -> dict[str, int]:
     return found
 
 
+def _step(measured: list[Measured], name: str, function: Callable[..., Any], *args: Any) -> Any:
+    """``function(*args)`` in a child process of its own (``in_child``); its figures go to ``measured``."""
+    value, figures = in_child(name, function, *args)
+    measured.append(figures)
+    return value
+
+
 def run_size(server_url: str, work_dir: Path, tickets: int) -> SizeResult:
     folder = work_dir / str(tickets)
     shutil.rmtree(folder, ignore_errors=True)
@@ -168,11 +178,7 @@ def run_size(server_url: str, work_dir: Path, tickets: int) -> SizeResult:
     settings = steps.bench_settings(folder / "home", url)
     landing, nights = settings.landing_path, folder / "nights"
     measured: list[Measured] = []
-
-    def step(name: str, function, *args):
-        value, figures = in_child(name, function, *args)
-        measured.append(figures)
-        return value
+    step = functools.partial(_step, measured)
 
     step("generate", steps.generate, landing, nights, END_DATE, MONTHS, PROJECTS, tickets)
     ticket_file = landing / "tickets.csv"
@@ -215,11 +221,7 @@ def run_project_month(server_url: str, work_dir: Path) -> ProjectMonthResult:
     url = _fresh_database(server_url, "itss_bench_project_month")
     settings = steps.bench_settings(folder / "home", url)
     measured: list[Measured] = []
-
-    def step(name: str, function, *args):
-        value, figures = in_child(name, function, *args)
-        measured.append(figures)
-        return value
+    step = functools.partial(_step, measured)
 
     step("generate", steps.generate, settings.landing_path, None, END_DATE, 1, 1, MONTH_TICKET_RATE)
     with psycopg.connect(url) as conn, conn.transaction():
