@@ -13,3 +13,14 @@
 {% macro as_of_date() -%}
     ({{ as_of() }} at time zone '{{ var("timezone") }}')::date
 {%- endmacro %}
+
+{# Where an SLA metric's clock stops: when it was done, if that was by the as-of moment (done
+   later means not done yet on the day measured, as in a back-fill), else at the as-of moment;
+   never before the ticket was opened. #}
+{% macro done_by_as_of(done_at) -%}
+    case when {{ done_at }} <= {{ as_of() }} then {{ done_at }} end
+{%- endmacro %}
+
+{% macro clock_stopped_at(done_at, opened_at) -%}
+    greatest(coalesce({{ done_by_as_of(done_at) }}, {{ as_of() }}), {{ opened_at }})
+{%- endmacro %}

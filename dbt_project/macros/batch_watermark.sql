@@ -44,3 +44,14 @@
     (select batch_id from {{ inputs }}) as measured_through_batch,
     (select sla_measured_at from {{ inputs }}) as sla_measured_through
 {%- endmacro %}
+
+{# A pre-hook of the incremental SLA models keyed by ticket: before a run measures the tickets
+   with a version newer than the table's inputs again, their rows go, so one no longer
+   measured (now a problem, say) keeps none; delete+insert replaces only the rows it writes.
+   The ids are looked up through the table's ticket index (macros/among.sql): as a hash join
+   the delete read the whole table, 0.2 s a night at 100,000 tickets. #}
+{% macro delete_tickets_with_new_versions() -%}
+    {% if is_incremental() %}delete from {{ this }} where {{ among('ticket_id',
+        "select ticket_id from " ~ ref('int_tickets_latest') ~ " where last_batch_id > (" ~ previous_inputs_through() ~ ")"
+    ) }}{% endif %}
+{%- endmacro %}

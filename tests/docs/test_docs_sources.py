@@ -89,25 +89,25 @@ def codes(builder) -> Codes:
     scales = "the GX suite's score_in_scale"
     codes["survey_responses", "scale"][scales] |= {*builder.NUMERIC_SCALES, builder.RATING_SCALE}
     codes["survey_responses", "score"][scales] |= set(builder.RATINGS)
-    staging = yaml.safe_load((DBT / "models" / "staging" / "staging.yml").read_text())
-    for model in staging["models"]:
-        for constraint in model.get("constraints", []):
-            check = re.fullmatch(r"(\w+) in \((.*)\)", constraint.get("expression", ""))
-            if constraint["type"] == "check" and check:
-                where = f"staging.yml ({constraint['name']})"
-                codes[_staging_entity(model["name"]), check.group(1)][where] |= set(
-                    re.findall(r"'([^']*)'", check.group(2))
-                )
+    for properties in sorted((DBT / "models" / "staging").rglob("*.yml")):
+        for model in yaml.safe_load(properties.read_text()).get("models", []):
+            for constraint in model.get("constraints", []):
+                check = re.fullmatch(r"(\w+) in \((.*)\)", constraint.get("expression", ""))
+                if constraint["type"] == "check" and check:
+                    where = f"{properties.relative_to(DBT)} ({constraint['name']})"
+                    codes[_staging_entity(model["name"]), check.group(1)][where] |= set(
+                        re.findall(r"'([^']*)'", check.group(2))
+                    )
     with (DBT / "seeds" / "sla_calendars.csv").open(encoding="utf-8") as seed:
         codes["sla_policies", "calendar"]["seeds/sla_calendars.csv"] |= {
             row["calendar_id"] for row in csv.DictReader(seed)
         }
     # The one calendar that is no seed row: the relationships test on the policies exempts it.
-    intermediate = yaml.safe_load((DBT / "models" / "intermediate" / "intermediate.yml").read_text())
+    intermediate = yaml.safe_load((DBT / "models" / "intermediate" / "sla" / "sla.yml").read_text())
     (policies,) = [model for model in intermediate["models"] if model["name"] == "int_sla_policies_deduplicated"]
     (calendar,) = [column for column in policies["columns"] if column["name"] == "calendar"]
     (relationship,) = [test["relationships"] for test in calendar["data_tests"] if isinstance(test, dict)]
-    codes["sla_policies", "calendar"]["intermediate.yml"] |= set(
+    codes["sla_policies", "calendar"]["intermediate/sla/sla.yml"] |= set(
         re.findall(r"'([^']*)'", relationship["config"]["where"])
     )
     with (DBT / "seeds" / "priority_matrix.csv").open(encoding="utf-8") as seed:
@@ -132,7 +132,7 @@ def test_every_entity_has_a_section_with_a_row_per_field():
 
 def test_every_checked_code_is_in_its_field_row(codes):
     # The places are read, not hard-coded: make sure each gave what it holds today.
-    assert codes["tickets", "closed_without_resolution"], "staging.yml's check constraints were not read"
+    assert codes["tickets", "closed_without_resolution"], "the staging YAMLs' check constraints were not read"
     assert {"7x24", "business_hours"} <= set().union(*codes["sla_policies", "calendar"].values())
     for (entity, field), by_place in codes.items():
         row = _field_rows(entity)[field]["allowed values"]

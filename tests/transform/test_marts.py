@@ -95,8 +95,9 @@ def test_quarantined_ticket_is_kept_in_raw_but_not_in_marts(built: str):
         assert conn.execute("select count(*) from marts.fct_tickets where ticket_id = 'INC-8'").fetchone() == (0,)
 
 
-# A row each table accepts; each case below breaks one rule of its contract (sla.yml,
-# staging.yml) and names the error, or the constraint when several share an error.
+# A row each table accepts; each case below breaks one rule of its contract (marts/sla/sla.yml,
+# marts/ticketing/ticketing.yml, staging/ticketing/ticketing.yml) and names the error, or the
+# constraint when several share an error.
 VALID_ROWS = {
     "marts.fct_ticket_sla": {
         "ticket_id": "CONTRACT-1",

@@ -1,0 +1,16 @@
+with source as (
+    select * from {{ source('raw', 'process_reviews') }} as process_reviews
+    where {{ not_quarantined('process_reviews', 'process_reviews') }}
+),
+
+renamed as (
+    select
+        review_id,
+        {{ safe_date('held_at') }} as held_date,
+        scope,
+        _batch_id as batch_id,
+        _source_row as source_row
+    from source
+)
+
+select * from renamed
