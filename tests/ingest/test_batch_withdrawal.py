@@ -30,6 +30,21 @@ RUN_DATE = "{run_date: '2026-11-21'}"
 STAMPS = {"sla_measured_at", "measured_at", "measured_through_batch", "sla_measured_through", "last_batch_id",
           "project_manager_key", "owner"}  # fmt: skip
 EXTRA = "tickets_2026-11-21.csv"
+# Per ticket batch: landed records, raw rows, records rejected while landing, raw rows
+# quarantined, rows in staging, withdrawn.
+ACCOUNTS = """
+    select batches.batch_id, batches.landed_rows,
+           (select count(*) from raw.tickets where _batch_id = batches.batch_id),
+           (select count(*) from raw.quarantined_rows as held
+            where held.batch_id = batches.batch_id and held.check_name = 'mapping:row'),
+           (select count(distinct held.source_row) from raw.quarantined_rows as held
+            where held.batch_id = batches.batch_id and held.check_name <> 'mapping:row'),
+           (select count(*) from staging.stg_ticket_tool__tickets as staged where staged.batch_id = batches.batch_id),
+           batches.withdrawn_at is not null
+    from raw.load_batches as batches
+    where batches.entity = 'tickets'
+    order by batches.batch_id
+"""
 
 
 def _extra_export(landing: Path) -> None:
@@ -138,7 +153,9 @@ def test_a_withdrawn_export_leaves_the_marts_as_if_it_never_arrived(
     assert code == 0, output
     assert "the next build is a full one" in output
     blockers = warehouse.gate()
-    assert len(blockers) == 1 and blockers[0].startswith(f"the marts still hold what changed (batch {batch} ({EXTRA})")
+    assert len(blockers) == 1 and blockers[0].startswith(
+        f"the marts wait for a full build (batch {batch} ({EXTRA}) withdrawn)"
+    )
     code, output = warehouse.itss("batch", "list", "--source", "ticket_tool_tickets")
     assert code == 0, output
     assert re.search(rf"^{batch} +ticket_tool_tickets +{EXTRA} .* 2 +0 +withdrawn$", output, re.MULTILINE), output
@@ -155,6 +172,16 @@ def test_a_withdrawn_export_leaves_the_marts_as_if_it_never_arrived(
         "withdrawn", "王质量", "导出时间范围错误",
     )  # fmt: skip
     assert warehouse.one("select count(*) from staging.stg_ticket_tool__tickets where batch_id = %s", batch) == (0,)
+    # Nothing lost: every landed ticket record is in raw (or was rejected while landing, with its
+    # reason), and every raw row is in staging, quarantined, or in the withdrawn batch.
+    with psycopg.connect(warehouse.url) as conn:
+        accounts = conn.execute(ACCOUNTS).fetchall()
+    # tickets.csv with its one bad priority (INC-8), and the withdrawn export
+    assert [(account[0], account[4], account[6]) for account in accounts][-1] == (batch, 0, True)
+    assert len(accounts) == 2 and accounts[0][4] == 1
+    for _, landed, in_raw, rejected, quarantined, staged, withdrawn in accounts:
+        assert landed == in_raw + rejected
+        assert staged == (0 if withdrawn else in_raw - quarantined)
 
     # Restored: the file's figures return, again through a full build.
     code, output = warehouse.itss("batch", "restore", str(batch), "--reason", "核实无误")
@@ -163,10 +190,16 @@ def test_a_withdrawn_export_leaves_the_marts_as_if_it_never_arrived(
     assert _differences(warehouse.marts(), with_file) == {}
 
 
+FAILING = "tickets_2026-11-22.csv"
+
+
 def _failing_export(landing: Path) -> None:
-    """A ticket export whose every priority is unknown: critical beyond any tolerance."""
-    rows = [_ticket(f"INC-{n}", "事件", "P1", "普通", "2026-11-20 08:00:00", "", "", "") for n in range(30, 45)]
-    with (landing / "tickets_2026-11-22.csv").open("w", newline="", encoding="utf-8-sig") as handle:
+    """A ticket export with 12 unknown priorities of 15: beyond the default tolerance of 10 rows."""
+    rows = [
+        _ticket(f"INC-{n}", "事件", "P1", "普通" if n < 42 else "中", "2026-11-20 08:00:00", "", "", "")
+        for n in range(30, 45)
+    ]
+    with (landing / FAILING).open("w", newline="", encoding="utf-8-sig") as handle:
         writer = csv.writer(handle)
         writer.writerow(TICKET_HEADERS)
         writer.writerows(rows)
@@ -178,9 +211,9 @@ def test_a_failed_export_blocks_the_reports_until_withdrawn(create_warehouse, sm
     warehouse = Warehouse(create_warehouse("failed_export"), tmp_path, small_landing)
     warehouse.night()
     _failing_export(warehouse.settings.landing_path)
-    with pytest.raises(ValidationFailed, match="15 row"):
+    with pytest.raises(ValidationFailed, match="12 row"):
         warehouse.night()
-    [batch] = warehouse.one("select batch_id from raw.load_batches where file_name = 'tickets_2026-11-22.csv'")
+    [batch] = warehouse.one("select batch_id from raw.load_batches where file_name = %s", FAILING)
     [blocker] = warehouse.gate()
     assert blocker.startswith(f"tickets_2026-11-22.csv (batch {batch}) failed validation: tickets_2026-11-22.csv, col")
     assert f"`itss batch withdraw {batch} --reason …`" in blocker and "`itss validate --raw`" in blocker
@@ -198,3 +231,34 @@ def test_a_failed_export_blocks_the_reports_until_withdrawn(create_warehouse, sm
     assert "✓ reports gate: open" in warehouse.itss("doctor")[1]
     assert warehouse.night()["full_refresh"] is False
     assert _differences(warehouse.marts(), without_file) == {}
+
+
+def test_a_failed_export_passing_on_re_validation_enters_the_marts_through_a_full_build(
+    create_warehouse, small_landing, tmp_path
+):
+    from itss_warehouse.validate.runner import ValidationFailed
+
+    warehouse = Warehouse(create_warehouse("revalidated"), tmp_path, small_landing)
+    _extra_export(warehouse.settings.landing_path)  # a later, good export is built before it is re-judged
+    warehouse.night()
+    _failing_export(warehouse.settings.landing_path)
+    with pytest.raises(ValidationFailed):
+        warehouse.night()
+    [batch] = warehouse.one("select batch_id from raw.load_batches where file_name = %s", FAILING)
+    # The quality department decides twelve unknown priorities in this export are tolerable.
+    patch = pytest.MonkeyPatch()
+    patch.setenv("ITSS_QUARANTINE_TOLERANCE_ROWS", "12")
+    try:
+        code, output = warehouse.itss("validate", "--raw")
+    finally:
+        patch.undo()
+    assert code == 1, output  # now passed, but the marts have not taken it in yet
+    assert f"the marts wait for a full build (batch {batch} ({FAILING}) re-validated)" in output
+    assert "Raw: 1 batch(es) validated, 12 rows quarantined" in output
+    assert warehouse.one("select count(*) from marts.fct_tickets where ticket_id like 'INC-4%%'") == (0,)
+    assert warehouse.night()["full_refresh"] is True
+    assert warehouse.gate() == []
+    # Its three good tickets are in; its twelve bad ones stay quarantined in raw.
+    assert warehouse.one(
+        "select array_agg(ticket_id order by ticket_id) from marts.fct_tickets where ticket_id like 'INC-4%%'"
+    ) == (["INC-42", "INC-43", "INC-44"],)

@@ -81,74 +81,44 @@ def find_batch(conn: psycopg.Connection, file_or_id: str) -> Batch:
     return Batch(*found[0])
 
 
-def request_rebuild_if_needed(conn: psycopg.Connection, batch_id: int, entity: str, reason: str, let_in: bool) -> bool:
-    """Ask for a full build when an incremental one cannot make the marts right; say whether it did.
-
-    Withdrawn: needed unless the batch failed validation (builds never read such a batch).
-    Let in (restored, or passing on re-validation): needed when a build has read it or a
-    later batch of its entity, since the incremental models read only batches after the
-    latest they hold.
-    """
-    if let_in:
-        needed = conn.execute(
-            "select 1 from raw.load_batches where entity = %s and batch_id >= %s and built_at is not null limit 1",
-            (entity, batch_id),
-        ).fetchone()
-    else:
-        needed = conn.execute(
-            "select 1 from raw.load_batches where batch_id = %s"
-            " and (built_at is not null or coalesce(cardinality(validation_failures), 0) = 0)",
-            (batch_id,),
-        ).fetchone()
-    if needed:
-        conn.execute("insert into raw.rebuild_requests (reason) values (%s)", (reason,))
-    return needed is not None
+def request_rebuild(conn: psycopg.Connection, reason: str) -> None:
+    """Make the next build a full one: the incremental models read only batches after the latest
+    they hold, so they can neither forget a batch nor take one in behind it."""
+    conn.execute("insert into raw.rebuild_requests (reason) values (%s)", (reason,))
 
 
-def _record(conn: psycopg.Connection, batch: Batch, action: str, actor: str, reason: str) -> None:
-    conn.execute(
-        "insert into raw.batch_withdrawals (batch_id, action, actor, reason) values (%s, %s, %s, %s)",
-        (batch.batch_id, action, actor, reason),
-    )
+def _change(url: str, file_or_id: str, reason: str, actor: str, withdrawn: bool) -> tuple[Batch, bool]:
+    action = "withdrawn" if withdrawn else "restored"
+    if not reason.strip():
+        raise BatchError(f"a batch is {action} only with a reason (--reason)")
+    with psycopg.connect(url) as conn:
+        ensure_raw_tables(conn)
+        batch = find_batch(conn, file_or_id)
+        if (batch.status == "withdrawn") == withdrawn:
+            state = f"already withdrawn: {batch.withdrawal}" if withdrawn else "not withdrawn"
+            raise BatchError(f"batch {batch.batch_id} ({batch.file_name}) is {state}")
+        conn.execute(
+            "update raw.load_batches set withdrawn_at = case when %(withdrawn)s then now() end,"
+            " withdrawn_by = case when %(withdrawn)s then %(actor)s end,"
+            " withdrawal_reason = case when %(withdrawn)s then %(reason)s end where batch_id = %(batch_id)s",
+            {"withdrawn": withdrawn, "actor": actor, "reason": reason, "batch_id": batch.batch_id},
+        )
+        conn.execute(
+            "insert into raw.batch_withdrawals (batch_id, action, actor, reason) values (%s, %s, %s, %s)",
+            (batch.batch_id, action, actor, reason),
+        )
+        # Builds never read a batch that failed validation or was never mapped: nothing to forget.
+        rebuild = not withdrawn or batch.status in ("passed", "not validated")
+        if rebuild:
+            request_rebuild(conn, f"batch {batch.batch_id} ({batch.file_name}) {action}")
+        return find_batch(conn, str(batch.batch_id)), rebuild
 
 
 def withdraw(url: str, file_or_id: str, reason: str, actor: str) -> tuple[Batch, bool]:
     """Withdraw a batch; return it and whether the marts need a full build to drop it."""
-    if not reason.strip():
-        raise BatchError("a withdrawal needs a reason (--reason)")
-    with psycopg.connect(url) as conn:
-        ensure_raw_tables(conn)
-        batch = find_batch(conn, file_or_id)
-        if batch.status == "withdrawn":
-            raise BatchError(f"batch {batch.batch_id} ({batch.file_name}) is already withdrawn: {batch.withdrawal}")
-        conn.execute(
-            "update raw.load_batches set withdrawn_at = now(), withdrawn_by = %s, withdrawal_reason = %s"
-            " where batch_id = %s",
-            (actor, reason, batch.batch_id),
-        )
-        _record(conn, batch, "withdrawn", actor, reason)
-        rebuild = request_rebuild_if_needed(
-            conn, batch.batch_id, batch.entity, f"batch {batch.batch_id} ({batch.file_name}) withdrawn", let_in=False
-        )
-        return find_batch(conn, str(batch.batch_id)), rebuild
+    return _change(url, file_or_id, reason, actor, withdrawn=True)
 
 
 def restore(url: str, file_or_id: str, reason: str, actor: str) -> tuple[Batch, bool]:
     """Let a withdrawn batch in again; return it and whether the marts need a full build to take it."""
-    if not reason.strip():
-        raise BatchError("a restoration needs a reason (--reason)")
-    with psycopg.connect(url) as conn:
-        ensure_raw_tables(conn)
-        batch = find_batch(conn, file_or_id)
-        if batch.status != "withdrawn":
-            raise BatchError(f"batch {batch.batch_id} ({batch.file_name}) is not withdrawn")
-        conn.execute(
-            "update raw.load_batches set withdrawn_at = null, withdrawn_by = null, withdrawal_reason = null"
-            " where batch_id = %s",
-            (batch.batch_id,),
-        )
-        _record(conn, batch, "restored", actor, reason)
-        rebuild = request_rebuild_if_needed(
-            conn, batch.batch_id, batch.entity, f"batch {batch.batch_id} ({batch.file_name}) restored", let_in=True
-        )
-        return find_batch(conn, str(batch.batch_id)), rebuild
+    return _change(url, file_or_id, reason, actor, withdrawn=False)

@@ -1,10 +1,10 @@
-"""Whether a build must be full, and what a finished build has taken in.
+"""Whether a build must be full, and marking the requests a finished build served.
 
 The nightly build is incremental: each model reads the batches after the latest it holds.
 A change to batches the marts already hold (a withdrawal, a batch let in again) cannot be
 made that way, so it leaves a row in ``raw.rebuild_requests`` (:mod:`itss_warehouse.ingest.batches`)
-and the next build is a full one. A finished build marks the requests it served and the
-batches it read (``load_batches.built_at``), so the next change knows whether it needs one.
+and the next build is a full one. A finished build marks the requests that existed when it
+began; one made during the build waits for the next.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from itss_warehouse.warehouse.connection import one_row
 class BuildPlan:
     full_refresh: bool
     requests_through: int  # the latest rebuild request the build serves
-    batches_through: int  # the latest batch the build reads
 
     def as_dict(self) -> dict[str, int | bool]:
         return asdict(self)
@@ -31,8 +30,7 @@ def plan_build(url: str) -> BuildPlan:
         pending, through = one_row(conn.execute(
             "select count(*) filter (where built_at is null), coalesce(max(request_id), 0) from raw.rebuild_requests"
         ))  # fmt: skip
-        batches = one_row(conn.execute("select coalesce(max(batch_id), 0) from raw.load_batches"))[0]
-    return BuildPlan(pending > 0, through, batches)
+    return BuildPlan(pending > 0, through)
 
 
 def record_build(url: str, plan: BuildPlan) -> None:
@@ -40,9 +38,4 @@ def record_build(url: str, plan: BuildPlan) -> None:
         conn.execute(
             "update raw.rebuild_requests set built_at = now() where request_id <= %s and built_at is null",
             (plan.requests_through,),
-        )
-        conn.execute(
-            "update raw.load_batches set built_at = now() where batch_id <= %s and built_at is null"
-            " and withdrawn_at is null and cardinality(validation_failures) = 0",
-            (plan.batches_through,),
         )

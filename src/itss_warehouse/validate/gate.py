@@ -47,8 +47,8 @@ def blockers(conn: psycopg.Connection) -> list[str]:
     pending = [row[0] for row in cur.execute(PENDING_REBUILDS).fetchall()]
     if pending:
         reasons.append(
-            f"the marts still hold what changed ({'; '.join(pending)}): `itss warehouse rebuild` (or the next"
-            " nightly run) rebuilds them"
+            f"the marts wait for a full build ({'; '.join(pending)}): `itss warehouse rebuild` makes it now,"
+            " or the next nightly run"
         )
     latest = cur.execute(LATEST_MARTS_RUN).fetchone()
     if latest is None:

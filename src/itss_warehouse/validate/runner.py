@@ -207,11 +207,18 @@ def _validation_quarantine(conn: psycopg.Connection, batch_id: int) -> set[tuple
     ).fetchall())  # fmt: skip
 
 
+def _verdict_changes_the_marts(conn: psycopg.Connection, batch: _Batch, failures: list[str], before: set) -> bool:
+    """Whether a re-validation changes what builds read: the batch let in or held back, or other rows quarantined."""
+    if bool(batch.failures) != bool(failures):
+        return True
+    return not failures and before != _validation_quarantine(conn, batch.batch_id)
+
+
 def validate_raw_batches(url: str, batch_ids: list[int], settings: Settings) -> dict[str, Any]:
     """Validate (or re-validate) the given raw batches: quarantine bad rows, record each batch's
     verdict in ``raw.load_batches`` (what the reports' gate reads) and the run in
     ``raw.validation_runs``; raise ValidationFailed naming every critical failure."""
-    from itss_warehouse.ingest.batches import request_rebuild_if_needed
+    from itss_warehouse.ingest.batches import request_rebuild
 
     summary = ValidationSummary()
     if not batch_ids:
@@ -243,12 +250,8 @@ def validate_raw_batches(url: str, batch_ids: list[int], settings: Settings) -> 
                 " where batch_id = %s",
                 (failures, warnings, batch.batch_id),
             )
-            was_read, is_read = batch.failures == [], not failures
-            changed = f"batch {batch.batch_id} ({batch.file_name}) re-validated"
-            if is_read and (not was_read or before != _validation_quarantine(conn, batch.batch_id)):
-                request_rebuild_if_needed(conn, batch.batch_id, batch.entity, changed, let_in=True)
-            elif was_read and not is_read:
-                request_rebuild_if_needed(conn, batch.batch_id, batch.entity, changed, let_in=False)
+            if batch.failures is not None and _verdict_changes_the_marts(conn, batch, failures, before):
+                request_rebuild(conn, f"batch {batch.batch_id} ({batch.file_name}) re-validated")
             summary.failures.extend(failures)
             summary.warnings.extend(warnings)
         record_run(conn, "raw", summary)

@@ -60,13 +60,12 @@ MAIL_LOG = """
 
 
 # Each batch's own state: its latest validation (the reports' gate reads this, not the last
-# run), whether it is withdrawn, and whether a build has put it into the marts.
+# run) and whether it is withdrawn.
 BATCH_STATE = """
     alter table raw.load_batches
         add column validated_at timestamptz,
         add column validation_failures text[],
         add column validation_warnings text[],
-        add column built_at timestamptz,
         add column withdrawn_at timestamptz,
         add column withdrawn_by text,
         add column withdrawal_reason text
@@ -134,10 +133,10 @@ def ensure_raw_tables(conn: psycopg.Connection) -> None:
         " where table_schema = 'raw' and table_name = 'load_batches' and column_name = 'validated_at'"
     ).fetchone():
         conn.execute(BATCH_STATE)
-        # Batches loaded before batches had a state of their own were validated, and built, as they loaded.
+        # Batches loaded before batches had a verdict of their own were validated as they loaded.
         conn.execute(
-            "update raw.load_batches set validated_at = loaded_at, validation_failures = '{}',"
-            " validation_warnings = '{}', built_at = loaded_at"
+            "update raw.load_batches"
+            " set validated_at = loaded_at, validation_failures = '{}', validation_warnings = '{}'"
         )
     conn.execute(BATCH_WITHDRAWALS)
     conn.execute(REBUILD_REQUESTS)
