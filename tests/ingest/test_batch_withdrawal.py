@@ -7,6 +7,7 @@ tests/e2e): land, map, validate raw (which plans the build), dbt build, validate
 from __future__ import annotations
 
 import csv
+import logging
 import re
 import shutil
 from collections import Counter
@@ -140,7 +141,7 @@ def without_file(create_warehouse, small_landing, tmp_path_factory) -> dict[str,
 
 
 def test_a_withdrawn_export_leaves_the_marts_as_if_it_never_arrived(
-    create_warehouse, small_landing, tmp_path, without_file
+    create_warehouse, small_landing, tmp_path, without_file, caplog
 ):
     warehouse = Warehouse(create_warehouse("withdrawal"), tmp_path, small_landing)
     _extra_export(warehouse.settings.landing_path)
@@ -161,8 +162,11 @@ def test_a_withdrawn_export_leaves_the_marts_as_if_it_never_arrived(
     assert re.search(rf"^{batch} +ticket_tool_tickets +{EXTRA} .* 2 +0 +withdrawn$", output, re.MULTILINE), output
     assert f"batch {batch} withdrawn by 王质量" in output and "导出时间范围错误" in output
 
-    # The next night: no new file, the same bytes are skipped as loaded, the build is full.
-    assert warehouse.night()["full_refresh"] is True
+    # The next night: the same file dropped again stays withdrawn (and says so); the build is full.
+    shutil.copy(warehouse.settings.landing_path / EXTRA, warehouse.settings.landing_path / "tickets_again.csv")
+    with caplog.at_level(logging.WARNING, logger="itss_warehouse.ingest.landing"):
+        assert warehouse.night()["full_refresh"] is True
+    assert f"tickets_again.csv has the same bytes as withdrawn batch {batch} and stays withdrawn" in caplog.text
     assert list(_differences(warehouse.marts(), without_file)) == []
     assert warehouse.gate() == []
     # Kept and marked, and on record: nothing is lost.

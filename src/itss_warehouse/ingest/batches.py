@@ -45,7 +45,7 @@ BATCHES = """
     select batches.batch_id, batches.source_name, batches.entity, batches.file_name, batches.loaded_at,
            batches.row_count,
            (select count(distinct source_row) from raw.quarantined_rows as quarantined
-            where quarantined.batch_id = batches.batch_id),
+            where quarantined.entity = batches.entity and quarantined.batch_id = batches.batch_id),
            case when batches.withdrawn_at is not null then 'withdrawn'
                 when batches.mapped_at is null then 'not mapped'
                 when batches.validated_at is null then 'not validated'

@@ -199,11 +199,15 @@ def _check_batch(conn: psycopg.Connection, context: Any, batch: _Batch, settings
     return failures, warnings, validated
 
 
-def _validation_quarantine(conn: psycopg.Connection, batch_id: int) -> set[tuple]:
+# By entity and batch: the quarantine's primary key serves both.
+VALIDATION_QUARANTINE = (
+    "from raw.quarantined_rows where entity = %s and batch_id = %s and check_name not like 'mapping:%%'"
+)
+
+
+def _validation_quarantine(conn: psycopg.Connection, batch: _Batch) -> set[tuple]:
     return set(conn.execute(
-        "select source_row, check_name from raw.quarantined_rows"
-        " where batch_id = %s and check_name not like 'mapping:%%'",
-        (batch_id,),
+        "select source_row, check_name " + VALIDATION_QUARANTINE, (batch.entity, batch.batch_id)
     ).fetchall())  # fmt: skip
 
 
@@ -211,7 +215,7 @@ def _verdict_changes_the_marts(conn: psycopg.Connection, batch: _Batch, failures
     """Whether a re-validation changes what builds read: the batch let in or held back, or other rows quarantined."""
     if bool(batch.failures) != bool(failures):
         return True
-    return not failures and before != _validation_quarantine(conn, batch.batch_id)
+    return not failures and before != _validation_quarantine(conn, batch)
 
 
 def validate_raw_batches(url: str, batch_ids: list[int], settings: Settings) -> dict[str, Any]:
@@ -238,11 +242,8 @@ def validate_raw_batches(url: str, batch_ids: list[int], settings: Settings) -> 
                 continue
             summary.batches += 1
             # A re-validation judges the rows afresh: rows that now pass leave the quarantine.
-            before = _validation_quarantine(conn, batch.batch_id)
-            conn.execute(
-                "delete from raw.quarantined_rows where batch_id = %s and check_name not like 'mapping:%%'",
-                (batch.batch_id,),
-            )
+            before = _validation_quarantine(conn, batch)
+            conn.execute("delete " + VALIDATION_QUARANTINE, (batch.entity, batch.batch_id))
             failures, warnings, results = _check_batch(conn, context, batch, settings, summary)
             validated.extend(results)
             conn.execute(
