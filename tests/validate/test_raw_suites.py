@@ -225,3 +225,18 @@ def test_results_and_data_docs_go_under_itss_home_and_the_context_is_only_read(u
     assert data_docs_index(settings) == tmp_path / "home" / "gx" / "data_docs" / "local_site" / "index.html"
     assert data_docs_index(settings).is_file()
     assert list((tmp_path / "home" / "gx" / "validations").rglob("*.json"))
+
+
+def test_an_empty_rating_or_score_is_quarantined_not_left_to_fail_the_marts(url, small_landing, tmp_path):
+    landing = tmp_path / "landing"
+    shutil.copytree(small_landing, landing)
+    with (landing / "incident_callbacks_2026-11-22.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADERS["incident_callbacks.csv"])
+        writer.writerow(["HF-9", "INC-6", "2026-10-04 10:00:00", "", ""])
+    summary = validate_raw_batches(url, _load(url, landing), Settings(_env_file=None))
+    assert summary["failures"] == []
+    with psycopg.connect(url) as conn:
+        assert conn.execute(
+            "select source_file, source_row, reason from raw.quarantined_rows where entity = 'incident_callbacks'"
+        ).fetchall() == [("incident_callbacks_2026-11-22.csv", 2, "rating is present")]
