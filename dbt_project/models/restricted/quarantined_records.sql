@@ -38,7 +38,10 @@
 {% set tz = var('timezone') %}
 
 with new_records as (
-    select distinct entity, batch_id, source_row
+    select distinct
+        entity,
+        batch_id,
+        source_row
     from {{ source('raw', 'quarantined_rows') }}
     {% if is_incremental() %}
     where quarantined_at > (select coalesce(max(last_quarantined_at), '-infinity') from {{ this }})
@@ -69,8 +72,11 @@ placed as (
         '{{ entity }}' as entity,
         raw_rows._batch_id as batch_id,
         raw_rows._source_row as source_row,
+        -- Self-aliased for the entities whose own column is project_id.
+        -- noqa: disable=AL09
         {% if project == 'via_ticket' %}tickets.project_id{% elif project %}raw_rows.{{ project }}{% else %}null{% endif %}
             as project_id,
+        -- noqa: enable=AL09
         {% if dated_by %}coalesce(
             ({{ safe_timestamptz('raw_rows.' ~ dated_by) }} at time zone '{{ tz }}')::date,
             {{ safe_date('raw_rows.' ~ dated_by) }}
@@ -80,9 +86,16 @@ placed as (
     left join {{ ref('int_tickets_latest') }} as tickets on raw_rows.ticket_id = tickets.ticket_id
     {% endif %}
     -- Only the batches with new records: the raw tables' batch index serves this.
-    where raw_rows._batch_id in (select batch_id from new_records where entity = '{{ entity }}')
+    where raw_rows._batch_id in (
+            select batch_id from new_records
+            where entity = '{{ entity }}'
+        )
         and (raw_rows._batch_id, raw_rows._source_row) in (
-            select batch_id, source_row from new_records where entity = '{{ entity }}'
+            select
+                batch_id,
+                source_row
+            from new_records
+            where entity = '{{ entity }}'
         )
     {{ 'union all' if not loop.last }}
     {% endfor %}
