@@ -124,8 +124,9 @@ results as (
         {{ organisation }},
         'year',
         years.period_start,
-        bool_or(coalesce(extract(month from audits.held_on) = {{ var('audit_planned_month') }}, false))
-        ::int::numeric,
+        bool_or(
+            coalesce(extract(month from audits.held_on) = {{ var('audit_planned_month') }}, false)
+        )::int::numeric,
         null
     from years
     left join audits on years.period_start = audits.programme_year
