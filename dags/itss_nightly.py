@@ -90,20 +90,22 @@ def itss_nightly():
     freshness = DbtSourceLocalOperator(task_id="dbt_source_freshness", **dbt)
     # Unit tests check the models' SQL against fixed fixtures, not the night's data: they run
     # in the test suite and in every `itss warehouse rebuild`, not each night (dbt's advice).
+    # Full (--full-refresh) when a withdrawal or restoration waits for one (validate_raw's plan).
     transform = DbtBuildLocalOperator(
-        task_id="dbt_build", dbt_cmd_flags=["--exclude-resource-type", "unit_test"], **dbt
-    )
+        task_id="dbt_build", dbt_cmd_flags=["--exclude-resource-type", "unit_test"],
+        full_refresh="{{ ti.xcom_pull(task_ids='validate_raw')['build']['full_refresh'] }}", **dbt,
+    )  # fmt: skip
 
     @task(outlets=[MARTS_ASSET], retries=0)
-    def validate_marts() -> dict:
+    def validate_marts(checked: dict) -> dict:
         from itss_warehouse import pipeline
 
-        return pipeline.validate_marts()
+        return pipeline.validate_marts(checked["build"])
 
     mapped = map_raw()
     extract_sources() >> load_raw() >> mapped
     checked = validate_raw(mapped)
-    checked >> freshness >> transform >> validate_marts()
+    checked >> freshness >> transform >> validate_marts(checked)
 
 
 itss_nightly()

@@ -26,6 +26,8 @@ app.add_typer(warehouse_app, name="warehouse")
 app.add_typer(source_app, name="source")
 calendar_app = typer.Typer(help="Working-day calendars for SLA measurement.", no_args_is_help=True)
 app.add_typer(calendar_app, name="calendar")
+batch_app = typer.Typer(help="Loaded exports (batches): list, withdraw, restore.", no_args_is_help=True)
+app.add_typer(batch_app, name="batch")
 
 Day = Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Day to run for (default: yesterday).")]
 
@@ -434,6 +436,7 @@ def warehouse_rebuild(date: Day = None) -> None:
     table, needs this once (DECISIONS.md).
     """
     from itss_warehouse.transform import dbt
+    from itss_warehouse.transform.build_plan import plan_build, record_build
     from itss_warehouse.validate import runner
 
     settings = get_settings()
@@ -441,13 +444,115 @@ def warehouse_rebuild(date: Day = None) -> None:
     url = _warehouse_with(settings, LOADED)
     environment.export(settings, url)
     typer.echo(f"Rebuilding the warehouse as of {day} …")
+    plan = plan_build(url)
     dbt.run_dbt(settings, "--quiet", "build", "--full-refresh", "--vars", f"{{run_date: '{day}'}}")
+    record_build(url, plan)
     try:
         warnings = runner.validate_marts(url, settings)["warnings"]
     except runner.ValidationFailed as error:  # recorded: the reports stay blocked until fixed
         typer.secho(str(error), fg=typer.colors.RED, err=True)
         raise SystemExit(1) from None
     typer.echo(f"Rebuilt and validated{f' ({len(warnings)} warning(s))' if warnings else ''}: {without_password(url)}")
+
+
+@batch_app.command("list")
+def batch_list(
+    source: Annotated[str | None, typer.Option(help="Only this source's batches.")] = None,
+    since: Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Only batches loaded since.")] = None,
+) -> None:
+    """Every loaded export: file, source, load time, rows loaded and quarantined, validation status."""
+    import psycopg
+
+    from itss_warehouse.ingest.batches import list_batches
+
+    with psycopg.connect(_warehouse_with(get_settings(), LOADED)) as conn:
+        batches = list_batches(conn, source, since.date() if since else None)
+    headers = ["batch", "source", "file", "loaded at", "rows", "quarantined", "status"]
+    table = [headers, *(batch.as_row() for batch in batches)]
+    widths = [max(len(row[column]) for row in table) for column in range(len(headers))]
+    for row in table:
+        typer.echo("  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)).rstrip())
+    for batch in batches:
+        if batch.status == "failed":
+            typer.echo(f"batch {batch.batch_id} failed: " + "; ".join(batch.failures))
+        elif batch.status == "withdrawn":
+            typer.echo(f"batch {batch.batch_id} withdrawn by {batch.withdrawal}")
+
+
+def _change_batch(action: str, file_or_id: str, reason: str, by: str | None) -> None:
+    import getpass
+
+    from itss_warehouse.ingest import batches
+
+    url = _warehouse_with(get_settings(), LOADED)
+    change = batches.withdraw if action == "withdraw" else batches.restore
+    try:
+        batch, rebuild = change(url, file_or_id, reason, by or getpass.getuser())
+    except batches.BatchError as error:
+        typer.secho(str(error), fg=typer.colors.RED, err=True)
+        raise SystemExit(1) from None
+    done = "withdrawn: its rows leave" if action == "withdraw" else "restored: its rows return to"
+    typer.echo(f"Batch {batch.batch_id} ({batch.file_name}, {batch.rows} rows) {done} the marts at the next build.")
+    if rebuild:
+        typer.echo("The marts hold it: the next build is a full one, and reports wait for it. Run"
+                   " `itss warehouse rebuild` to make it now, or let the nightly run do it.")  # fmt: skip
+    typer.echo("`itss doctor` shows whether the reports' gate is now open.")
+
+
+Batch = Annotated[str, typer.Argument(help="A batch id (itss batch list) or an export's file name.")]
+Reason = Annotated[str, typer.Option(help="Why; recorded and shown in the affected reports.")]
+By = Annotated[str | None, typer.Option(help="Who (default: the operating-system user).")]
+
+
+@batch_app.command("withdraw")
+def batch_withdraw(batch: Batch, reason: Reason, by: By = None) -> None:
+    """Withdraw a bad export: its rows stay in raw, marked, and leave everything downstream at the next build."""
+    _change_batch("withdraw", batch, reason, by)
+
+
+@batch_app.command("restore")
+def batch_restore(batch: Batch, reason: Reason, by: By = None) -> None:
+    """Let a withdrawn export in again (dropping the same file again does not: it is loaded already)."""
+    _change_batch("restore", batch, reason, by)
+
+
+@app.command()
+def validate(
+    raw: Annotated[bool, typer.Option("--raw", help="Only the raw batches.")] = False,
+    marts: Annotated[bool, typer.Option("--marts", help="Only the marts.")] = False,
+    all_batches: Annotated[
+        bool, typer.Option("--all", help="Every current batch, not only those failed or never validated.")
+    ] = False,
+) -> None:
+    """Re-judge without a new export: validate the current batches (failed or never validated) and the marts.
+
+    Records the runs, so a fixed cause or a withdrawal opens the reports' gate the same day.
+    """
+    import psycopg
+
+    from itss_warehouse.validate import gate, runner
+
+    settings = get_settings()
+    url = _warehouse_with(settings, LOADED)
+    environment.export(settings, url)
+    for scope in [name for name, chosen in (("raw", raw), ("marts", marts)) if chosen] or ["raw", "marts"]:
+        try:
+            if scope == "raw":
+                batch_ids = runner.batches_to_validate(url, every=all_batches)
+                summary = runner.validate_raw_batches(url, batch_ids, settings)
+                typer.echo(f"Raw: {summary['batches']} batch(es) validated, {summary['quarantined_rows']} rows"
+                           f" quarantined, {len(summary['warnings'])} warning(s).")  # fmt: skip
+            else:
+                summary = runner.validate_marts(url, settings)
+                typer.echo(f"Marts: {summary['batches']} table(s) validated, {len(summary['warnings'])} warning(s).")
+        except runner.ValidationFailed as error:  # recorded; the gate below says what it blocks
+            typer.secho(str(error), fg=typer.colors.RED, err=True)
+    with psycopg.connect(url) as conn:
+        reasons = gate.blockers(conn)
+    if reasons:
+        typer.secho("The reports' gate is closed:\n  " + "\n  ".join(reasons), fg=typer.colors.RED, err=True)
+        raise SystemExit(1)
+    typer.echo("The reports' gate is open.")
 
 
 @warehouse_app.command("stop")

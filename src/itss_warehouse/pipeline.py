@@ -45,19 +45,28 @@ def map_raw() -> list[int]:
     return [batch.batch_id for batch in batches]
 
 
-def validate_raw(batch_ids: list[int]) -> dict[str, int]:
-    """Validate the new batches; quarantine bad rows, stop on critical failures."""
+def validate_raw(batch_ids: list[int]) -> dict:
+    """Validate the new batches (and any an earlier night left unvalidated); quarantine bad rows,
+    stop on critical failures; then plan the build (full when withdrawals or restorations wait)."""
+    from itss_warehouse.transform.build_plan import plan_build
     from itss_warehouse.validate import runner
 
     settings = get_settings()
-    return runner.validate_raw_batches(warehouse_url(settings), batch_ids, settings)
+    url = warehouse_url(settings)
+    unvalidated = runner.batches_to_validate(url, failed=False)
+    summary = runner.validate_raw_batches(url, sorted(set(batch_ids) | set(unvalidated)), settings)
+    return {"validation": summary, "build": plan_build(url).as_dict()}
 
 
-def validate_marts() -> dict[str, int]:
+def validate_marts(build: dict) -> dict[str, int]:
+    """Record what the build took in, then validate the marts it built."""
+    from itss_warehouse.transform.build_plan import BuildPlan, record_build
     from itss_warehouse.validate import runner
 
     settings = get_settings()
-    return runner.validate_marts(warehouse_url(settings), settings)
+    url = warehouse_url(settings)
+    record_build(url, BuildPlan(**build))
+    return runner.validate_marts(url, settings)
 
 
 def marts_ready(period_type: str, day: dt.date) -> bool:

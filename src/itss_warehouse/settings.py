@@ -87,6 +87,12 @@ class Settings(BaseSettings):
         default=4, description="Send attempts per message before it is logged as failed and the data owner alerted"
     )
     mail_retry_delay: float = Field(default=30.0, description="Seconds before the first retry; doubled each time")
+    quarantine_tolerance_rows: int = Field(
+        default=10,
+        ge=0,
+        description="Rows of one export a row-level check may fail and only quarantine (a warning); more, and beyond"
+        " the check's share of the export's rows, blocks the reports (docs/decisions.md, the proportionate gate)",
+    )
     report_breaches_shown: int = Field(
         default=20,
         ge=0,

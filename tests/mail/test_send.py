@@ -163,8 +163,8 @@ def test_failed_validation_withholds_every_report_and_alerts_the_data_owner(smtp
     handler, port = smtp
     with psycopg.connect(url) as conn:
         conn.execute(
-            "insert into raw.validation_runs (scope, checked, quarantined_rows, failures)"
-            " values ('raw', 1, 0, array['tickets.csv, column priority: 5 row(s) fail ''priority mapped'''])"
+            "update raw.load_batches set validation_failures = array['tickets.csv, column priority: 5 row(s)"
+            " fail ''priority mapped'''] where batch_id = 2"
         )
     summary = send_reports(_settings(tmp_path, port, certificate), url, "service_report", OCTOBER)
     assert summary.withheld and summary.sent == []

@@ -372,16 +372,54 @@ def test_validation_warnings_are_stated_in_internal_reports_only(conn, url, tmp_
     assert "<li>second warning</li>" in compact(internal.path)
 
 
-@pytest.mark.parametrize("scope", ["raw", "marts"])
-def test_a_failed_validation_produces_no_report(conn, url, tmp_path, scope):
+FAILURE = "tickets.csv, column priority: 5 row(s) fail 'priority mapped'"
+
+
+def test_failed_marts_validation_produces_no_report(conn, url, tmp_path):
     before = conn.execute("select max(run_id) from raw.validation_runs").fetchone()[0]
-    _latest_run(conn, scope, [], ["tickets.csv, column priority: 5 row(s) fail 'priority mapped'"])
+    _latest_run(conn, "marts", [], [FAILURE])
     try:
-        with pytest.raises(ReportBlocked, match="tickets.csv, column priority: 5 row"):
+        with pytest.raises(ReportBlocked, match="the marts failed validation: tickets.csv, column priority: 5 row"):
             render(url, tmp_path)
     finally:
         _forget_runs_after(conn, before)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_current_batch_that_failed_produces_no_report_until_withdrawn(conn, url, tmp_path):
+    before = conn.execute("select max(run_id) from raw.validation_runs").fetchone()[0]
+    conn.execute("update raw.load_batches set validation_failures = %s where batch_id = 2", ([FAILURE],))
+    try:
+        # The gate reads the batch's own verdict: a later raw run that passed does not open it.
+        _latest_run(conn, "raw", [], [])
+        with pytest.raises(ReportBlocked, match=r"tickets_2026-10.xlsx \(batch 2\) failed validation: tickets.csv"):
+            render(url, tmp_path)
+        assert list(tmp_path.iterdir()) == []
+        conn.execute("update raw.load_batches set withdrawn_at = now() where batch_id = 2")
+        assert render(url, tmp_path)
+    finally:
+        conn.execute("update raw.load_batches set validation_failures = '{}', withdrawn_at = null")
+        _forget_runs_after(conn, before)
+
+
+def test_withdrawals_are_named_in_internal_reports_and_counted_in_the_customers(conn, url, tmp_path):
+    for month, records in (("2026-10-01", 3), ("2026-09-01", 5)):
+        conn.execute(
+            "insert into restricted.withdrawn_batches values (7, 'tickets_2026-10-20.csv', '2026-11-02 09:30+08',"
+            " '王质量', '<b>导出范围错误</b>', 'PRJ-A', %s, %s)",
+            (month, records),
+        )
+    try:
+        customer = compact(render(url, tmp_path)[0].path)
+        [internal] = render_period(KINDS["process_report"], url, OCTOBER, tmp_path, TEMPLATES_DIR, formats=("html",))
+    finally:
+        conn.execute("delete from restricted.withdrawn_batches")
+    # The customer's: October's three records, never the file, who or why.
+    assert "本期有 3 条源记录所在的导出文件因数据问题已撤回，未计入本报告" in customer
+    assert "tickets_2026-10-20.csv" not in customer and "王质量" not in customer and "导出范围错误" not in customer
+    html = compact(internal.path)
+    assert "tickets_2026-10-20.csv" in html and "王质量" in html and "2026-11-02 09:30" in html
+    assert "&lt;b&gt;导出范围错误&lt;/b&gt;" in html and "<b>导出" not in html  # source text, escaped
 
 
 def test_marts_never_validated_produce_no_report(conn, url, tmp_path):

@@ -13,7 +13,16 @@ create table restricted.quarantined_records (
 );
 insert into restricted.project_managers values
     ('PRJ-A', '李四', '9c0ffee5d00d1e57'), ('PRJ-B', '李四', '9c0ffee5d00d1e57');
-create table raw.load_batches (batch_id bigint primary key, source_name text, loaded_at timestamptz not null);
+create table raw.load_batches (
+    batch_id bigint primary key, source_name text, loaded_at timestamptz not null, entity text default 'tickets',
+    file_name text default 'tickets_2026-10.xlsx', mapped_at timestamptz default now(),
+    validated_at timestamptz default now(), validation_failures text[] default '{}', withdrawn_at timestamptz
+);
+create table raw.rebuild_requests (request_id bigserial primary key, reason text, built_at timestamptz);
+create table restricted.withdrawn_batches (
+    batch_id bigint, file_name text, withdrawn_at timestamptz, withdrawn_by text, withdrawal_reason text,
+    project_id text, month_start date, records integer
+);
 create table raw.validation_runs (
     run_id bigserial primary key, scope text, validated_at timestamptz not null default now(), checked integer,
     quarantined_rows integer, warnings text[] not null default '{}', failures text[] not null default '{}'

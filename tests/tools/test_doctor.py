@@ -25,6 +25,7 @@ def test_a_healthy_configuration_passes(create_warehouse, tmp_path):
     for name in ("sources", "recipients", "fonts", "smtp"):
         assert any(line.startswith(f"✓ {name}: ") for line in lines), name
     assert any(line.startswith("! warehouse: PostgreSQL") for line in lines)  # reachable, nothing built yet
+    assert "! reports gate: nothing loaded yet" in lines
     assert PASSWORD not in result.output
 
 

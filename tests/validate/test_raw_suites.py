@@ -71,14 +71,19 @@ def test_demo_bad_rows_are_quarantined_with_reasons(url: str, tmp_path: Path):
     assert summary["quarantined_rows"] == len(quarantined)
 
 
-def test_critical_failure_names_file_column_and_rows(url: str, small_landing: Path, tmp_path: Path):
+def _five_bad_priorities(small_landing: Path, tmp_path: Path) -> Path:
     landing = tmp_path / "landing"
     shutil.copytree(small_landing, landing)
     text = (landing / "tickets.csv").read_text(encoding="utf-8-sig")
-    # Four 中 tickets become 普通 (unmapped), plus the fixture's 未知: 5 of 20, far beyond 5%.
+    # Four 中 tickets become 普通 (unmapped), plus the fixture's 未知: 5 of 20, beyond the check's 5 %.
     (landing / "tickets.csv").write_text(text.replace(",中,", ",普通,"), encoding="utf-8-sig")
+    return landing
+
+
+def test_critical_failure_beyond_the_tolerance_names_file_column_and_rows(url, small_landing, tmp_path):
+    landing = _five_bad_priorities(small_landing, tmp_path)
     with pytest.raises(ValidationFailed) as failure:
-        validate_raw_batches(url, _load(url, landing), Settings(_env_file=None))
+        validate_raw_batches(url, _load(url, landing), Settings(_env_file=None, quarantine_tolerance_rows=4))
     message = str(failure.value)
     assert (
         "tickets.csv, column priority: 5 row(s) fail 'priority is one of P1, P2, P3, P4' (rows 2, 5, 6, 8, 9)"
@@ -88,6 +93,28 @@ def test_critical_failure_names_file_column_and_rows(url: str, small_landing: Pa
         assert conn.execute(
             "select count(distinct source_row) from raw.quarantined_rows where column_name = 'priority'"
         ).fetchone() == (5,)
+        # The batch's own verdict: what the reports' gate reads.
+        assert conn.execute(
+            "select validation_failures from raw.load_batches where file_name = 'tickets.csv'"
+        ).fetchone() == ([message.splitlines()[1].strip()],)
+
+
+def test_bad_rows_within_the_tolerance_are_quarantined_as_a_warning(url, small_landing, tmp_path):
+    # The other side of the same line: five bad rows, five tolerated.
+    landing = _five_bad_priorities(small_landing, tmp_path)
+    summary = validate_raw_batches(url, _load(url, landing), Settings(_env_file=None, quarantine_tolerance_rows=5))
+    assert summary["failures"] == []
+    assert (
+        "tickets.csv, column priority: 5 row(s) fail 'priority is one of P1, P2, P3, P4' (rows 2, 5, 6, 8, 9)"
+        in summary["warnings"]
+    )
+    with psycopg.connect(url) as conn:
+        assert conn.execute(
+            "select count(distinct source_row) from raw.quarantined_rows where column_name = 'priority'"
+        ).fetchone() == (5,)
+        assert conn.execute(
+            "select validation_failures from raw.load_batches where file_name = 'tickets.csv'"
+        ).fetchone() == ([],)
 
 
 def test_scores_out_of_scale_are_quarantined_and_unknown_references_are_warnings(url, small_landing, tmp_path):
@@ -127,6 +154,39 @@ def test_an_export_much_smaller_than_recent_ones_is_a_warning(url, small_landing
         "tickets_2026-11-22.csv: check failed: 'the export has at least half the rows of the source's"
         " last seven exports on average'"
     ]
+
+
+def _earlier_ticket_exports(url: str, row_counts: list[int]) -> None:
+    """Batches of the tickets source as if loaded before (only their row counts matter here)."""
+    from itss_warehouse.warehouse.raw import ensure_raw_tables
+
+    with psycopg.connect(url) as conn:
+        ensure_raw_tables(conn)
+        for number, rows in enumerate(row_counts):
+            conn.execute(
+                "insert into raw.load_batches (source_name, entity, file_name, checksum, row_count, mapped_at)"
+                " values ('ticket_tool_tickets', 'tickets', %s, %s, %s, now())",
+                (f"tickets_{number}.csv", f"earlier-{number}", rows),
+            )
+
+
+@pytest.mark.parametrize(("usual", "blocks"), [(201, True), (200, False)])
+def test_an_export_under_a_tenth_of_the_usual_volume_is_critical(url, small_landing, tmp_path, usual, blocks):
+    # The small landing's ticket export has 20 rows: under a tenth of 201, not of 200.
+    _earlier_ticket_exports(url, [usual - 50, usual, usual + 50])
+    landing = tmp_path / "landing"
+    shutil.copytree(small_landing, landing)
+    batch_ids = _load(url, landing)
+    collapse = (
+        "tickets.csv: 20 row(s), under a tenth of the 201 rows the source's last 3 exports had (median):"
+        " a truncated or partial export?"
+    )
+    if blocks:
+        with pytest.raises(ValidationFailed, match="under a tenth") as failure:
+            validate_raw_batches(url, batch_ids, Settings(_env_file=None))
+        assert collapse in str(failure.value)
+    else:
+        assert validate_raw_batches(url, batch_ids, Settings(_env_file=None))["failures"] == []
 
 
 def test_a_company_calendar_id_is_not_quarantined(url, small_landing, tmp_path):

@@ -17,24 +17,6 @@
     indexes=[{'columns': ['entity', 'batch_id', 'source_row'], 'unique': True}, {'columns': ['day']}]
 ) }}
 
-{# entity: [its project, the column dating it]; via_ticket: the project is its ticket's. #}
-{% set placed = {
-    'tickets': ['project_id', 'opened_at'],
-    'ticket_status_changes': ['via_ticket', 'changed_at'],
-    'incident_callbacks': ['via_ticket', 'called_at'],
-    'survey_responses': ['project_id', 'responded_at'],
-    'complaints': ['project_id', 'received_at'],
-    'service_reports': ['project_id', 'due_date'],
-    'acceptances': ['project_id', 'applied_at'],
-    'projects': ['project_id', none],
-    'audits': [none, 'audited_at'],
-    'audit_findings': [none, 'opened_at'],
-    'management_reviews': [none, 'held_at'],
-    'process_assessments': [none, 'held_at'],
-    'process_reviews': [none, 'held_at'],
-    'customer_visits': [none, 'visited_at'],
-    'emergency_drills': [none, 'held_at'],
-} %}
 {% set tz = var('timezone') %}
 
 with new_records as (
@@ -67,24 +49,8 @@ records as (
 ),
 
 placed as (
-    {% for entity, (project, dated_by) in placed.items() %}
-    select
-        '{{ entity }}' as entity,
-        raw_rows._batch_id as batch_id,
-        raw_rows._source_row as source_row,
-        -- Self-aliased for the entities whose own column is project_id.
-        -- noqa: disable=AL09
-        {% if project == 'via_ticket' %}tickets.project_id{% elif project %}raw_rows.{{ project }}{% else %}null{% endif %}
-            as project_id,
-        -- noqa: enable=AL09
-        {% if dated_by %}coalesce(
-            ({{ safe_timestamptz('raw_rows.' ~ dated_by) }} at time zone '{{ tz }}')::date,
-            {{ safe_date('raw_rows.' ~ dated_by) }}
-        ){% else %}null::date{% endif %} as event_date
-    from {{ source('raw', entity) }} as raw_rows
-    {% if project == 'via_ticket' %}
-    left join {{ ref('int_tickets_latest') }} as tickets on raw_rows.ticket_id = tickets.ticket_id
-    {% endif %}
+    {% for entity, placement in record_placement().items() %}
+    {{ placed_rows(entity, placement) }}
     -- Only the batches with new records: the raw tables' batch index serves this.
     where raw_rows._batch_id in (
             select batch_id from new_records

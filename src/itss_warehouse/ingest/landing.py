@@ -180,6 +180,17 @@ def _land_with_python(
     return header or [], records, rejected
 
 
+def _warn_if_withdrawn(conn: psycopg.Connection, source: Source, path: Path, checksum: str) -> None:
+    """The same bytes as a withdrawn batch stay withdrawn: say so, rather than skip them in silence."""
+    withdrawn = conn.execute(
+        "select batch_id from raw.load_batches where source_name = %s and checksum = %s and withdrawn_at is not null",
+        (source.name, checksum),
+    ).fetchone()
+    if withdrawn:
+        message = "%s has the same bytes as withdrawn batch %s and stays withdrawn (`itss batch restore %s` lets it in)"
+        log.warning(message, path.name, withdrawn[0], withdrawn[0])
+
+
 def load_file(conn: psycopg.Connection, path: Path, source: Source) -> LandedBatch | None:
     """Land one file as one batch in one transaction; None when this exact file was loaded before."""
     checksum = file_checksum(path)
@@ -194,6 +205,7 @@ def load_file(conn: psycopg.Connection, path: Path, source: Source) -> LandedBat
             (source.name, source.entity, path.name, checksum),
         ).fetchone()
         if row is None:
+            _warn_if_withdrawn(conn, source, path, checksum)
             return None
         batch_id = row[0]
         table = landing_table(batch_id)

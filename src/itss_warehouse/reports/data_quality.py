@@ -1,9 +1,11 @@
 """The data-quality status every report states, and the gate that stops a report on bad inputs.
 
 The status is the latest validation run of the raw batches and of the marts
-(``raw.validation_runs``) plus the unit's records held in quarantine in its period. A report is refused when the
-marts were never validated or when the latest run of either scope failed a critical check:
-a customer must never receive figures built from data that failed validation.
+(``raw.validation_runs``), the unit's records held in quarantine in its period and the
+withdrawn exports touching it. A report is refused while the gate is closed
+(:mod:`itss_warehouse.validate.gate`: a current batch failed validation, the marts await a
+rebuild, or their latest validation failed): a customer must never receive figures built
+from data that failed validation.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from psycopg.rows import dict_row
 from itss_warehouse.reports.base import Cursor
 from itss_warehouse.reports.formatting import IN_SCOPE
 from itss_warehouse.reports.xlsx import LOCAL_TIMEZONE
+from itss_warehouse.validate import gate
 from itss_warehouse.warehouse.connection import one_row
 
 QUARANTINED_SHOWN = 20
@@ -29,15 +32,29 @@ LATEST_RUNS = """
 
 # The quarantined records of the unit's projects and period (restricted.quarantined_records
 # places each one), each once with all its problems; one without a project only in the
-# organisation's reports.
+# organisation's reports. A withdrawn batch's records are not listed: its withdrawal is.
 QUARANTINED_RECORDS = f"""
     select records.source_file, records.source_row, records.problems, count(*) over () as total
     from restricted.quarantined_records as records
     left join marts.dim_projects as projects on records.project_id = projects.project_id
+    inner join raw.load_batches as batches on records.batch_id = batches.batch_id and batches.withdrawn_at is null
     where records.day >= %(start)s and records.day < %(end)s
       and (%(grain)s = 'organisation' or {IN_SCOPE.format(projects="projects")})
     order by records.day, records.batch_id, records.source_row
     limit %(limit)s
+"""
+
+
+# The withdrawn exports with records in the unit's projects and period (restricted.withdrawn_batches).
+WITHDRAWALS = f"""
+    select withdrawals.batch_id, withdrawals.file_name, withdrawals.withdrawn_at, withdrawals.withdrawn_by,
+           withdrawals.withdrawal_reason, sum(withdrawals.records)::integer as records
+    from restricted.withdrawn_batches as withdrawals
+    left join marts.dim_projects as projects on withdrawals.project_id = projects.project_id
+    where withdrawals.month_start >= %(start)s and withdrawals.month_start < %(end)s
+      and (%(grain)s = 'organisation' or {IN_SCOPE.format(projects="projects")})
+    group by 1, 2, 3, 4, 5
+    order by withdrawals.withdrawn_at, withdrawals.batch_id
 """
 
 
@@ -46,13 +63,10 @@ class ReportBlocked(RuntimeError):
 
 
 def status(cur: Cursor) -> dict[str, Any]:
-    """The latest validation of the inputs; raises ReportBlocked when they failed validation."""
+    """The latest validation of the inputs; raises ReportBlocked when the gate is closed (validate.gate)."""
+    if reasons := gate.blockers(cur.connection):
+        raise ReportBlocked("no report is produced:\n  " + "\n  ".join(reasons))
     runs = {row["scope"]: row for row in cur.execute(LATEST_RUNS).fetchall()}
-    if "marts" not in runs:
-        raise ReportBlocked("the marts have never been validated: run the nightly pipeline first")
-    failures = [message for run in runs.values() for message in run["failures"]]
-    if failures:
-        raise ReportBlocked("the latest validation failed, so no report is produced:\n  " + "\n  ".join(failures))
     return {
         "validated_at": runs["marts"]["validated_at"],
         "warnings": [message for scope in ("raw", "marts") if scope in runs for message in runs[scope]["warnings"]],
@@ -63,6 +77,11 @@ def quarantined(cur: Cursor, params: dict[str, Any]) -> dict[str, Any]:
     """The unit's quarantined records in its period: how many, and the first ones."""
     records = cur.execute(QUARANTINED_RECORDS, {**params, "limit": QUARANTINED_SHOWN}).fetchall()
     return {"count": records[0]["total"] if records else 0, "records": records}
+
+
+def withdrawals(cur: Cursor, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """The withdrawn exports whose records fall in the unit's projects and period: file, who, when, why, how many."""
+    return cur.execute(WITHDRAWALS, params).fetchall()
 
 
 def marts_validated_since(url: str, period_end: date) -> bool:

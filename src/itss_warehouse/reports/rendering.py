@@ -194,6 +194,7 @@ class Renderer:
                 as_of=as_of,
                 judged_as_of=one_row(cur.execute(JUDGED_AS_OF, unit.params))["as_of"],
                 quarantine=data_quality.quarantined(cur, unit.params),
+                withdrawals=data_quality.withdrawals(cur, unit.params),
                 **content,
             )
             paths = archive_files(job.output_dir, self.kind.name, unit, job.language)

@@ -25,6 +25,7 @@ def run_checks(settings: Settings, today: dt.date) -> list[Check]:
         lambda: _sources(settings),
         lambda: _recipients(settings),
         lambda: _warehouse(settings),
+        lambda: _gate(settings),
         _fonts,
         lambda: _smtp(settings),
         lambda: _calendar(settings, today),
@@ -67,6 +68,25 @@ def _warehouse(settings: Settings) -> Check:
     if not marts:
         return Check("warehouse", "warn", f"PostgreSQL {version}, no marts yet", "run `itss run` to build them")
     return Check("warehouse", "ok", f"PostgreSQL {version}, marts built")
+
+
+def _gate(settings: Settings) -> Check:
+    """The reports' gate: open, or closed by which batches, and what opens it."""
+    from itss_warehouse.validate.gate import BATCH_STATE_TABLES, blockers
+    from itss_warehouse.warehouse.connection import libpq_url, missing_tables, warehouse_url
+
+    try:
+        url = warehouse_url(settings) if not settings.warehouse_url else libpq_url(settings.warehouse_url)
+        if missing_tables(url, BATCH_STATE_TABLES):
+            return Check("reports gate", "warn", "nothing loaded yet", "run `itss run`")
+        with psycopg.connect(url, connect_timeout=5) as conn:
+            reasons = blockers(conn)
+    except Exception as error:  # the warehouse check above says why
+        return Check("reports gate", "warn", f"not checked: {str(error).splitlines()[0]}")
+    if not reasons:
+        return Check("reports gate", "ok", "open: every current batch and the marts passed validation")
+    return Check("reports gate", "fail", "closed:\n      " + "\n      ".join(reasons),
+                 "each reason names the command that opens the gate; `itss batch list` shows every batch")  # fmt: skip
 
 
 def _fonts() -> Check:

@@ -6,15 +6,21 @@ time, so no credential is on disk. It is only read: results and data docs go to
 ``ITSS_HOME/gx`` (``ITSS_GX_RESULTS_DIR`` in its store paths), so an installed image or a
 read-only checkout validates alike.
 
-Rules: every row that fails an expectation whose ``meta.quarantine`` is true is written
-to ``raw.quarantined_rows`` with the check and the reason (the raw row itself stays);
-an expectation of severity ``critical`` that fails beyond its ``mostly`` threshold stops
-the run with a message naming the file, the column and the rows.
+Rules (docs/decisions.md, "The proportionate gate"): every row that fails an expectation
+whose ``meta.quarantine`` is true is written to ``raw.quarantined_rows`` with the check and
+the reason (the raw row itself stays). Such a row-level check blocks the reports only when
+it is critical and fails more rows than it tolerates: its share of the export (``1 -
+mostly``), at least ``ITSS_QUARANTINE_TOLERANCE_ROWS``; below that it is a warning. A check
+on the export as a whole (uniqueness, volume collapse) that fails, or any check that cannot
+run, is critical as its severity says. Each batch's verdict is kept in ``raw.load_batches``
+(the gate, :mod:`gate`); a critical failure stops the night with a message naming the file,
+the column and the rows.
 """
 
 from __future__ import annotations
 
 import logging
+import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +32,9 @@ from itss_warehouse.warehouse.raw import QuarantinedRow, record_quarantined
 
 log = logging.getLogger(__name__)
 MAX_ROWS_IN_MESSAGE = 10
+# A volume collapse is judged against the median of the source's last seven exports, once it
+# has three and they usually hold this many rows (a small register's counts vary too much).
+COLLAPSE_HISTORY, COLLAPSE_MIN_ROWS = 3, 100
 
 
 class ValidationFailed(RuntimeError):
@@ -126,8 +135,95 @@ def _build_data_docs(context: Any, validated: list) -> None:
         context.build_data_docs(resource_identifiers=validated)
 
 
+@dataclass
+class _Batch:
+    batch_id: int
+    source_name: str
+    entity: str
+    file_name: str
+    rows: int
+    failures: list[str] | None  # of its previous validation; None when never validated
+
+
+def _tolerated(rows: int, mostly: float | None, settings: Settings) -> int:
+    """Failing rows a row-level check lets through (quarantined, a warning): its share of the
+    export (``1 - mostly``), but never fewer than the floor, so a handful of bad rows in a
+    small daily export does not block every report."""
+    return max(settings.quarantine_tolerance_rows, int((1 - (mostly or 1.0)) * rows))
+
+
+def _volume_collapse(conn: psycopg.Connection, batch: _Batch) -> str | None:
+    """An export with under a tenth of the rows its source usually sends (truncated, or empty)."""
+    recent = [row[0] for row in conn.execute(
+        "select row_count from raw.load_batches where source_name = %s and batch_id < %s"
+        " and withdrawn_at is null and mapped_at is not null order by batch_id desc limit 7",
+        (batch.source_name, batch.batch_id),
+    )]  # fmt: skip
+    usual = statistics.median(recent) if len(recent) >= COLLAPSE_HISTORY else 0
+    if usual >= COLLAPSE_MIN_ROWS and batch.rows < usual / 10:
+        return (f"{batch.file_name}: {batch.rows} row(s), under a tenth of the {usual:g} rows the source's last"
+                f" {len(recent)} exports had (median): a truncated or partial export?")  # fmt: skip
+    return None
+
+
+def _check_batch(conn: psycopg.Connection, context: Any, batch: _Batch, settings: Settings,
+                 summary: ValidationSummary) -> tuple[list[str], list[str], list]:  # fmt: skip
+    """Validate one batch, quarantining its bad rows; return its failures, warnings and GX results."""
+    failures: list[str] = []
+    warnings: list[str] = []
+    validated: list = []
+    if collapse := _volume_collapse(conn, batch):
+        failures.append(collapse)
+    if batch.rows == 0:  # nothing for the suite to check
+        return failures, warnings, validated
+    run = context.checkpoints.get(f"raw_{batch.entity}").run(batch_parameters={"_batch_id": batch.batch_id})
+    validated.extend(run.run_results)
+    for suite_result in run.run_results.values():
+        for result in suite_result.results:
+            check, column, description = _describe(result)
+            config = result.expectation_config
+            message = _failure_message(batch.file_name, column, description, result)
+            if (config.meta or {}).get("quarantine") and _error(result) is None:
+                # Row-level: the rows are held back; only too many of them block the reports.
+                held = _quarantine(conn, batch.batch_id, batch.entity, check, column, description, result)
+                summary.quarantined_rows += held
+                too_many = held > _tolerated(batch.rows, config.kwargs.get("mostly"), settings)
+                if held:
+                    (failures if too_many and config.severity == "critical" else warnings).append(message)
+                continue
+            if result.success:
+                continue
+            # A check that cannot run is a defect to fix, never a warning to live with.
+            is_critical = config.severity == "critical" or _error(result) is not None
+            (failures if is_critical else warnings).append(message)
+    return failures, warnings, validated
+
+
+# By entity and batch: the quarantine's primary key serves both.
+VALIDATION_QUARANTINE = (
+    "from raw.quarantined_rows where entity = %s and batch_id = %s and check_name not like 'mapping:%%'"
+)
+
+
+def _validation_quarantine(conn: psycopg.Connection, batch: _Batch) -> set[tuple]:
+    return set(conn.execute(
+        "select source_row, check_name " + VALIDATION_QUARANTINE, (batch.entity, batch.batch_id)
+    ).fetchall())  # fmt: skip
+
+
+def _verdict_changes_the_marts(conn: psycopg.Connection, batch: _Batch, failures: list[str], before: set) -> bool:
+    """Whether a re-validation changes what builds read: the batch let in or held back, or other rows quarantined."""
+    if bool(batch.failures) != bool(failures):
+        return True
+    return not failures and before != _validation_quarantine(conn, batch)
+
+
 def validate_raw_batches(url: str, batch_ids: list[int], settings: Settings) -> dict[str, Any]:
-    """Validate the given raw batches; quarantine bad rows; raise on critical failures."""
+    """Validate (or re-validate) the given raw batches: quarantine bad rows, record each batch's
+    verdict in ``raw.load_batches`` (what the reports' gate reads) and the run in
+    ``raw.validation_runs``; raise ValidationFailed naming every critical failure."""
+    from itss_warehouse.ingest.batches import request_rebuild
+
     summary = ValidationSummary()
     if not batch_ids:
         return summary.as_dict()
@@ -135,33 +231,30 @@ def validate_raw_batches(url: str, batch_ids: list[int], settings: Settings) -> 
     checkpoints = {checkpoint.name for checkpoint in context.checkpoints.all()}
     validated = []
     with psycopg.connect(url) as conn:
-        batches = conn.execute(
-            "select batch_id, entity, file_name from raw.load_batches"
-            " where batch_id = any(%s) and row_count > 0 order by batch_id",  # an empty export has nothing to check
+        batches = [_Batch(*row) for row in conn.execute(
+            "select batch_id, source_name, entity, file_name, row_count, validation_failures from raw.load_batches"
+            " where batch_id = any(%s) and mapped_at is not null and withdrawn_at is null order by batch_id",
             (batch_ids,),
-        ).fetchall()
-        for batch_id, entity, file_name in batches:
-            name = f"raw_{entity}"
-            if name not in checkpoints:
-                summary.warnings.append(f"{file_name}: no validation suite for raw.{entity}")
+        )]  # fmt: skip
+        for batch in batches:
+            if f"raw_{batch.entity}" not in checkpoints:
+                summary.warnings.append(f"{batch.file_name}: no validation suite for raw.{batch.entity}")
                 continue
             summary.batches += 1
-            run = context.checkpoints.get(name).run(batch_parameters={"_batch_id": batch_id})
-            validated.extend(run.run_results)
-            for suite_result in run.run_results.values():
-                for result in suite_result.results:
-                    check, column, description = _describe(result)
-                    config = result.expectation_config
-                    if (config.meta or {}).get("quarantine"):
-                        summary.quarantined_rows += _quarantine(
-                            conn, batch_id, entity, check, column, description, result
-                        )
-                    if result.success:
-                        continue
-                    message = _failure_message(file_name, column, description, result)
-                    # A check that cannot run is a defect to fix, never a warning to live with.
-                    is_critical = config.severity == "critical" or _error(result) is not None
-                    (summary.failures if is_critical else summary.warnings).append(message)
+            # A re-validation judges the rows afresh: rows that now pass leave the quarantine.
+            before = _validation_quarantine(conn, batch)
+            conn.execute("delete " + VALIDATION_QUARANTINE, (batch.entity, batch.batch_id))
+            failures, warnings, results = _check_batch(conn, context, batch, settings, summary)
+            validated.extend(results)
+            conn.execute(
+                "update raw.load_batches set validated_at = now(), validation_failures = %s, validation_warnings = %s"
+                " where batch_id = %s",
+                (failures, warnings, batch.batch_id),
+            )
+            if batch.failures is not None and _verdict_changes_the_marts(conn, batch, failures, before):
+                request_rebuild(conn, f"batch {batch.batch_id} ({batch.file_name}) re-validated")
+            summary.failures.extend(failures)
+            summary.warnings.extend(warnings)
         record_run(conn, "raw", summary)
         conn.commit()
     _build_data_docs(context, validated)
@@ -170,6 +263,17 @@ def validate_raw_batches(url: str, batch_ids: list[int], settings: Settings) -> 
     if summary.failures:
         raise ValidationFailed("raw validation failed (critical):\n  " + "\n  ".join(summary.failures))
     return summary.as_dict()
+
+
+def batches_to_validate(url: str, failed: bool = True, every: bool = False) -> list[int]:
+    """The current batches never validated, and (``failed``) those that failed; ``every``: all current batches."""
+    with psycopg.connect(url) as conn:
+        return [row[0] for row in conn.execute(
+            "select batch_id from raw.load_batches where mapped_at is not null and withdrawn_at is null"
+            " and (%(every)s or validated_at is null or (%(failed)s and cardinality(validation_failures) > 0))"
+            " order by batch_id",
+            {"every": every, "failed": failed},
+        )]  # fmt: skip
 
 
 def validate_marts(url: str, settings: Settings) -> dict[str, Any]:

@@ -3,7 +3,8 @@
 Every canonical entity has a table of text columns (``raw.tickets`` …), fed by the
 mapping step; beside them the pipeline's bookkeeping: ``load_batches`` (one row per
 landed file), ``quarantined_rows`` (what was kept out of the marts, and why),
-``validation_runs`` (what the reports state and are gated on), ``source_watermarks``
+``validation_runs`` (every validation, logged), ``batch_withdrawals`` and ``rebuild_requests``
+(withdrawn exports, and the full builds they need), ``source_watermarks``
 (where each database or API source's extraction stands), ``mail_log`` (every report
 e-mail) and ``pseudonym_key``.
 """
@@ -58,6 +59,42 @@ MAIL_LOG = """
 """
 
 
+# Each batch's own state: its latest validation (the reports' gate reads this, not the last
+# run) and whether it is withdrawn.
+BATCH_STATE = """
+    alter table raw.load_batches
+        add column validated_at timestamptz,
+        add column validation_failures text[],
+        add column validation_warnings text[],
+        add column withdrawn_at timestamptz,
+        add column withdrawn_by text,
+        add column withdrawal_reason text
+"""
+
+# Every withdrawal and restoration, kept: load_batches holds only the current state.
+BATCH_WITHDRAWALS = """
+    create table if not exists raw.batch_withdrawals (
+        event_id bigserial primary key,
+        batch_id bigint not null references raw.load_batches,
+        action text not null check (action in ('withdrawn', 'restored')),
+        actor text not null,
+        reason text not null,
+        happened_at timestamptz not null default now()
+    )
+"""
+
+# A change to batches the marts already hold (a withdrawal, a batch let in again): the next
+# build is a full one, and reports wait for it.
+REBUILD_REQUESTS = """
+    create table if not exists raw.rebuild_requests (
+        request_id bigserial primary key,
+        reason text not null,
+        requested_at timestamptz not null default now(),
+        built_at timestamptz
+    )
+"""
+
+
 def ensure_raw_tables(conn: psycopg.Connection) -> None:
     """Create (or bring up to date) the tables every load writes to, and the pseudonym key."""
     lock_ddl(conn)
@@ -91,6 +128,18 @@ def ensure_raw_tables(conn: psycopg.Connection) -> None:
             " add column mapped_at timestamptz"
         )
         conn.execute("update raw.load_batches set mapped_at = loaded_at")
+    if not conn.execute(
+        "select 1 from information_schema.columns"
+        " where table_schema = 'raw' and table_name = 'load_batches' and column_name = 'validated_at'"
+    ).fetchone():
+        conn.execute(BATCH_STATE)
+        # Batches loaded before batches had a verdict of their own were validated as they loaded.
+        conn.execute(
+            "update raw.load_batches"
+            " set validated_at = loaded_at, validation_failures = '{}', validation_warnings = '{}'"
+        )
+    conn.execute(BATCH_WITHDRAWALS)
+    conn.execute(REBUILD_REQUESTS)
     conn.execute(
         """
         create table if not exists raw.quarantined_rows (

@@ -2,7 +2,7 @@ with source as (
     select * from {{ source('raw', 'tickets') }} as tickets
     where {{ not_quarantined('tickets', 'tickets') }}
         {% if is_incremental() %}
-        and _batch_id > (select coalesce(max(batch_id), 0) from {{ this }})
+        and tickets._batch_id > (select coalesce(max(batch_id), 0) from {{ this }})
         {% endif %}
 ),
 

@@ -131,9 +131,10 @@ def dbt_build(settings: Settings, run_date: dt.date, slowest: int = 8) -> DbtBui
 
 def validate_marts(settings: Settings) -> dict:
     from itss_warehouse import pipeline
+    from itss_warehouse.transform.build_plan import plan_build
 
     _export(settings)
-    return pipeline.validate_marts()
+    return pipeline.validate_marts(plan_build(_url(settings)).as_dict())
 
 
 def migrate_airflow(settings: Settings) -> None:
