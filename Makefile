@@ -25,6 +25,7 @@ lint: install
 	$(UV) run --frozen ruff check src tests dags expectations
 	$(UV) run --frozen ruff format --check src tests dags expectations
 	$(UV) run --frozen mypy
+	$(UV) run --frozen sqlfluff lint dbt_project/models
 
 # Bytecode compiled once at install (as in the image): where PYTHONDONTWRITEBYTECODE is set,
 # every process (each Airflow task, dbt, Great Expectations) would otherwise compile the

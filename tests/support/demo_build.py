@@ -12,6 +12,7 @@ from itss_warehouse.orchestration import environment
 from itss_warehouse.settings import Settings
 from itss_warehouse.transform import dbt
 from itss_warehouse.validate import runner
+from support.dbt_build import NIGHTLY_BUILD
 from support.ingest import ingest
 
 
@@ -25,5 +26,5 @@ def build(url: str, landing: Path, home: Path, run_date: date) -> None:
         patch.setenv("DBT_LOG_PATH", str(home / "dbt_logs"))
         batches = ingest(url, landing, sources.load_sources(settings.sources_file))
         runner.validate_raw_batches(url, [batch.batch_id for batch in batches], settings)
-        dbt.run_dbt(settings, "--quiet", "build", "--vars", f"{{run_date: '{run_date}'}}")
+        dbt.run_dbt(settings, "--quiet", *NIGHTLY_BUILD, "--vars", f"{{run_date: '{run_date}'}}")
         runner.validate_marts(url, settings)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import psycopg
 import pytest
+from support.dbt_build import NIGHTLY_BUILD
 from support.ingest import ingest
 
 from itss_warehouse.ingest import sources
@@ -48,7 +49,7 @@ def built(tool_environment: str, pipeline_settings) -> str:
     definitions = sources.SourceSet(timezone=demo.timezone, sources=[*demo.sources, AUDIT_SOURCE])
     batches = ingest(tool_environment, pipeline_settings.landing_path, definitions)
     runner.validate_raw_batches(tool_environment, [batch.batch_id for batch in batches], pipeline_settings)
-    dbt.run_dbt(pipeline_settings, "--quiet", "build", "--vars", "{run_date: '2026-11-21'}")
+    dbt.run_dbt(pipeline_settings, "--quiet", *NIGHTLY_BUILD, "--vars", "{run_date: '2026-11-21'}")
     return tool_environment
 
 

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 import pytest
 from psycopg import sql
+from support.dbt_build import NIGHTLY_BUILD
 
 from itss_warehouse.transform import dbt
 from itss_warehouse.warehouse.raw import ensure_raw_tables
@@ -122,7 +123,7 @@ def measured(tool_environment: str, pipeline_settings) -> dict[tuple[str, str], 
         )  # fmt: skip
         _insert(conn, "ticket_status_changes", ["ticket_id", "status", "changed_at"],
                 [(ticket, status, _stamp(at)) for ticket, status, at in STATUS_CHANGES])  # fmt: skip
-    dbt.run_dbt(pipeline_settings, "--quiet", "build", "--vars", RUN_DATE)
+    dbt.run_dbt(pipeline_settings, "--quiet", *NIGHTLY_BUILD, "--vars", RUN_DATE)
     with psycopg.connect(tool_environment) as conn:
         rows = conn.execute(
             "select ticket_id, metric, policy_id, priority_applied, target_minutes, elapsed_calendar_minutes,"

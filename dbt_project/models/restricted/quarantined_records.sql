@@ -20,7 +20,10 @@
 {% set tz = var('timezone') %}
 
 with new_records as (
-    select distinct entity, batch_id, source_row
+    select distinct
+        entity,
+        batch_id,
+        source_row
     from {{ source('raw', 'quarantined_rows') }}
     {% if is_incremental() %}
     where quarantined_at > (select coalesce(max(last_quarantined_at), '-infinity') from {{ this }})
@@ -49,9 +52,16 @@ placed as (
     {% for entity, placement in record_placement().items() %}
     {{ placed_rows(entity, placement) }}
     -- Only the batches with new records: the raw tables' batch index serves this.
-    where raw_rows._batch_id in (select batch_id from new_records where entity = '{{ entity }}')
+    where raw_rows._batch_id in (
+            select batch_id from new_records
+            where entity = '{{ entity }}'
+        )
         and (raw_rows._batch_id, raw_rows._source_row) in (
-            select batch_id, source_row from new_records where entity = '{{ entity }}'
+            select
+                batch_id,
+                source_row
+            from new_records
+            where entity = '{{ entity }}'
         )
     {{ 'union all' if not loop.last }}
     {% endfor %}

@@ -3,6 +3,10 @@
    table it copied every comment of history each night. #}
 {{ config(materialized='view') }}
 
-select answer_source, response_id, item, comment
+select
+    answer_source,
+    response_id,
+    item,
+    comment
 from {{ ref('int_satisfaction_answers') }}
 where comment is not null

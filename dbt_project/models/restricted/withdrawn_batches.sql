@@ -7,7 +7,14 @@
 {{ config(materialized='view') }}
 
 with withdrawn as (
-    select batch_id, entity, file_name, withdrawn_at, withdrawn_by, withdrawal_reason, loaded_at
+    select
+        batch_id,
+        entity,
+        file_name,
+        withdrawn_at,
+        withdrawn_by,
+        withdrawal_reason,
+        loaded_at
     from {{ source('raw', 'load_batches') }}
     where withdrawn_at is not null
 ),
@@ -15,7 +22,10 @@ with withdrawn as (
 placed as (
     {% for entity, placement in record_placement().items() %}
     {{ placed_rows(entity, placement) }}
-    where raw_rows._batch_id in (select batch_id from withdrawn where entity = '{{ entity }}')
+    where raw_rows._batch_id in (
+            select batch_id from withdrawn
+            where entity = '{{ entity }}'
+        )
     {{ 'union all' if not loop.last }}
     {% endfor %}
 )

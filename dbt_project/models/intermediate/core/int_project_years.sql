@@ -6,9 +6,10 @@ select
     projects.dept_id,
     years.year_start::date as year_start
 from {{ ref('int_projects_deduplicated') }} as projects
-cross join lateral generate_series(
-    date_trunc('year', projects.start_date),
-    date_trunc('year', least(coalesce(projects.end_date, {{ as_of_date() }}), {{ as_of_date() }})),
-    interval '1 year'
-) as years (year_start)
+cross join
+    lateral generate_series(
+        date_trunc('year', projects.start_date),
+        date_trunc('year', least(coalesce(projects.end_date, {{ as_of_date() }}), {{ as_of_date() }})),
+        interval '1 year'
+    ) as years (year_start)
 where projects.start_date is not null

@@ -8,30 +8,40 @@
 {% set organisation = "'" ~ var('organisation_id') ~ "'" %}
 
 with records as (
-    select *, date_trunc('year', held_on)::date as held_year
+    select
+        *,
+        date_trunc('year', held_on)::date as held_year
     from {{ ref('int_quality_records_deduplicated') }}
 ),
 
 departments as (
-    select dept_id from {{ ref('int_departments_deduplicated') }} where is_in_management_system
+    select dept_id from {{ ref('int_departments_deduplicated') }}
+    where is_in_management_system
 ),
 
 years as (
-    select period_start from {{ ref('int_kpi_periods') }} where period_type = 'year'
+    select period_start from {{ ref('int_kpi_periods') }}
+    where period_type = 'year'
 ),
 
 quarters as (
-    select period_start from {{ ref('int_kpi_periods') }} where period_type = 'quarter'
+    select period_start from {{ ref('int_kpi_periods') }}
+    where period_type = 'quarter'
 ),
 
 audits as (
     -- The audit programme's year as the register states it, else the year it was held.
-    select *, coalesce(make_date(audit_year, 1, 1), held_year) as programme_year
-    from records where record_type = 'audit'
+    select
+        *,
+        coalesce(make_date(audit_year, 1, 1), held_year) as programme_year
+    from records
+    where record_type = 'audit'
 ),
 
 findings as (
-    select findings.*, audits.dept_id as audited_dept_id
+    select
+        findings.*,
+        audits.dept_id as audited_dept_id
     from records as findings
     left join audits on findings.audit_id = audits.record_id
     where findings.record_type = 'audit_finding'
@@ -44,28 +54,39 @@ project_years as (
 ),
 
 visited as (
-    select distinct held_year as period_start, customer_id from records where record_type = 'customer_visit'
+    select distinct
+        held_year as period_start,
+        customer_id
+    from records
+    where record_type = 'customer_visit'
 ),
 
 -- A review weighs the latest year whose audits and annual survey are both behind it.
 milestones as (
     select
         years.period_start,
-        (select max(held_on) from audits where audits.programme_year = years.period_start) as last_audit_on,
-        (select max(responded_date) from {{ ref('int_satisfaction_answers') }} as answers
-         where answers.level = 'annual' and answers.responded_date >= years.period_start
-            and answers.responded_date < (years.period_start + interval '1 year')::date)
+        (
+            select max(audits.held_on) from audits
+            where audits.programme_year = years.period_start
+        ) as last_audit_on,
+        (
+            select max(answers.responded_date) from {{ ref('int_satisfaction_answers') }} as answers
+            where answers.level = 'annual' and answers.responded_date >= years.period_start
+                and answers.responded_date < (years.period_start + interval '1 year')::date
+        )
             as last_survey_on
     from years
 ),
 
 credited_reviews as (
-    select distinct on (reviews.record_id) reviews.record_id, milestones.period_start as programme_year
+    select distinct on (reviews.record_id)
+        reviews.record_id,
+        milestones.period_start as programme_year
     from records as reviews
     inner join milestones
         on reviews.held_on > milestones.last_audit_on and reviews.held_on > milestones.last_survey_on
     where reviews.record_type = 'management_review'
-    order by reviews.record_id, milestones.period_start desc
+    order by reviews.record_id asc, milestones.period_start desc
 ),
 
 -- A drill's scope names the project or department it exercised; any other scope is the organisation's.
@@ -83,56 +104,95 @@ drills as (
 ),
 
 results as (
-    select 'AUDIT_COVERAGE' as kpi_code, 'organisation' as grain, {{ organisation }} as grain_id,
-           'year' as period_type, years.period_start,
-           count(distinct audits.dept_id)::numeric as numerator,
-           (select count(*) from departments)::numeric as denominator
+    select
+        'AUDIT_COVERAGE' as kpi_code,
+        'organisation' as grain,
+        {{ organisation }} as grain_id,
+        'year' as period_type,
+        years.period_start,
+        count(distinct audits.dept_id)::numeric as numerator,
+        (select count(*) from departments)::numeric as denominator
     from years
     left join audits
-        on audits.programme_year = years.period_start and audits.dept_id in (select dept_id from departments)
+        on years.period_start = audits.programme_year and audits.dept_id in (select dept_id from departments)
     group by years.period_start
 
     union all
-    select 'AUDIT_IN_APRIL', 'organisation', {{ organisation }}, 'year', years.period_start,
-           bool_or(coalesce(extract(month from audits.held_on) = {{ var('audit_planned_month') }}, false))
-               ::int::numeric,
-           null
+    select
+        'AUDIT_IN_APRIL',
+        'organisation',
+        {{ organisation }},
+        'year',
+        years.period_start,
+        bool_or(
+            coalesce(extract(month from audits.held_on) = {{ var('audit_planned_month') }}, false)
+        )::int::numeric,
+        null
     from years
-    left join audits on audits.programme_year = years.period_start
+    left join audits on years.period_start = audits.programme_year
     group by years.period_start
 
     union all
-    select 'FINDING_CLOSURE', 'organisation', {{ organisation }}, 'year', years.period_start,
-           count(findings.record_id) filter (where findings.closed_on is not null)::numeric,
-           count(findings.record_id)::numeric
+    select
+        'FINDING_CLOSURE',
+        'organisation',
+        {{ organisation }},
+        'year',
+        years.period_start,
+        count(findings.record_id) filter (where findings.closed_on is not null)::numeric,
+        count(findings.record_id)::numeric
     from years
-    left join findings on findings.held_year = years.period_start
+    left join findings on years.period_start = findings.held_year
     group by years.period_start
 
     union all
-    select 'FINDING_CLOSURE', 'department', audited_dept_id, 'year', held_year,
-           count(*) filter (where closed_on is not null)::numeric, count(*)::numeric
+    select
+        'FINDING_CLOSURE',
+        'department',
+        audited_dept_id,
+        'year',
+        held_year,
+        count(*) filter (where closed_on is not null)::numeric,
+        count(*)::numeric
     from findings
     where audited_dept_id is not null and held_year is not null
     group by audited_dept_id, held_year
 
     union all
-    select 'MGMT_REVIEW_HELD', 'organisation', {{ organisation }}, 'year', years.period_start,
-           count(credited_reviews.record_id)::numeric, null
+    select
+        'MGMT_REVIEW_HELD',
+        'organisation',
+        {{ organisation }},
+        'year',
+        years.period_start,
+        count(credited_reviews.record_id)::numeric,
+        null
     from years
-    left join credited_reviews on credited_reviews.programme_year = years.period_start
+    left join credited_reviews on years.period_start = credited_reviews.programme_year
     group by years.period_start
 
     union all
-    select 'PROCESS_SELF_ASSESSMENT', 'organisation', {{ organisation }}, 'year', years.period_start,
-           count(records.record_id)::numeric, null
+    select
+        'PROCESS_SELF_ASSESSMENT',
+        'organisation',
+        {{ organisation }},
+        'year',
+        years.period_start,
+        count(records.record_id)::numeric,
+        null
     from years
-    left join records on records.record_type = 'process_assessment' and records.held_year = years.period_start
+    left join records on records.record_type = 'process_assessment' and years.period_start = records.held_year
     group by years.period_start
 
     union all
-    select 'PROCESS_REVIEW_QUARTERLY', 'organisation', {{ organisation }}, 'quarter', quarters.period_start,
-           count(records.record_id)::numeric, null
+    select
+        'PROCESS_REVIEW_QUARTERLY',
+        'organisation',
+        {{ organisation }},
+        'quarter',
+        quarters.period_start,
+        count(records.record_id)::numeric,
+        null
     from quarters
     left join records
         on records.record_type = 'process_review'
@@ -140,37 +200,63 @@ results as (
     group by quarters.period_start
 
     union all
-    select 'EMERGENCY_DRILL', 'organisation', {{ organisation }}, 'year', years.period_start,
-           count(drills.record_id)::numeric, null
+    select
+        'EMERGENCY_DRILL',
+        'organisation',
+        {{ organisation }},
+        'year',
+        years.period_start,
+        count(drills.record_id)::numeric,
+        null
     from years
-    left join drills on drills.held_year = years.period_start
+    left join drills on years.period_start = drills.held_year
     group by years.period_start
 
     union all
-    select 'EMERGENCY_DRILL', 'department', dept_years.dept_id, 'year', dept_years.year_start,
-           count(drills.record_id)::numeric, null
-    from (select distinct year_start, dept_id from project_years where dept_id is not null) as dept_years
-    left join drills on drills.held_year = dept_years.year_start and drills.dept_id = dept_years.dept_id
+    select
+        'EMERGENCY_DRILL',
+        'department',
+        dept_years.dept_id,
+        'year',
+        dept_years.year_start,
+        count(drills.record_id)::numeric,
+        null
+    from (
+        select distinct
+            year_start,
+            dept_id
+        from project_years
+        where dept_id is not null
+    ) as dept_years
+    left join drills on dept_years.year_start = drills.held_year and dept_years.dept_id = drills.dept_id
     group by dept_years.year_start, dept_years.dept_id
 
     union all
-    select 'EMERGENCY_DRILL', 'project', project_years.project_id, 'year', project_years.year_start,
-           count(drills.record_id)::numeric, null
+    select
+        'EMERGENCY_DRILL',
+        'project',
+        project_years.project_id,
+        'year',
+        project_years.year_start,
+        count(drills.record_id)::numeric,
+        null
     from project_years
-    left join drills on drills.held_year = project_years.year_start and drills.project_id = project_years.project_id
+    left join drills on project_years.year_start = drills.held_year and project_years.project_id = drills.project_id
     group by project_years.year_start, project_years.project_id
 
     union all
-    select 'CUSTOMER_VISIT',
-           case when grouping(project_years.dept_id) = 0 then 'department' else 'organisation' end,
-           coalesce(project_years.dept_id, {{ organisation }}),
-           'year', project_years.year_start,
-           count(distinct visited.customer_id)::numeric,
-           count(distinct project_years.customer_id)::numeric
+    select
+        'CUSTOMER_VISIT',
+        case when grouping(project_years.dept_id) = 0 then 'department' else 'organisation' end,
+        coalesce(project_years.dept_id, {{ organisation }}),
+        'year',
+        project_years.year_start,
+        count(distinct visited.customer_id)::numeric,
+        count(distinct project_years.customer_id)::numeric
     from project_years
     left join visited
-        on visited.period_start = project_years.year_start
-        and visited.customer_id = project_years.customer_id
+        on project_years.year_start = visited.period_start
+        and project_years.customer_id = visited.customer_id
     group by grouping sets ((project_years.year_start, project_years.dept_id), (project_years.year_start))
 )
 

@@ -9,8 +9,14 @@ with active_months as (
     select distinct date_trunc('month', responded_date)::date from {{ ref('int_satisfaction_answers') }}
 )
 
-select distinct 'year' as period_type, date_trunc('year', month)::date as period_start
-from active_months where month is not null
+select distinct
+    'year' as period_type,
+    date_trunc('year', month)::date as period_start
+from active_months
+where month is not null
 union all
-select distinct 'quarter', date_trunc('quarter', month)::date
-from active_months where month is not null
+select distinct
+    'quarter',
+    date_trunc('quarter', month)::date
+from active_months
+where month is not null

@@ -19,10 +19,18 @@ lifecycle as (
 {# Each source counted per project and month where it has rows, so a month has a row for a
    KPI only when something counted in it. The tickets are counted by int_kpi_ticket_months. #}
 events as (
-    select kpi.kpi_code, ticket_months.project_id, ticket_months.month, kpi.numerator, kpi.denominator
+    select
+        kpi.kpi_code,
+        ticket_months.project_id,
+        ticket_months.month,
+        kpi.numerator,
+        kpi.denominator
     from ticket_months
-    cross join lateral (
-        values
+    cross join
+        lateral (
+            -- These values can only read ticket_months: no qualifier needed.
+            -- noqa: disable=RF02
+            values
             ('PROBLEM_CLOSURE', 'opened', problems_closed, problem_rows, problem_rows),
             ('MAJOR_INCIDENTS', 'opened', major_incidents, null, incident_rows),
             ('CHANGE_SUCCESS', 'implemented', changes_succeeded, change_rows, change_rows),
@@ -31,26 +39,49 @@ events as (
             ('FIRST_TIME_FIX', 'resolved', fixed_first_time, fix_rows, fix_rows),
             ('MTTR', 'resolved', repair_hours, repair_rows, repair_rows),
             ('CALLBACK_COVERAGE', 'resolved', called_back, resolved_rows, resolved_rows)
-    ) as kpi (kpi_code, counted_by, numerator, denominator, counted_rows)
+            -- noqa: enable=RF02
+        ) as kpi (kpi_code, counted_by, numerator, denominator, counted_rows)
     where kpi.counted_by = ticket_months.counted_by and kpi.counted_rows > 0
     union all
-    select 'COMPLAINT_CLOSURE', project_id, received_month, sum(is_closed::int), count(*)
-    from {{ ref('fct_complaints') }} where project_id is not null
+    select
+        'COMPLAINT_CLOSURE',
+        project_id,
+        received_month,
+        sum(is_closed::int),
+        count(*)
+    from {{ ref('fct_complaints') }}
+    where project_id is not null
     group by project_id, received_month
     union all
-    select 'REPORT_DELIVERY', project_id, due_month, sum(is_delivered::int), count(*)
-    from {{ ref('fct_service_reports') }} where is_due
+    select
+        'REPORT_DELIVERY',
+        project_id,
+        due_month,
+        sum(is_delivered::int),
+        count(*)
+    from {{ ref('fct_service_reports') }}
+    where is_due
     group by project_id, due_month
     union all
     -- Counted in the month of the customer's latest decision (project_lifecycle).
-    select 'ACCEPTANCE_PASS', project_id, date_trunc('month', customer_acceptance_decided_date)::date,
-           sum((customer_acceptance_result = 'passed')::int), count(*)
-    from lifecycle where customer_acceptance_decided_date is not null
+    select
+        'ACCEPTANCE_PASS',
+        project_id,
+        date_trunc('month', customer_acceptance_decided_date)::date,
+        sum((customer_acceptance_result = 'passed')::int),
+        count(*)
+    from lifecycle
+    where customer_acceptance_decided_date is not null
     group by project_id, date_trunc('month', customer_acceptance_decided_date)::date
     union all
-    select 'INTERNAL_ACCEPTANCE_ON_TIME', project_id, date_trunc('month', end_date)::date,
-           sum(internal_acceptance_on_time::int), count(*)
-    from lifecycle where internal_acceptance_on_time is not null
+    select
+        'INTERNAL_ACCEPTANCE_ON_TIME',
+        project_id,
+        date_trunc('month', end_date)::date,
+        sum(internal_acceptance_on_time::int),
+        count(*)
+    from lifecycle
+    where internal_acceptance_on_time is not null
     group by project_id, date_trunc('month', end_date)::date
 ),
 
@@ -73,17 +104,35 @@ metrics as (
 ),
 
 counted as (
-    select kpi_code, project_id, month, numerator::numeric, denominator::numeric
+    select
+        kpi_code,
+        project_id,
+        month,
+        numerator::numeric,
+        denominator::numeric
     from events
     union all
-    select kpi_code, project_id, month, numerator::numeric, denominator::numeric
+    select
+        kpi_code,
+        project_id,
+        month,
+        numerator::numeric,
+        denominator::numeric
     from metrics
 ),
 
 active_months as (
-    select project_id, month from ticket_months where counted_by = 'opened'
+    select
+        project_id,
+        month
+    from ticket_months
+    where counted_by = 'opened'
     union
-    select distinct project_id, month from counted where month is not null
+    select distinct
+        project_id,
+        month
+    from counted
+    where month is not null
 ),
 
 kpi_codes as (

@@ -47,6 +47,16 @@ changed_tickets as (
     where level = 'callback' and measured_through_batch > (select batch_id from watermark)
 ),
 
+changed_first_months as (
+    select
+        ticket_id,
+        min(date_trunc('month', least(opened_at, resolved_at, closed_at) at time zone '{{ tz }}'))::date
+            as first_month
+    from {{ ref('stg_ticket_tool__tickets') }}
+    where {{ among('ticket_id', 'select ticket_id from changed_tickets') }}
+    group by ticket_id
+),
+
 {# Every version, so a ticket that moved to another project recounts the old one too. #}
 recount_from as (
     select
@@ -54,15 +64,7 @@ recount_from as (
         coalesce(min(changed.first_month), '-infinity') as month,
         coalesce(min(changed.first_month), '-infinity')::timestamp at time zone '{{ tz }}' as starts_at
     from {{ ref('stg_ticket_tool__tickets') }} as versions
-    inner join (
-        select
-            ticket_id,
-            min(date_trunc('month', least(opened_at, resolved_at, closed_at) at time zone '{{ tz }}'))::date
-                as first_month
-        from {{ ref('stg_ticket_tool__tickets') }}
-        where {{ among('ticket_id', 'select ticket_id from changed_tickets') }}
-        group by ticket_id
-    ) as changed on versions.ticket_id = changed.ticket_id
+    inner join changed_first_months as changed on versions.ticket_id = changed.ticket_id
     where versions.project_id is not null
     group by versions.project_id
 ),
@@ -81,8 +83,10 @@ tickets as (
         fct_tickets.resolved_at,
         fct_tickets.opened_month,
         date_trunc('month', fct_tickets.resolved_at at time zone '{{ tz }}')::date as resolved_month,
-        date_trunc('month', coalesce(fct_tickets.resolved_at, fct_tickets.closed_at, fct_tickets.opened_at)
-            at time zone '{{ tz }}')::date as implemented_month,
+        date_trunc(
+            'month', coalesce(fct_tickets.resolved_at, fct_tickets.closed_at, fct_tickets.opened_at)
+            at time zone '{{ tz }}'
+        )::date as implemented_month,
         coalesce(fct_tickets.reopen_count, 0) > 0 or fct_tickets.status = 'reopened' as is_reopened
         {% if is_incremental() %}, recount_from.month as recount_from{% endif %}
     from {{ ref('fct_tickets') }} as fct_tickets
@@ -104,7 +108,7 @@ called_back as (
     from tickets
     inner join {{ ref('int_satisfaction_answers') }} as callbacks
         on callbacks.level = 'callback'
-        and callbacks.ticket_id = tickets.ticket_id
+        and tickets.ticket_id = callbacks.ticket_id
         and callbacks.responded_date - (tickets.resolved_at at time zone '{{ tz }}')::date between 0 and 7
     {% if is_incremental() %}
     where {{ among('callbacks.ticket_id', 'select ticket_id from tickets') }}
@@ -115,7 +119,7 @@ called_back as (
    status, say) is not met. #}
 counted as (
     select
-        tickets.*,
+        *,
         1 as ticket_row,
         (ticket_type = 'problem')::int as problem_row,
         (ticket_type = 'problem' and status in ('resolved', 'closed'))::int as problem_closed,
@@ -127,15 +131,18 @@ counted as (
         (ticket_type = 'release' and outcome = 'success')::int as release_succeeded,
         (ticket_type = 'incident' and resolved_at is not null)::int as resolved_row,
         (ticket_type = 'incident' and resolved_at is not null and is_reopened)::int as is_reopened_row,
-        (ticket_type = 'incident' and resolved_at is not null
-            and ticket_id in (select ticket_id from called_back))::int as called_back_row,
+        (
+            ticket_type = 'incident' and resolved_at is not null
+            and ticket_id in (select ticket_id from called_back)
+        )::int as called_back_row,
         -- A ticket whose tool exports no reassignment count cannot be judged first-time fixed.
         (ticket_type = 'incident' and resolved_at is not null and reassignment_count is not null)::int as fix_row,
         (ticket_type = 'incident' and resolved_at is not null and reassignment_count = 0 and not is_reopened)::int
             as fixed_first_time_row,
         (ticket_type = 'incident' and resolved_at >= opened_at)::int as repair_row,
         case when ticket_type = 'incident' and resolved_at >= opened_at
-            then round(extract(epoch from resolved_at - opened_at) / 3600, 2) end as repair_hours_row
+                then round(extract(epoch from resolved_at - opened_at) / 3600, 2)
+        end as repair_hours_row
     from tickets
 ),
 
@@ -174,19 +181,25 @@ final as (
     {% if is_incremental() %}
     {# The months recounted but left with no ticket: zero counts replace their rows. #}
     union all
-    select previous.project_id, previous.counted_by, previous.month, {% for _ in counts %}0{{ ',' if not loop.last }}{% endfor %}
+    select
+        previous.project_id,
+        previous.counted_by,
+        previous.month,
+        {{ (['0'] * counts | length) | join(', ') }}
     from {{ this }} as previous
     inner join recount_from
         on previous.project_id = recount_from.project_id
         and previous.month >= recount_from.month
     where not exists (
-        select 1 from months
-        where months.project_id = previous.project_id
-            and months.counted_by = previous.counted_by
-            and months.month = previous.month
-    )
+            select 1 from months
+            where months.project_id = previous.project_id
+                and months.counted_by = previous.counted_by
+                and months.month = previous.month
+        )
     {% endif %}
 )
 
-select final.*, (select batch_id from inputs_through) as measured_through_batch
+select
+    final.*,
+    (select batch_id from inputs_through) as measured_through_batch
 from final

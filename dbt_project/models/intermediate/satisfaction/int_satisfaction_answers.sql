@@ -27,8 +27,9 @@
 
 {% set touched_surveys, touched_callbacks = none, none %}
 {% if is_incremental() %}
-    {% set touched_surveys = "survey_id in (select response_id from touched where answer_source = 'survey')" %}
-    {% set touched_callbacks = "callback_id in (select response_id from touched where answer_source = 'callback_register')" %}
+{% set touched_surveys = "survey_id in (select response_id from touched where answer_source = 'survey')" %}
+{% set touched_callbacks =
+    "callback_id in (select response_id from touched where answer_source = 'callback_register')" %}
 {% endif %}
 
 with inputs_through as (
@@ -50,19 +51,27 @@ touched_tickets as (
 ),
 
 touched as (
-    select 'survey' as answer_source, survey_id as response_id
+    select
+        'survey' as answer_source,
+        survey_id as response_id
     from {{ ref('stg_quality__survey_responses') }}
     where batch_id > (select batch_id from watermark)
     union
-    select 'callback_register', callback_id
+    select
+        'callback_register',
+        callback_id
     from {{ ref('stg_quality__incident_callbacks') }}
     where batch_id > (select batch_id from watermark)
     union
-    select answer_source, response_id
+    select
+        answer_source,
+        response_id
     from {{ this }}
     where {{ among('ticket_id', 'select ticket_id from touched_tickets') }}
     union
-    select answers.answer_source, answers.response_id
+    select
+        answers.answer_source,
+        answers.response_id
     from {{ this }} as answers
     inner join {{ ref('int_projects_deduplicated') }} as projects on answers.project_id = projects.project_id
     where answers.customer_id is distinct from projects.customer_id
@@ -79,13 +88,35 @@ callbacks as (
 
 answers as (
     select
-        'survey' as answer_source, survey_id as response_id, level, item, customer_id, project_id, ticket_id,
-        responded_date, score, scale, comment, batch_id, source_row
+        'survey' as answer_source,
+        survey_id as response_id,
+        level,
+        item,
+        customer_id,
+        project_id,
+        ticket_id,
+        responded_date,
+        score,
+        scale,
+        comment,
+        batch_id,
+        source_row
     from responses
     union all
     select
-        'callback_register', callback_id, 'callback', '回访满意度', null, null, ticket_id,
-        (called_at at time zone '{{ var("timezone") }}')::date, rating, 'rating', comment, batch_id, source_row
+        'callback_register',
+        callback_id,
+        'callback',
+        '回访满意度',
+        null,
+        null,
+        ticket_id,
+        (called_at at time zone '{{ var("timezone") }}')::date,
+        rating,
+        'rating',
+        comment,
+        batch_id,
+        source_row
     from callbacks
 ),
 

@@ -22,7 +22,9 @@
 ) }}
 
 with policy_calendars as (
-    select distinct calendar as calendar_id, timezone
+    select distinct
+        calendar as calendar_id,
+        timezone
     from {{ ref('int_sla_policies_deduplicated') }}
     where calendar <> '7x24'
 ),
@@ -57,13 +59,17 @@ days as (
         end as is_worked,
         -- A weekday's own row, lunch included; the first weekday's only for days without one.
         case when weekday_hours.calendar_id is null then first_weekday_hours.start_minute
-             else weekday_hours.start_minute end as start_minute,
+            else weekday_hours.start_minute
+        end as start_minute,
         case when weekday_hours.calendar_id is null then first_weekday_hours.end_minute
-             else weekday_hours.end_minute end as end_minute,
+            else weekday_hours.end_minute
+        end as end_minute,
         case when weekday_hours.calendar_id is null then first_weekday_hours.lunch_start_minute
-             else weekday_hours.lunch_start_minute end as lunch_start_minute,
+            else weekday_hours.lunch_start_minute
+        end as lunch_start_minute,
         case when weekday_hours.calendar_id is null then first_weekday_hours.lunch_end_minute
-             else weekday_hours.lunch_end_minute end as lunch_end_minute
+            else weekday_hours.lunch_end_minute
+        end as lunch_end_minute
     from policy_calendars
     inner join first_weekday_hours on policy_calendars.calendar_id = first_weekday_hours.calendar_id
     cross join {{ ref('dim_calendar') }} as calendar
@@ -103,7 +109,7 @@ totalled as (
     select
         *,
         coalesce(extract(epoch from first_end - first_start) / 60, 0)
-            + coalesce(extract(epoch from second_end - second_start) / 60, 0) as working_minutes
+        + coalesce(extract(epoch from second_end - second_start) / 60, 0) as working_minutes
     from windows
 ),
 

@@ -37,10 +37,15 @@ changed_tickets as (
 
 {# Every version, so a ticket that moved to another project or month recounts the old one too. #}
 recount as (
-    select project_id, opened_month from changed_tickets
+    select
+        project_id,
+        opened_month
+    from changed_tickets
     where project_id is not null
     union
-    select project_id, date_trunc('month', opened_at at time zone '{{ tz }}')::date
+    select
+        project_id,
+        date_trunc('month', opened_at at time zone '{{ tz }}')::date
     from {{ ref('stg_ticket_tool__tickets') }}
     where {{ among('ticket_id', 'select ticket_id from changed_tickets') }}
         and project_id is not null and opened_at is not null
@@ -68,12 +73,24 @@ recount as (
 {% endfor %}
 
 metric_rows as (
-    select project_id, opened_month, priority_applied as priority, metric, status, is_reopened,
-           uses_fallback_calendar
+    select
+        project_id,
+        opened_month,
+        priority_applied as priority,
+        metric,
+        status,
+        is_reopened,
+        uses_fallback_calendar
     from fct_ticket_sla_recounted
     union all
-    select project_id, opened_month, coalesce(sla_priority, priority), 'all', sla_status,
-           coalesce(reopen_count, 0) > 0 or status = 'reopened', uses_fallback_calendar
+    select
+        project_id,
+        opened_month,
+        coalesce(sla_priority, priority),
+        'all',
+        sla_status,
+        coalesce(reopen_count, 0) > 0 or status = 'reopened',
+        uses_fallback_calendar
     from fct_tickets_recounted
     where sla_status <> 'not_measured'
 ),
@@ -99,12 +116,22 @@ final as (
     {% if is_incremental() %}
     {# The projects and months recounted but left with no ticket: zero counts replace their rows. #}
     union all
-    select recount.project_id, recount.opened_month, 'unknown', 'all', 0, 0, 0, 0, 0, false
+    select
+        recount.project_id,
+        recount.opened_month,
+        'unknown',
+        'all',
+        0,
+        0,
+        0,
+        0,
+        0,
+        false
     from recount
     where not exists (
-        select 1 from counts
-        where counts.project_id = recount.project_id and counts.opened_month = recount.opened_month
-    )
+            select 1 from counts
+            where counts.project_id = recount.project_id and counts.opened_month = recount.opened_month
+        )
     {% endif %}
 )
 

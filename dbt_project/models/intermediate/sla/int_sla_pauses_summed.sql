@@ -14,7 +14,8 @@
 #}
 {{ config(materialized='ephemeral') }}
 with targets as (
-    select * from {{ ref('int_sla_targets_applied') }} where has_policy
+    select * from {{ ref('int_sla_targets_applied') }}
+    where has_policy
 ),
 
 policies as (

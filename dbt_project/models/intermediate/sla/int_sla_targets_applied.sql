@@ -30,9 +30,9 @@ tickets as (
     from {{ ref('int_tickets_latest') }}
     where ticket_type in ('incident', 'service_request')
         and opened_at is not null
-    {% if is_incremental() %}
+        {% if is_incremental() %}
         and last_batch_id > ({{ previous_inputs_through() }})
-    {% endif %}
+        {% endif %}
 ),
 
 policies as (
@@ -90,12 +90,13 @@ metrics as (
         targeted.reopen_count > 0 or targeted.status = 'reopened' as is_reopened,
         metric.metric = 'resolution' and targeted.is_resolved_at_closing as is_done_at_closing
     from targeted
-    cross join lateral (
-        values
+    cross join
+        lateral (
+            values
             ('response', targeted.response_target_minutes, targeted.responded_at),
             ('onsite', targeted.onsite_target_minutes, targeted.onsite_arrived_at),
             ('resolution', targeted.resolution_target_minutes, targeted.resolved_at)
-    ) as metric (metric, target_minutes, done_at)
+        ) as metric (metric, target_minutes, done_at)
     where (metric.metric <> 'onsite' or targeted.delivery_mode = 'onsite')
         and (not targeted.has_policy or metric.target_minutes is not null)
         -- A source whose closed tickets lack a resolution time may ask not to judge them.

@@ -27,19 +27,34 @@ touched as (
 {% endif %}
 
 recorded as (
-    select ticket_id, status, changed_at, null::integer as update_sequence, batch_id
+    select
+        ticket_id,
+        status,
+        changed_at,
+        null::integer as update_sequence,
+        batch_id
     from {{ ref('stg_ticket_tool__status_changes') }}
     where status is not null and changed_at is not null
 ),
 
 observed as (
-    select ticket_id, status, updated_at as changed_at, update_sequence, batch_id
+    select
+        ticket_id,
+        status,
+        updated_at as changed_at,
+        update_sequence,
+        batch_id
     from {{ ref('stg_ticket_tool__tickets') }}
     where status is not null and updated_at is not null
 ),
 
 evidence as (
-    select ticket_id, status, changed_at, update_sequence, max(batch_id) as batch_id
+    select
+        ticket_id,
+        status,
+        changed_at,
+        update_sequence,
+        max(batch_id) as batch_id
     from (
         select * from recorded
         union all

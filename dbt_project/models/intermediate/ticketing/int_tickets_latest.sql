@@ -47,7 +47,9 @@ new_rows as (
 ),
 
 first_priorities as (
-    select distinct on (ticket_id) ticket_id, effective_priority as priority_at_open
+    select distinct on (ticket_id)
+        ticket_id,
+        effective_priority as priority_at_open
     from new_rows
     where effective_priority is not null
     order by ticket_id, updated_at nulls last, update_sequence nulls last, batch_id, source_row
@@ -56,10 +58,10 @@ first_priorities as (
 latest_versions as (
     select distinct on (ticket_id)
         {{ ticket_columns | reject('equalto', 'priority') | join(', ') }},
-        effective_priority as priority,
-        priority_at_open,
+        new_rows.effective_priority as priority,
+        first_priorities.priority_at_open,
         -- The newest batch with any version of the ticket: what downstream models watch.
-        max(batch_id) over (partition by ticket_id) as last_batch_id
+        max(new_rows.batch_id) over (partition by ticket_id) as last_batch_id
     from new_rows
     left join first_priorities using (ticket_id)
     order by ticket_id, {{ version_order() }}

@@ -7,12 +7,16 @@
 with spine as (
     select day::date as calendar_date
     from generate_series(
-        '{{ var("calendar_start") }}'::date, '{{ var("calendar_end") }}'::date, interval '1 day'
-    ) as day
+            '{{ var("calendar_start") }}'::date, '{{ var("calendar_end") }}'::date, interval '1 day'
+        ) as day
 ),
 
 statutory as (
-    select calendar_date::date as calendar_date, day_kind, holiday_name, holiday_name_zh
+    select
+        calendar_date::date as calendar_date,
+        day_kind,
+        holiday_name,
+        holiday_name_zh
     from {{ ref('cn_statutory_days') }}
 ),
 
@@ -22,7 +26,10 @@ published_years as (
 ),
 
 overrides as (
-    select calendar_date::date as calendar_date, is_workday, name
+    select
+        calendar_date::date as calendar_date,
+        is_workday,
+        name
     from {{ ref('calendar_overrides') }}
 ),
 

@@ -18,8 +18,9 @@ final as (
         reports.delivered_at,
         reports.due_date <= {{ as_of_date() }} as is_due,
         reports.delivered_at is not null as is_delivered,
-        coalesce((reports.delivered_at at time zone '{{ var("timezone") }}')::date, {{ as_of_date() }}) > reports.due_date
-            as is_late
+        coalesce(
+            (reports.delivered_at at time zone '{{ var("timezone") }}')::date, {{ as_of_date() }}
+        ) > reports.due_date as is_late
     from reports
     left join {{ ref('dim_projects') }} as projects on reports.project_id = projects.project_id
 )

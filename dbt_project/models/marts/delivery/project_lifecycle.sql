@@ -13,7 +13,9 @@ acceptances as (
 ),
 
 internal_acceptance as (
-    select project_id, min(applied_date) as applied_date
+    select
+        project_id,
+        min(applied_date) as applied_date
     from acceptances
     where kind = 'internal'
     group by project_id
@@ -28,7 +30,7 @@ customer_acceptance as (
         count(*) filter (where result = 'failed') over (partition by project_id) as failed_attempts
     from acceptances
     where kind in ('customer_initial', 'customer_final') and result is not null
-    order by project_id, decided_date desc, kind = 'customer_final' desc, applied_date desc
+    order by project_id asc, decided_date desc, kind = 'customer_final' desc, applied_date desc
 ),
 
 reports as (

@@ -15,15 +15,23 @@
 } %}
 
 with project_months as (
-    select kpis.*, projects.dept_id
+    select
+        kpis.*,
+        projects.dept_id
     from {{ ref('int_kpi_project_months') }} as kpis
     inner join {{ ref('dim_projects') }} as projects on kpis.project_id = projects.project_id
 ),
 
 in_periods as (
     {% for period_type, start in periods.items() %}
-    select kpi_code, project_id, dept_id, '{{ period_type }}' as period_type, {{ start }} as period_start,
-           numerator, denominator
+    select
+        kpi_code,
+        project_id,
+        dept_id,
+        '{{ period_type }}' as period_type,
+        {{ start }} as period_start,
+        numerator,
+        denominator
     from project_months
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
@@ -50,7 +58,13 @@ summed as (
 -- back to them: a join on "this department, or any for the organisation" cannot hash and
 -- compared every pair of rows (68 s of the model's 72 s in the benchmark, docs/performance.md).
 project_attainment as (
-    select project_id, dept_id, period_type, period_start, sum(numerator) as numerator, sum(denominator) as denominator
+    select
+        project_id,
+        dept_id,
+        period_type,
+        period_start,
+        sum(numerator) as numerator,
+        sum(denominator) as denominator
     from in_periods
     where kpi_code = 'SLA_ATTAINMENT'
     group by project_id, dept_id, period_type, period_start
@@ -79,7 +93,7 @@ mttr_years as (
         period_start,
         numerator / nullif(denominator, 0) as mean,
         case when lag(period_start) over grain_years = (period_start - interval '1 year')::date
-            then lag(numerator / nullif(denominator, 0)) over grain_years
+                then lag(numerator / nullif(denominator, 0)) over grain_years
         end as last_year_mean
     from summed
     where kpi_code = 'MTTR' and period_type = 'year'
@@ -99,10 +113,19 @@ mttr_trend as (
 ),
 
 results as (
-    select * from summed where kpi_code <> 'SLA_ATTAINMENT' or grain = 'project'
+    select * from summed
+    where kpi_code <> 'SLA_ATTAINMENT' or grain = 'project'
     union all
-    select 'SLA_ATTAINMENT_TICKET_WEIGHTED', grain, grain_id, period_type, period_start, numerator, denominator
-    from summed where kpi_code = 'SLA_ATTAINMENT' and grain <> 'project'
+    select
+        'SLA_ATTAINMENT_TICKET_WEIGHTED',
+        grain,
+        grain_id,
+        period_type,
+        period_start,
+        numerator,
+        denominator
+    from summed
+    where kpi_code = 'SLA_ATTAINMENT' and grain <> 'project'
     union all
     select * from attainment_means
     union all
@@ -171,32 +194,32 @@ judged as (
 
 final as (
     select
-        current.kpi_code,
-        current.grain,
-        current.grain_id,
-        current.period_type,
-        current.period_start,
-        current.numerator,
-        current.denominator,
-        current.value,
-        current.target,
-        current.is_met,
-        current.target_source,
-        current.gap,
+        this_period.kpi_code,
+        this_period.grain,
+        this_period.grain_id,
+        this_period.period_type,
+        this_period.period_start,
+        this_period.numerator,
+        this_period.denominator,
+        this_period.value,
+        this_period.target,
+        this_period.is_met,
+        this_period.target_source,
+        this_period.gap,
         case
-            when current.value is null then 'not_applicable'
-            when current.target is null then 'no_target'
-            when current.is_met then 'met'
+            when this_period.value is null then 'not_applicable'
+            when this_period.target is null then 'no_target'
+            when this_period.is_met then 'met'
             else 'missed'
         end as status,
         previous.value as previous_value
-    from judged as current
+    from judged as this_period
     left join judged as previous
-        on current.kpi_code = previous.kpi_code
-        and current.grain = previous.grain
-        and current.grain_id = previous.grain_id
-        and current.period_type = previous.period_type
-        and previous.period_start = (current.period_start - {{ period_interval('current.period_type') }})::date
+        on this_period.kpi_code = previous.kpi_code
+        and this_period.grain = previous.grain
+        and this_period.grain_id = previous.grain_id
+        and this_period.period_type = previous.period_type
+        and previous.period_start = (this_period.period_start - {{ period_interval('this_period.period_type') }})::date
 )
 
 select * from final

@@ -8,11 +8,13 @@ with records as (
 ),
 
 audits as (
-    select * from records where record_type = 'audit'
+    select * from records
+    where record_type = 'audit'
 ),
 
 findings as (
-    select * from records where record_type = 'audit_finding'
+    select * from records
+    where record_type = 'audit_finding'
 ),
 
 departments as (
@@ -32,7 +34,7 @@ final as (
         findings.closed_on,
         findings.record_id is not null and findings.closed_on is not null as is_closed
     from audits
-    left join findings on findings.audit_id = audits.record_id
+    left join findings on audits.record_id = findings.audit_id
     left join departments on audits.dept_id = departments.dept_id
 )
 

@@ -16,7 +16,10 @@ with scorecard as (
 ),
 
 missed as (
-    select 'kpi_missed' as kind, scorecard.*, null as complaint_id
+    select
+        'kpi_missed' as kind,
+        scorecard.*,
+        null as complaint_id
     from scorecard
     inner join {{ ref('kpi_catalogue') }} as catalogue
         on scorecard.kpi_code = catalogue.kpi_code
@@ -25,10 +28,13 @@ missed as (
 ),
 
 sla_reviews as (
-    select 'sla_review' as kind, *, null as complaint_id
+    select
+        'sla_review' as kind,
+        *,
+        null as complaint_id
     from scorecard
     where kpi_code = 'SLA_ATTAINMENT' and grain = 'project' and period_type = 'month'
-      and value < {{ var('sla_review_threshold') }}
+        and value < {{ var('sla_review_threshold') }}
 ),
 
 major_complaints as (
@@ -50,7 +56,18 @@ major_complaints as (
 
 items as (
     {% for relation in ['missed', 'sla_reviews', 'major_complaints'] %}
-    select kind, kpi_code, grain, grain_id, period_type, period_start, period_end, value, target, gap, complaint_id
+    select
+        kind,
+        kpi_code,
+        grain,
+        grain_id,
+        period_type,
+        period_start,
+        period_end,
+        value,
+        target,
+        gap,
+        complaint_id
     from {{ relation }}
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
@@ -58,8 +75,10 @@ items as (
 
 final as (
     select
-        md5(concat_ws('|', items.kind, items.kpi_code, items.grain, items.grain_id, items.period_type,
-                      items.period_start, items.complaint_id)) as item_id,
+        md5(concat_ws(
+            '|', items.kind, items.kpi_code, items.grain, items.grain_id, items.period_type,
+            items.period_start, items.complaint_id
+        )) as item_id,
         items.kind,
         items.complaint_id,
         items.kpi_code,

@@ -46,7 +46,8 @@ touched as (
     select ticket_id from {{ ref('int_tickets_latest') }}
     where last_batch_id > (select batch_id from watermark)
     union
-    select ticket_id from {{ this }} where done_at is null
+    select ticket_id from {{ this }}
+    where done_at is null
     union
     select ticket_id from {{ ref('stg_ticket_tool__status_changes') }}
     where batch_id > (select batch_id from watermark)
@@ -97,7 +98,7 @@ clocked as (
     select
         stopped.*,
         {{ cumulative_minutes('stopped.measured_until', 'stopped.calendar_id', 'until_day') }}
-            - stopped.opened_total as elapsed_business_minutes,
+        - stopped.opened_total as elapsed_business_minutes,
         until_day.calendar_source as until_calendar_source
     from stopped
     left join {{ calendar_day_of('until_day', 'stopped', 'stopped.measured_until') }}

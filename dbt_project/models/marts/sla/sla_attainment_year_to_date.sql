@@ -5,7 +5,11 @@
   the target and comparator are the year's (kpi_scorecard), so they match its year row.
 #}
 with project_months as (
-    select grain_id as project_id, period_start as month, numerator, denominator
+    select
+        grain_id as project_id,
+        period_start as month,
+        numerator,
+        denominator
     from {{ ref('kpi_scorecard') }}
     where kpi_code = 'SLA_ATTAINMENT' and grain = 'project' and period_type = 'month'
 ),
@@ -36,7 +40,7 @@ final as (
     from cumulative
     inner join {{ ref('kpi_catalogue') }} as catalogue on catalogue.kpi_code = 'SLA_ATTAINMENT'
     left join {{ ref('kpi_scorecard') }} as year
-        on year.kpi_code = 'SLA_ATTAINMENT' and year.grain = 'project' and year.grain_id = cumulative.project_id
+        on year.kpi_code = 'SLA_ATTAINMENT' and year.grain = 'project' and cumulative.project_id = year.grain_id
         and year.period_type = 'year' and year.period_start = date_trunc('year', cumulative.month)::date
 )
 

@@ -94,10 +94,10 @@ tickets as (
     {% if is_incremental() %}
         {# Resolved after the recount starts, or not at all (indexed): a ticket resolved before
            was neither open nor opened on a recounted day. #}
-        and (
-            resolved_at is null
-            or resolved_at >= '{{ recount_start }}'::date::timestamp at time zone '{{ tz }}'
-        )
+    and (
+        resolved_at is null
+        or resolved_at >= '{{ recount_start }}'::date::timestamp at time zone '{{ tz }}'
+    )
     {% endif %}
 ),
 
@@ -114,7 +114,7 @@ projects as (
         select
             ids.project_id,
             least((select day from first_new_day), changed_from.day) as recount_from,
-            stored.first_day as stored_first_day,
+            stored_rows.first_day as stored_first_day,
             opened.first_day as first_ticket_day
         from (
             select project_id from {{ this }}
@@ -124,9 +124,21 @@ projects as (
             select project_id from changed_from
         ) as ids
         left join changed_from on ids.project_id = changed_from.project_id
-        left join (select project_id, min(day) as first_day from {{ this }} group by project_id) as stored
-            on ids.project_id = stored.project_id
-        left join (select project_id, min(opened_day) as first_day from tickets group by project_id) as opened
+        left join (
+            select
+                project_id,
+                min(day) as first_day
+            from {{ this }}
+            group by project_id
+        ) as stored_rows
+            on ids.project_id = stored_rows.project_id
+        left join (
+            select
+                project_id,
+                min(opened_day) as first_day
+            from tickets
+            group by project_id
+        ) as opened
             on ids.project_id = opened.project_id
     ) as project_starts
     {% else %}
@@ -155,25 +167,54 @@ open_spans as (
 ),
 
 changes as (
-    select project_id, opened_day as day, 1 as opened, 0 as overdue from open_spans
+    select
+        project_id,
+        opened_day as day,
+        1 as opened,
+        0 as overdue
+    from open_spans
     union all
-    select project_id, last_open_day + 1, -1, 0 from open_spans
+    select
+        project_id,
+        last_open_day + 1,
+        -1,
+        0
+    from open_spans
     union all
-    select project_id, first_overdue_day, 0, 1 from open_spans where first_overdue_day <= last_open_day
+    select
+        project_id,
+        first_overdue_day,
+        0,
+        1
+    from open_spans
+    where first_overdue_day <= last_open_day
     union all
-    select project_id, last_open_day + 1, 0, -1 from open_spans where first_overdue_day <= last_open_day
+    select
+        project_id,
+        last_open_day + 1,
+        0,
+        -1
+    from open_spans
+    where first_overdue_day <= last_open_day
 ),
 
 daily_changes as (
-    select project_id, day, sum(opened) as opened, sum(overdue) as overdue
+    select
+        project_id,
+        day,
+        sum(opened) as opened,
+        sum(overdue) as overdue
     from changes
     group by project_id, day
 ),
 
 project_days as (
-    select projects.project_id, days.moment::date as day
+    select
+        projects.project_id,
+        series.moment::date as day
     from projects
-    cross join lateral generate_series(projects.first_day, (select day from as_of_day), interval '1 day') as days (moment)
+    cross join
+        lateral generate_series(projects.first_day, (select day from as_of_day), interval '1 day') as series (moment)
 ),
 
 counted as (
@@ -183,7 +224,8 @@ counted as (
         (sum(coalesce(daily_changes.opened, 0)) over project_history)::bigint as open_tickets,
         (sum(coalesce(daily_changes.overdue, 0)) over project_history)::bigint as open_overdue_tickets
     from project_days
-    left join daily_changes on project_days.project_id = daily_changes.project_id and project_days.day = daily_changes.day
+    left join daily_changes
+        on project_days.project_id = daily_changes.project_id and project_days.day = daily_changes.day
     window project_history as (partition by project_days.project_id order by project_days.day)
 ),
 
@@ -192,7 +234,11 @@ final as (
     {% if is_incremental() %}
     {# The days recounted that are no longer the project's: null counts replace their rows. #}
     union all
-    select stale.project_id, stale.day, null, null
+    select
+        stale.project_id,
+        stale.day,
+        null,
+        null
     from {{ this }} as stale
     inner join projects on stale.project_id = projects.project_id
     where stale.day >= projects.recount_from

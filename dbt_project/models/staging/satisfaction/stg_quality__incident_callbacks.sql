@@ -14,9 +14,9 @@
 with source as (
     select * from {{ source('raw', 'incident_callbacks') }} as incident_callbacks
     where {{ not_quarantined('incident_callbacks', 'incident_callbacks') }}
-    {% if is_incremental() %}
+        {% if is_incremental() %}
         and incident_callbacks._batch_id > (select coalesce(max(batch_id), 0) from {{ this }})
-    {% endif %}
+        {% endif %}
 ),
 
 renamed as (

@@ -1,9 +1,9 @@
 with source as (
     select * from {{ source('raw', 'ticket_status_changes') }} as changes
     where {{ not_quarantined('ticket_status_changes', 'changes') }}
-    {% if is_incremental() %}
+        {% if is_incremental() %}
         and changes._batch_id > (select coalesce(max(batch_id), 0) from {{ this }})
-    {% endif %}
+        {% endif %}
 ),
 
 renamed as (

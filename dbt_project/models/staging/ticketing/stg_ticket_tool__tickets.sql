@@ -1,9 +1,9 @@
 with source as (
     select * from {{ source('raw', 'tickets') }} as tickets
     where {{ not_quarantined('tickets', 'tickets') }}
-    {% if is_incremental() %}
+        {% if is_incremental() %}
         and tickets._batch_id > (select coalesce(max(batch_id), 0) from {{ this }})
-    {% endif %}
+        {% endif %}
 ),
 
 renamed as (
