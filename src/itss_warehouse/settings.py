@@ -87,6 +87,12 @@ class Settings(BaseSettings):
         default=4, description="Send attempts per message before it is logged as failed and the data owner alerted"
     )
     mail_retry_delay: float = Field(default=30.0, description="Seconds before the first retry; doubled each time")
+    dag_run_timeout_seconds: int = Field(
+        default=2 * 3600,
+        gt=0,
+        description="Wall-clock limit of one DAG run started by `itss run` (`airflow dags test`): a run still going"
+        " after it is stopped, with everything it started, and the command exits 1 naming the log",
+    )
     report_breaches_shown: int = Field(
         default=20,
         ge=0,
