@@ -125,8 +125,7 @@ def migrate_metadata(settings: Settings) -> None:
         raise DagRunFailed(f"airflow db migrate failed:\n{_tail(log_file)}")
 
 
-LAST_RUN = "select coalesce(max(id), 0) from dag_run where dag_id = :dag_id"
-NEW_RUN = "select run_id, state from dag_run where dag_id = :dag_id and id > :after order by id desc limit 1"
+RUNS = "select run_id, state from dag_run where dag_id = :dag_id order by id desc"
 RUN_TASKS = "select task_id, map_index, state from task_instance where dag_id = :dag_id and run_id = :run_id"
 
 
@@ -136,19 +135,24 @@ def _metadata():
     return create_engine(os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
 
 
-def _last_run_id(dag_id: str) -> int:
+def _run_ids(dag_id: str) -> set[str]:
     from sqlalchemy import text
 
     with _metadata().connect() as conn:
-        return conn.execute(text(LAST_RUN), {"dag_id": dag_id}).scalar_one()
+        return {run.run_id for run in conn.execute(text(RUNS), {"dag_id": dag_id})}
 
 
-def _task_states(dag_id: str, after_run_id: int) -> tuple[str | None, dict[str, str | None]]:
-    """The state of the run created after ``after_run_id`` and of each of its tasks."""
+def _task_states(dag_id: str, before: set[str]) -> tuple[str | None, dict[str, str | None]]:
+    """The state of the newest run not among ``before`` and of each of its tasks.
+
+    Not "the id after the last one": ``dags test`` deletes an earlier run of the same day, and
+    SQLite may give the new run the deleted one's id.
+    """
     from sqlalchemy import text
 
     with _metadata().connect() as conn:
-        run = conn.execute(text(NEW_RUN), {"dag_id": dag_id, "after": after_run_id}).first()
+        runs = conn.execute(text(RUNS), {"dag_id": dag_id})
+        run = next((run for run in runs if run.run_id not in before), None)
         if run is None:
             return None, {}
         tasks = conn.execute(text(RUN_TASKS), {"dag_id": dag_id, "run_id": run.run_id})
@@ -201,16 +205,20 @@ def _exception(traceback: list[str]) -> str:
     """The last exception of a traceback that is the product's, not Airflow's wrapper around it."""
     sections: list[list[str]] = []
     current: list[str] = []
+    in_frames = False
     for line in traceback:
         if line.startswith(CHAINED):
             sections.append(current)
             current = []
-        elif line.startswith((" ", "Traceback ")):
-            current = []  # the exception's lines follow the last frame
-        elif line:
+        elif line.startswith("Traceback "):
+            current, in_frames = [], True
+        elif in_frames and line.startswith(" "):
+            continue  # a frame; the exception's first line is the next unindented one
+        elif line or current:
+            in_frames = False
             current.append(line)
     sections.append(current)
-    messages = ["\n".join(section) for section in sections if section]
+    messages = ["\n".join(section).strip() for section in sections if "".join(section).strip()]
     # ``package.module.Error: text`` reads as ``Error: text``.
     named = [re.sub(r"^[\w.]*\.(\w+(:|$))", r"\1", message) for message in messages]
     own = [message for message in named if not message.startswith(WRAPPER)]
@@ -233,7 +241,7 @@ def _failure(dag_id: str, day: dt.date, log_file: Path, tasks: dict[str, str | N
 def dags_test(settings: Settings, dag_id: str, day: dt.date) -> Path:
     """Run ``dag_id`` for ``day`` in one process (``airflow dags test``); return the log path."""
     log_file = _log_file(settings, f"{dag_id}_{day.isoformat()}")
-    before = _last_run_id(dag_id)
+    before = _run_ids(dag_id)
     code = _airflow(log_file, "dags", "test", dag_id, day.isoformat(), timeout=settings.dag_run_timeout_seconds)
     run_state, tasks = _task_states(dag_id, before)
     if code != 0:
