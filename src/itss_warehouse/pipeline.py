@@ -77,14 +77,16 @@ def reports_ready(dag_id: str, run_id: str, period_type: str, day: dt.date) -> b
     period closed; blocked raises ReportBlocked, once the run is recorded for the nightly to re-trigger."""
     from itss_warehouse.orchestration import blocked_reports
     from itss_warehouse.reports.data_quality import ReportBlocked
+    from itss_warehouse.reports.formatting import Period
 
     gate = report_gate(period_type, day)
     url = warehouse_url(get_settings())
+    period = Period.last_closed(period_type, day).slug
     if gate.state == "blocked":
-        blocked_reports.record(url, dag_id, run_id, period_type, day, gate.reason)
+        blocked_reports.record(url, dag_id, period, run_id, period_type, day, gate.reason)
         raise ReportBlocked(gate.reason)
     if gate.state == "ready":
-        blocked_reports.clear(url, dag_id, run_id)
+        blocked_reports.clear(url, dag_id, period)
     log.info("%s", gate.reason)
     return gate.state == "ready"
 

@@ -114,7 +114,7 @@ def test_a_blocked_gate_fails_the_report_run_at_once_and_alerts_the_data_owner(b
     tasks = dict(_metadata(home, "select task_id, state || ' ' || try_number from task_instance"
                                  " where dag_id = 'itss_monthly_reports'"))  # fmt: skip
     assert tasks["wait_for_validated_marts"] == "failed 1"  # no retry
-    assert tasks["render_service_report"] == "upstream_failed" and tasks["send_service_report"] == "upstream_failed"
+    assert tasks["render_service_report"] == tasks["send_service_report"] == "upstream_failed 0"  # never started
     [(envelope, raw)] = messages  # one alert, nothing sent to a customer
     message = email.message_from_bytes(raw, policy=email.policy.default)
     assert envelope == ["owner@itss.example.cn"] and message["Subject"] == "Airflow 运行失败：itss_monthly_reports"
@@ -122,8 +122,12 @@ def test_a_blocked_gate_fails_the_report_run_at_once_and_alerts_the_data_owner(b
     assert "wait_for_validated_marts" in text and BAD_CHECK in text
     assert "itss batch withdraw FILE --reason TEXT" in text and "itss validate" in text
     with psycopg.connect(url) as conn:
-        assert conn.execute("select dag_id, period_type from raw.blocked_report_runs").fetchall() == [
-            ("itss_monthly_reports", "month")
+        assert conn.execute("select dag_id, period, run_id from raw.blocked_report_runs").fetchall() == [
+            (
+                "itss_monthly_reports",
+                "2026-10",
+                _metadata(home, "select run_id from dag_run where dag_id = ?", "itss_monthly_reports")[0][0],
+            )
         ]
 
 
@@ -140,7 +144,7 @@ def test_the_next_night_that_validates_retriggers_the_blocked_reports(blocked_ni
     triggered = _metadata(home, "select value from xcom where dag_id = 'itss_nightly'"
                                 " and task_id = 'retrigger_blocked_reports' and key = 'trigger_run_id'")  # fmt: skip
     assert [json.loads(value) for (value,) in triggered] == [run_id]
-    # itss run then ran the monthly reports; the run passed the gate, so it is no longer recorded as blocked.
+    # itss run then ran the monthly reports of 2026-10: they passed the gate, so the period is no longer blocked.
     assert (home / "output" / "service_report" / "2026-10" / "P1.zh-CN.html").is_file()
     with psycopg.connect(url) as conn:
         assert conn.execute("select count(*) from raw.blocked_report_runs").fetchone() == (0,)

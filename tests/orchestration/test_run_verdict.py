@@ -4,7 +4,6 @@ that fails says what failed first; one stopped or over its time limit leaves no 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import signal
 import subprocess
 import sys
