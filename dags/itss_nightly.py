@@ -10,14 +10,17 @@ freshness → one `dbt build` of staging, intermediate, restricted and marts wit
 data tests, through astronomer-cosmos → validate the marts (the reports of `itss_reports.py`
 wait for this validation).
 
-The DAG file is thin: tasks call `itss_warehouse.pipeline`; nothing connects to a
-database or reads configuration while the file is parsed.
+The DAG file is thin: tasks call `itss_warehouse.pipeline` through `run_step`, which fails
+a task at once, without retries, on an error that cannot fix itself (a header that does not
+match its mapping, a failed validation); nothing connects to a database or reads
+configuration while the file is parsed.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
 from airflow.sdk import Asset, dag, task
 from airflow.timetables.trigger import CronTriggerTimetable
 from cosmos import ProfileConfig
@@ -25,6 +28,7 @@ from cosmos.constants import InvocationMode
 from cosmos.operators.local import DbtBuildLocalOperator, DbtSourceLocalOperator
 
 from itss_warehouse.orchestration.dag_defaults import DEFAULT_ARGS, START_DATE, TIMEZONE
+from itss_warehouse.orchestration.steps import run_step
 
 DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
 
@@ -45,29 +49,21 @@ MARTS_ASSET = Asset("itss://warehouse/marts")
 def itss_nightly():
     @task
     def extract_sources() -> list[str]:
-        from itss_warehouse import pipeline
-
-        return pipeline.extract_sources()
+        return run_step("extract_sources")
 
     @task
     def load_raw() -> list[int]:
-        from itss_warehouse import pipeline
-
-        return pipeline.load_raw()
+        return run_step("load_raw")
 
     # Maps every batch not yet mapped, not only tonight's: a batch whose mapping failed
     # on an earlier night (say, a source definition to fix) is mapped once it can be.
     @task(outlets=[RAW_ASSET])
     def map_raw() -> list[int]:
-        from itss_warehouse import pipeline
+        return run_step("map_raw")
 
-        return pipeline.map_raw()
-
-    @task(retries=0)
+    @task
     def validate_raw(batch_ids: list[int]) -> dict:
-        from itss_warehouse import pipeline
-
-        return pipeline.validate_raw(batch_ids)
+        return run_step("validate_raw", batch_ids)
 
     # Two dbt tasks through cosmos, not one per model: starting a task costs seconds (a
     # process, the DAG file, a dbt invocation), which one per model multiplied into minutes
@@ -96,16 +92,26 @@ def itss_nightly():
         full_refresh="{{ ti.xcom_pull(task_ids='validate_raw')['build']['full_refresh'] }}", **dbt,
     )  # fmt: skip
 
-    @task(outlets=[MARTS_ASSET], retries=0)
+    @task(outlets=[MARTS_ASSET])
     def validate_marts(checked: dict) -> dict:
-        from itss_warehouse import pipeline
+        return run_step("validate_marts", checked["build"])
 
-        return pipeline.validate_marts(checked["build"])
+    # The night that validates the marts again re-runs the report runs blocked since (cleared and
+    # run again by the scheduler under their own run id); none blocked: the mapped task is skipped.
+    @task
+    def blocked_reports() -> list[dict[str, str]]:
+        return run_step("blocked_reports_to_retrigger")
+
+    retrigger = TriggerDagRunOperator.partial(task_id="retrigger_blocked_reports", reset_dag_run=True)
 
     mapped = map_raw()
     extract_sources() >> load_raw() >> mapped
     checked = validate_raw(mapped)
-    checked >> freshness >> transform >> validate_marts(checked)
+    validated = validate_marts(checked)
+    checked >> freshness >> transform >> validated
+    blocked = blocked_reports()
+    validated >> blocked
+    retrigger.expand_kwargs(blocked)
 
 
 itss_nightly()

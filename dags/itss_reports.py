@@ -12,15 +12,17 @@ XLSX (SPEC §5), each DAG for the period that closed just before its run:
 - `itss_yearly_reports` (1 January, 08:00): the annual quality report and the
   satisfaction survey summary.
 
-Each DAG first waits until the nightly run after the period closed has rebuilt and
-validated the marts (`raw.validation_runs`), checking every ten minutes, not sleeping a
-fixed delay. A report whose inputs failed validation is not produced (the render task
-fails, saying which checks failed). Re-running a past date renders the same files again.
+Each DAG first asks the reports' gate (`pipeline.reports_ready`): ready once the nightly
+run after the period closed has rebuilt and validated the marts (`raw.validation_runs`);
+not yet, then it checks again every ten minutes for up to six hours (not sleeping a fixed
+delay); blocked when a validation since then failed critically: the run fails at once with
+the failed checks and how to unblock them, which the data owner receives as the failure
+alert, and the run is recorded for the nightly run that validates again to re-trigger.
+Re-running a past date renders the same files again.
 
 Then each report is e-mailed to its recipients (`ITSS_RECIPIENTS_FILE`) through the
-Airflow connection `itss_smtp`, exactly once per recipient and content (`raw.mail_log`);
-when the inputs failed validation the data owner is told instead. Every task that fails
-for good notifies the data owner.
+Airflow connection `itss_smtp`, exactly once per recipient and content (`raw.mail_log`).
+Every task that fails for good notifies the data owner.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from airflow.sdk import Asset, dag, task
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from itss_warehouse.orchestration.dag_defaults import DEFAULT_ARGS, START_DATE, TIMEZONE
+from itss_warehouse.orchestration.steps import run_step
 
 SCHEDULES = {
     "itss_monthly_reports": ("0 6 1 * *", "month", ["service_report", "process_report"]),
@@ -50,25 +53,21 @@ def reports_dag(dag_id: str, cron: str, period_type: str, kinds: list[str]):
         doc_md=__doc__,
     )
     def reports():
-        # Reschedule mode frees the worker slot between checks; give up after a day.
-        @task.sensor(poke_interval=600, timeout=24 * 3600, mode="reschedule")
-        def wait_for_validated_marts(ds=None) -> bool:
-            from itss_warehouse import pipeline
-
-            return pipeline.marts_ready(period_type, pendulum.parse(ds).date())
+        # Reschedule mode frees the worker slot between checks. The nightly run (01:00) has
+        # validated the marts by this run's time (06:00 at the earliest) on a normal night;
+        # six more hours cover a slow or re-run night, then the data owner hears of it.
+        # Blocked fails at once (AirflowFailException from run_step: no retry, no waiting).
+        @task.sensor(poke_interval=600, timeout=6 * 3600, mode="reschedule")
+        def wait_for_validated_marts(ds=None, run_id=None) -> bool:
+            return run_step("reports_ready", dag_id, run_id, period_type, pendulum.parse(ds).date())
 
         @task
         def render(kind: str, ds=None) -> list[str]:
-            from itss_warehouse import pipeline
+            return run_step("render_reports", kind, pendulum.parse(ds).date())
 
-            return pipeline.render_reports(kind, pendulum.parse(ds).date())
-
-        # Runs whatever happened upstream: when validation failed it tells the data owner instead.
-        @task(trigger_rule="all_done")
+        @task
         def send(kind: str, ds=None) -> dict:
-            from itss_warehouse import pipeline
-
-            return pipeline.send_reports(kind, pendulum.parse(ds).date())
+            return run_step("send_reports", kind, pendulum.parse(ds).date())
 
         ready = wait_for_validated_marts()
         for kind in kinds:

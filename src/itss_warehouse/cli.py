@@ -52,6 +52,9 @@ def main() -> None:
     ) as error:  # RecipientsError too
         typer.secho(str(error), fg=typer.colors.RED, err=True)
         raise SystemExit(1) from None
+    except KeyboardInterrupt:  # a DAG run stops its Airflow child itself (DagRunFailed above)
+        typer.secho("Interrupted.", fg=typer.colors.RED, err=True)
+        raise SystemExit(130) from None
 
 
 # What a command reads before it can do anything: loaded exports, validated and built marts.
@@ -84,6 +87,7 @@ def _logging(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) 
 @app.command()
 def run(date: Day = None, seed: Annotated[int, typer.Option(help="Seed for demo data.")] = 42) -> None:
     """The main job: demo data if the landing folder is empty, then the nightly DAG through Airflow."""
+    from itss_warehouse import pipeline
     from itss_warehouse.ingest import landing
     from itss_warehouse.orchestration import airflow_runner
     from itss_warehouse.orchestration.dag_defaults import START_DATE
@@ -116,6 +120,11 @@ def run(date: Day = None, seed: Annotated[int, typer.Option(help="Seed for demo 
     typer.echo(f"Warehouse: {without_password(url)}")
     typer.echo(f"Validation data docs: {runner.data_docs_index(settings)}")
     month = Period.last_closed("month", day)
+    gate = pipeline.report_gate("month", day)
+    if gate.state != "ready":  # the report DAG could only wait (or fail at its gate): not started
+        typer.secho(f"The reports of {month.slug} are {gate.state}, itss_monthly_reports not started: {gate.reason}",
+                    fg=typer.colors.RED, err=True)  # fmt: skip
+        raise SystemExit(1)
     typer.echo(f"Running itss_monthly_reports for {month.slug} through Airflow …")
     airflow_runner.run_dag(settings, "itss_monthly_reports", day)
     quarter = Period.last_closed("quarter", day)  # quarterly projects' service reports, when it just closed

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import TYPE_CHECKING
 
 from itss_warehouse.ingest import landing, sources
 from itss_warehouse.settings import get_settings
 from itss_warehouse.warehouse.connection import ensure_schemas, warehouse_url
+
+if TYPE_CHECKING:
+    from itss_warehouse.reports.data_quality import Gate
 
 log = logging.getLogger(__name__)
 
@@ -69,12 +73,40 @@ def validate_marts(build: dict) -> dict[str, int]:
     return runner.validate_marts(url, settings)
 
 
-def marts_ready(period_type: str, day: dt.date) -> bool:
-    """Whether the marts passed validation after the period closed on ``day`` ended (the reports' gate)."""
-    from itss_warehouse.reports.data_quality import marts_validated_since
+def report_gate(period_type: str, day: dt.date) -> Gate:
+    """The reports' gate for the last ``period_type`` closed on ``day``: ready, waiting or blocked, and why."""
+    from itss_warehouse.reports.data_quality import report_gate as gate
     from itss_warehouse.reports.formatting import Period
 
-    return marts_validated_since(warehouse_url(get_settings()), Period.last_closed(period_type, day).end)
+    return gate(warehouse_url(get_settings()), Period.last_closed(period_type, day).end)
+
+
+def reports_ready(dag_id: str, run_id: str, period_type: str, day: dt.date) -> bool:
+    """The report DAGs' sensor: True when ready, False while waiting for the nightly run after the
+    period closed; blocked raises ReportBlocked, once the run is recorded for the nightly to re-trigger."""
+    from itss_warehouse.orchestration import blocked_reports
+    from itss_warehouse.reports.data_quality import ReportBlocked
+    from itss_warehouse.reports.formatting import Period
+
+    gate = report_gate(period_type, day)
+    url = warehouse_url(get_settings())
+    period = Period.last_closed(period_type, day).slug
+    if gate.state == "blocked":
+        blocked_reports.record(url, dag_id, period, run_id, period_type, day, gate.reason)
+        raise ReportBlocked(gate.reason)
+    if gate.state == "ready":
+        blocked_reports.clear(url, dag_id, period)
+    log.info("%s", gate.reason)
+    return gate.state == "ready"
+
+
+def blocked_reports_to_retrigger() -> list[dict[str, str]]:
+    """The report runs the gate blocked whose gate is open now, as ``TriggerDagRunOperator`` arguments."""
+    from itss_warehouse.orchestration import blocked_reports
+
+    runs = blocked_reports.recorded(warehouse_url(get_settings()))
+    return [{"trigger_dag_id": dag_id, "trigger_run_id": run_id}
+            for dag_id, run_id, period_type, day in runs if report_gate(period_type, day).state == "ready"]  # fmt: skip
 
 
 def send_reports(kind_name: str, day: dt.date) -> dict:

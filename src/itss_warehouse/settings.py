@@ -93,6 +93,12 @@ class Settings(BaseSettings):
         description="Rows of one export a row-level check may fail and only quarantine (a warning); more, and beyond"
         " the check's share of the export's rows, blocks the reports (docs/decisions.md, the proportionate gate)",
     )
+    dag_run_timeout_seconds: int = Field(
+        default=2 * 3600,
+        gt=0,
+        description="Wall-clock limit of one DAG run started by `itss run` (`airflow dags test`): a run still going"
+        " after it is stopped, with everything it started, and the command exits 1 naming the log",
+    )
     report_breaches_shown: int = Field(
         default=20,
         ge=0,

@@ -95,7 +95,10 @@ def test_nightly_dag_wires_load_validate_and_dbt(parsed: dict):
     assert sorted(downstream["validate_raw"]) == ["dbt_source_freshness", "validate_marts"]
     assert downstream["dbt_source_freshness"] == ["dbt_build"]
     assert downstream["dbt_build"] == ["validate_marts"]
-    assert len(tasks) == 7
+    # the night that validates re-triggers the report runs the gate blocked
+    assert downstream["validate_marts"] == ["blocked_reports"]
+    assert downstream["blocked_reports"] == ["retrigger_blocked_reports"]
+    assert len(tasks) == 9
 
 
 @pytest.mark.parametrize(
@@ -116,7 +119,8 @@ def test_report_dags_wait_for_validated_marts_render_then_send(parsed: dict, dag
     assert reports["downstream"]["wait_for_validated_marts"] == renders
     for render, send in zip(renders, sends, strict=True):
         assert reports["downstream"][render] == [send]
-        assert reports["trigger_rules"][send] == "all_done"  # the data owner hears of withheld reports
+        # A blocked gate fails the sensor, alerting the data owner once; nothing is sent.
+        assert reports["trigger_rules"][send] == "all_success"
 
 
 def test_every_task_notifies_the_data_owner_when_it_fails(parsed: dict):

@@ -10,8 +10,9 @@ from data that failed validation.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, Literal
 
 import psycopg
 from psycopg.rows import dict_row
@@ -84,18 +85,41 @@ def withdrawals(cur: Cursor, params: dict[str, Any]) -> list[dict[str, Any]]:
     return cur.execute(WITHDRAWALS, params).fetchall()
 
 
-def marts_validated_since(url: str, period_end: date) -> bool:
-    """Whether the marts passed a validation run after ``period_end`` began (Beijing time).
+# Each of the gate's reasons names its command; a blocked answer (the CLI's exit, the DAG's alert) adds what follows.
+UNBLOCK = "Once the gate is open, the next nightly run that validates the marts renders these reports."
 
-    The monthly DAG waits on this: the nightly run after a month closes has then rebuilt
-    and validated every figure of that month.
+
+@dataclass(frozen=True)
+class Gate:
+    """The reports' gate for a period: ready, not yet (waiting for the nightly run after it closed) or blocked."""
+
+    state: Literal["ready", "waiting", "blocked"]
+    reason: str
+
+
+def report_gate(url: str, period_end: date) -> Gate:
+    """Whether the reports of a period ending on ``period_end`` (exclusive) can be produced.
+
+    Ready once the marts passed a validation run after the period closed (Beijing time);
+    the monthly DAG waits for this, the nightly run after a month closes having rebuilt and
+    validated every figure of that month. Blocked when the gate is closed (validate.gate: a
+    current batch failed, a full build waits, the marts failed) and a validation ran since
+    (waiting would only wait for a fix a person must make); not yet otherwise.
     """
     start = datetime.combine(period_end, time(), tzinfo=LOCAL_TIMEZONE)
+    waiting = Gate("waiting", f"the marts have not been validated since {start:%Y-%m-%d %H:%M %Z}: the nightly run"
+                              " after the period closed has not validated them yet")  # fmt: skip
     with psycopg.connect(url) as conn, conn.cursor(row_factory=dict_row) as cur:
         exists = one_row(cur.execute("select to_regclass('raw.validation_runs') is not null as exists"))["exists"]
         if not exists:
-            return False
+            return waiting
+        latest = one_row(cur.execute("select max(validated_at) as at from raw.validation_runs"))["at"]
         try:
-            return status(cur)["validated_at"] >= start
-        except ReportBlocked:
-            return False
+            validated_at = status(cur)["validated_at"]
+        except ReportBlocked as blocked:
+            return Gate("blocked", f"{blocked}\n{UNBLOCK}") if latest and latest >= start else waiting
+    return (
+        Gate("ready", f"the marts passed validation at {validated_at:%Y-%m-%d %H:%M}")
+        if validated_at >= start
+        else waiting
+    )
