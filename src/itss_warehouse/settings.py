@@ -81,7 +81,14 @@ class Settings(BaseSettings):
         description="Certificate of a private CA the SMTP server's certificate is signed by; unset: the system's CAs",
     )
     mail_from: str = Field(
-        default="ITSS 运维质量报告 <reports@itss.example.cn>", description="Sender of the report e-mails"
+        default="ITSS 运维质量报告 <reports@itss.example.cn>",
+        description="Sender of the e-mails in Chinese (reports and alerts); its address is the English e-mails' too"
+        " unless mail_from_en gives another",
+    )
+    mail_from_en: str | None = Field(
+        default=None,
+        description="Sender of the e-mails in English; unset: mail_from's address (or the Airflow connection's"
+        " `from`) under the English sender name of the catalogue (reports/locales/en.yml workbook.sender_name)",
     )
     mail_attempts: int = Field(
         default=4, description="Send attempts per message before it is logged as failed and the data owner alerted"

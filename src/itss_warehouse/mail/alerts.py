@@ -17,7 +17,7 @@ def notify_failure(context: dict[str, Any]) -> None:
     try:
         from itss_warehouse.mail.messages import alert_message
         from itss_warehouse.mail.recipients import load_recipients
-        from itss_warehouse.mail.sending import deliver_alert
+        from itss_warehouse.mail.sending import deliver_alert, sender_for
         from itss_warehouse.mail.transport import smtp_config
         from itss_warehouse.reports.formatting import load_catalogue
         from itss_warehouse.settings import get_settings
@@ -34,9 +34,8 @@ def notify_failure(context: dict[str, Any]) -> None:
             "log_url": getattr(task, "log_url", ""),
         }
         t = load_catalogue(settings.templates_path, owner.language)["mail"]
-        sender = config.sender if config else settings.mail_from
         subject, text = t["dag_failed_subject"].format(**values), t["dag_failed"].format(**values)
-        message = alert_message(sender, owner, subject, text)
+        message = alert_message(sender_for(settings, config, owner.language), owner, subject, text)
         deliver_alert(settings, config, message, owner, f"alert-failed-{task.dag_id}-{task.task_id}", [])
     except Exception:
         log.exception("the failure notification could not be sent")

@@ -16,6 +16,7 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from email.utils import formataddr, parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -126,10 +127,11 @@ def _send_unit(settings, url, recipients, config, kind_name, unit, group: Group,
     if not pending:
         return
     catalogue, env = _templates(settings.templates_path, group.language)
-    sender = config.sender if config else settings.mail_from
+    sender = sender_for(settings, config, group.language)
     with psycopg.connect(url) as conn, conn.cursor(row_factory=dict_row) as cur:
         message = report_message(cur, env, catalogue, kind_name, unit, files, group, sender,
-                                 correction=is_correction, data_quality=quality)  # fmt: skip
+                                 correction=is_correction, data_quality=quality,
+                                 data_owner=recipients.data_owner)  # fmt: skip
     stem = f"{kind_name}-{unit.period.slug}-{unit.grain_id}.{group.language}"
     if config is None:
         summary.written.append(transport.write_to_outbox(message, pending, settings.outbox_path, stem))
@@ -149,6 +151,16 @@ def _send_unit(settings, url, recipients, config, kind_name, unit, group: Group,
     _log(url, kind_name, unit.period, unit.grain_id, group.language, pending, checksum, "sent",
          attempts=attempts, correction=is_correction)  # fmt: skip
     summary.sent += [f"{unit.grain_id} → {address}" for address in pending]
+
+
+def sender_for(settings: Settings, config: transport.SmtpConfig | None, language: str) -> str:
+    """The From of a message in ``language``: mail_from (or the Airflow connection's ``from``) in Chinese;
+    in English mail_from_en, or else that address under the English catalogue's sender name."""
+    sender = config.sender if config else settings.mail_from
+    if language != "en":
+        return sender
+    name = _templates(settings.templates_path, language)[0]["workbook"]["sender_name"]
+    return settings.mail_from_en or formataddr((name, parseaddr(sender)[1]))
 
 
 @functools.cache
@@ -187,7 +199,7 @@ def _alert(settings: Settings, recipients: Recipients, config, reason: str, summ
     t = load_catalogue(settings.templates_path, owner.language)
     names = {"title": t["titles"][title_of], "period": period.label(t), "name": "", **values}
     subject, text = t["mail"][f"{reason}_subject"].format(**names), t["mail"][reason].format(**names)
-    message = alert_message(config.sender if config else settings.mail_from, owner, subject, text)
+    message = alert_message(sender_for(settings, config, owner.language), owner, subject, text)
     deliver_alert(settings, config, message, owner, f"alert-{reason}-{title_of}-{period.slug}", summary.written)
 
 

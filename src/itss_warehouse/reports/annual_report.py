@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from itss_warehouse.reports import sections
+from itss_warehouse.reports.appendix import COUNT_FORMAT, label
 from itss_warehouse.reports.base import Cursor, ReportKind, Sheet, Unit
 from itss_warehouse.reports.formatting import Period
 
@@ -76,18 +77,22 @@ def appendix(cur: Cursor, unit: Unit, content: dict[str, Any], catalogue: dict[s
         sections.matrix_sheet(t["departments"], content["matrix"], catalogue),
         Sheet(
             t["findings"], t["finding_headers"],
-            [[row["audit_id"], row["finding_id"], row["department_name"], row["severity"], row["raised_on"],
-              row["closed_on"]] for row in content["findings"]],
+            [[row["audit_id"], row["finding_id"], row["department_name"],
+              label(row["severity"], catalogue["workbook"]["severities"]), row["raised_on"], row["closed_on"]]
+             for row in content["findings"]],
             {4: "yyyy-mm-dd", 5: "yyyy-mm-dd"},
         ),
         Sheet(
             t["satisfaction"], t["satisfaction_headers"],
             [[row["item"], row["answers"], row["average_score"], row["prior_score"], row["low_scores"]]
              for row in content["satisfaction_items"]],
-            {2: "0.0", 3: "0.0"},
+            {1: COUNT_FORMAT, 2: "0.0", 3: "0.0", 4: COUNT_FORMAT},
         ),
         sections.improvement_sheet(content["improvements"], catalogue),
     ]  # fmt: skip
 
 
-KIND = ReportKind("annual_report", "year", "annual_report.html.j2", units, content, appendix)
+KIND = ReportKind(
+    "annual_report", "year", "annual_report.html.j2", units, content, appendix,
+    headline_kpis=("SLA_ATTAINMENT", "CSAT", "AUDIT_COVERAGE", "FINDING_CLOSURE", "COMPLAINT_CLOSURE"),
+)  # fmt: skip

@@ -51,3 +51,11 @@ class ReportKind:
     appendix: Callable[[Cursor, Unit, dict[str, Any], dict[str, Any]], list[Sheet]]
     # A customer's report shows no internal data (source rows, check texts); internal ones do.
     audience: str = "internal"
+    # The KPIs the report shows, in its PDF, its workbook and its e-mail alike (None: the unit's whole
+    # scorecard); the e-mail's headline is a few of them, for a reader who has not opened the attachment.
+    kpi_codes: tuple[str, ...] | None = None
+    headline_kpis: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.kpi_codes is not None and (hidden := set(self.headline_kpis) - set(self.kpi_codes)):
+            raise ValueError(f"the {self.name}'s e-mail would show KPIs its report does not: {sorted(hidden)}")

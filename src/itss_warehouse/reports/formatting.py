@@ -192,4 +192,5 @@ RATIO_FORMAT = "0.0%"  # as format_percent shows it in the HTML and PDF
 
 def kpi_number_format(unit: str) -> str:
     """The Excel number format showing a scorecard value as ``format_kpi`` does."""
-    return {"ratio": RATIO_FORMAT, "score": "0.0", "hours": "0.0"}.get(unit, "0.##")
+    # Counts and flags are whole numbers ("0.##" would show 21 as "21."); General for a unit not listed.
+    return {"ratio": RATIO_FORMAT, "score": "0.0", "hours": "0.0", "count": "#,##0", "flag": "0"}.get(unit, "General")

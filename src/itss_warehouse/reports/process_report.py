@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from itss_warehouse.reports import charts, sections
+from itss_warehouse.reports.appendix import COUNT_FORMAT, label
 from itss_warehouse.reports.base import Cursor, ReportKind, Sheet, Unit
 from itss_warehouse.reports.formatting import Period, kpi_number_format
 from itss_warehouse.reports.xlsx import Formatted
@@ -83,7 +84,7 @@ def appendix(cur: Cursor, unit: Unit, content: dict[str, Any], catalogue: dict[s
         sections.matrix_sheet(t["projects"], content["matrix"], catalogue),
         Sheet(
             t["deviations"], t["deviation_headers"],
-            [[catalogue["grains"][row["grain"]], row["grain_id"], row["name"], row[name],
+            [[label(row["grain"], catalogue["grains"]), row["grain_id"], row["name"], row[name],
               Formatted(row["value"], kpi_number_format(row["unit"])),
               Formatted(row["target"], kpi_number_format(row["unit"]))] for row in content["deviations"]],
         ),
@@ -91,9 +92,12 @@ def appendix(cur: Cursor, unit: Unit, content: dict[str, Any], catalogue: dict[s
         Sheet(
             t["backlog"], t["backlog_headers"],
             [[row["day"], row["open_tickets"], row["open_overdue_tickets"]] for row in content["backlog"]],
-            {0: "yyyy-mm-dd"},
+            {0: "yyyy-mm-dd", 1: COUNT_FORMAT, 2: COUNT_FORMAT},
         ),
     ]  # fmt: skip
 
 
-KIND = ReportKind("process_report", "month", "process_report.html.j2", units, content, appendix)
+KIND = ReportKind(
+    "process_report", "month", "process_report.html.j2", units, content, appendix,
+    headline_kpis=("SLA_ATTAINMENT", "RESOLUTION_ON_TIME", "CALLBACK_COVERAGE", "MAJOR_INCIDENTS"),
+)  # fmt: skip

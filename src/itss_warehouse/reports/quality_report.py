@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from itss_warehouse.reports import sections
+from itss_warehouse.reports.appendix import flag, hours_duration
 from itss_warehouse.reports.base import Cursor, ReportKind, Sheet, Unit
 from itss_warehouse.reports.formatting import Period
 
@@ -61,13 +62,19 @@ def appendix(cur: Cursor, unit: Unit, content: dict[str, Any], catalogue: dict[s
         sections.kpi_sheet(content["kpis"], catalogue),
         sections.matrix_sheet(t["projects"], content["matrix"], catalogue),
         Sheet(
-            t["complaints"], t["complaint_headers"],
-            [[row["complaint_id"], row["project_id"], row["received_at"], row["is_major"], row["escalated_at"],
-              row["closed_at"], row["hours_to_close"], row["description"]] for row in content["complaints"]],
+            # The time to close in hours and minutes, as the cell shows it.
+            t["complaints"], [*t["complaint_headers"][:6], catalogue["workbook"]["time_to_close"],
+                              *t["complaint_headers"][7:]],
+            [[row["complaint_id"], row["project_id"], row["received_at"], flag(row["is_major"], catalogue),
+              row["escalated_at"], row["closed_at"], hours_duration(row["hours_to_close"]), row["description"]]
+             for row in content["complaints"]],
             {2: moment, 4: moment, 5: moment},
         ),
         sections.improvement_sheet(content["improvements"], catalogue),
     ]  # fmt: skip
 
 
-KIND = ReportKind("quality_report", "half_year", "quality_report.html.j2", units, content, appendix)
+KIND = ReportKind(
+    "quality_report", "half_year", "quality_report.html.j2", units, content, appendix,
+    headline_kpis=("SLA_ATTAINMENT", "RESOLUTION_ON_TIME", "REPORT_DELIVERY", "COMPLAINT_CLOSURE"),
+)  # fmt: skip

@@ -28,9 +28,11 @@ from psycopg.rows import dict_row
 
 from itss_warehouse.ingest.canonical import PRIORITIES
 from itss_warehouse.reports import data_quality
+from itss_warehouse.reports.appendix import cover_sheet
 from itss_warehouse.reports.base import ReportKind, Sheet, Unit
 from itss_warehouse.reports.formatting import IN_SCOPE, Period, build_environment, load_catalogue
 from itss_warehouse.reports.pdf import html_to_pdf
+from itss_warehouse.reports.quality_statement import quality_statement
 from itss_warehouse.reports.xlsx import LOCAL_TIMEZONE, table_workbook
 from itss_warehouse.warehouse.connection import one_row
 
@@ -183,6 +185,9 @@ class Renderer:
             content = self.kind.content(cur, unit, catalogue)
             fallback = one_row(cur.execute(USES_FALLBACK_CALENDAR, unit.params))["uses_fallback_calendar"]
             as_of = job.as_of or one_row(cur.execute(DATA_AS_OF, unit.params))["loaded_at"]
+            internal = self.kind.audience == "internal"
+            quarantine = data_quality.quarantined(cur, unit.params)
+            withdrawals = data_quality.withdrawals(cur, unit.params)
             html = self.template.render(
                 job.shared,
                 t=catalogue,
@@ -190,11 +195,11 @@ class Renderer:
                 period=unit.period.label(catalogue),
                 priorities=PRIORITIES,
                 uses_fallback_calendar=fallback,
-                internal=self.kind.audience == "internal",
+                internal=internal,
                 as_of=as_of,
                 judged_as_of=one_row(cur.execute(JUDGED_AS_OF, unit.params))["as_of"],
-                quarantine=data_quality.quarantined(cur, unit.params),
-                withdrawals=data_quality.withdrawals(cur, unit.params),
+                quarantine=quarantine,
+                withdrawals=withdrawals,
                 **content,
             )
             paths = archive_files(job.output_dir, self.kind.name, unit, job.language)
@@ -205,7 +210,12 @@ class Renderer:
                 elif kind == "pdf":
                     data = html_to_pdf(html)
                 else:
-                    data = _workbook(self.kind.appendix(cur, unit, content, catalogue), as_of)
+                    statement = quality_statement(catalogue, internal=internal, status=job.shared["data_quality"],
+                                                  quarantine=quarantine, withdrawals=withdrawals)  # fmt: skip
+                    # The document control (number, version) once the report has one.
+                    cover = cover_sheet(catalogue, self.kind.name, unit, as_of=as_of, data_quality=statement,
+                                        document=content.get("document"))  # fmt: skip
+                    data = _workbook([cover, *self.kind.appendix(cur, unit, content, catalogue)], as_of)
                 files[kind] = paths[kind]
                 write_atomically(files[kind], data)
         self.conn.rollback()  # end the read transaction: the next unit sees no stale snapshot

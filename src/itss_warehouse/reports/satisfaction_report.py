@@ -9,10 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from itss_warehouse.reports import charts, sections
+from itss_warehouse.reports.appendix import COUNT_FORMAT, label
 from itss_warehouse.reports.base import Cursor, ReportKind, Sheet, Unit
 from itss_warehouse.reports.formatting import Period
 
-SATISFACTION_KPIS = ["CSAT", "SURVEY_COVERAGE"]
+SATISFACTION_KPIS = ("CSAT", "SURVEY_COVERAGE")
 
 LOW_SCORES = """
     select answers.responded_date, customers.customer_name, answers.project_id, answers.item, answers.score,
@@ -33,7 +34,7 @@ def units(cur: Cursor, year: Period) -> list[Unit]:
 
 def content(cur: Cursor, unit: Unit, catalogue: dict[str, Any]) -> dict[str, Any]:
     items = sections.satisfaction_items(cur, unit)
-    kpis = [row for row in sections.scorecard(cur, unit) if row["kpi_code"] in SATISFACTION_KPIS]
+    kpis = sections.scorecard(cur, unit, SATISFACTION_KPIS)
     scores = charts.scores_by_item(
         [row["item"] for row in items], [row["average_score"] for row in items], xlabel=catalogue["survey"]["average"]
     )
@@ -55,11 +56,12 @@ def appendix(cur: Cursor, unit: Unit, content: dict[str, Any], catalogue: dict[s
             t["items_sheet"], t["item_headers"],
             [[row["item"], row["answers"], row["average_score"], row["prior_score"], row["low_scores"]]
              for row in content["items"]],
-            {2: "0.0", 3: "0.0"},
+            {1: COUNT_FORMAT, 2: "0.0", 3: "0.0", 4: COUNT_FORMAT},
         ),
         Sheet(
             t["low_scores_sheet"], t["low_score_headers"],
-            [[row["responded_date"], row["customer_name"], row["project_id"], row["item"], row["score"], row["scale"],
+            [[row["responded_date"], row["customer_name"], row["project_id"], row["item"], row["score"],
+              label(row["scale"], catalogue["workbook"]["scales"]),
               row["score_100"], row["comment"]] for row in content["low_scores"]],
             {0: "yyyy-mm-dd"},
         ),
@@ -67,4 +69,7 @@ def appendix(cur: Cursor, unit: Unit, content: dict[str, Any], catalogue: dict[s
     ]  # fmt: skip
 
 
-KIND = ReportKind("satisfaction_report", "year", "satisfaction_report.html.j2", units, content, appendix)
+KIND = ReportKind(
+    "satisfaction_report", "year", "satisfaction_report.html.j2", units, content, appendix,
+    kpi_codes=SATISFACTION_KPIS, headline_kpis=SATISFACTION_KPIS,
+)  # fmt: skip

@@ -6,6 +6,7 @@ from typing import Any
 
 from itss_warehouse.ingest.canonical import PRIORITIES
 from itss_warehouse.reports import charts
+from itss_warehouse.reports.appendix import label, quantity
 from itss_warehouse.reports.base import Cursor, Sheet, Unit
 from itss_warehouse.reports.formatting import IN_SCOPE, add_months, kpi_number_format, priority_counts
 from itss_warehouse.reports.xlsx import Formatted
@@ -23,6 +24,7 @@ SCORECARD = """
         and prior.period_start = (scorecard.period_start - interval '1 year')::date
     where scorecard.grain = %(grain)s and (%(grain)s = 'organisation' or scorecard.grain_id = %(grain_id)s)
       and scorecard.period_type = %(period_type)s and scorecard.period_start = %(start)s
+      and (%(kpi_codes)s::text[] is null or scorecard.kpi_code = any(%(kpi_codes)s::text[]))
     order by scorecard.kpi_code
 """
 
@@ -67,8 +69,10 @@ MONTHLY_TREND = f"""
 """
 
 
-def scorecard(cur: Cursor, unit: Unit) -> list[dict[str, Any]]:
-    return cur.execute(SCORECARD, unit.params).fetchall()
+def scorecard(cur: Cursor, unit: Unit, kpi_codes: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
+    """The unit's scorecard rows of its period: those of ``kpi_codes`` (a kind's ``kpi_codes``), or all."""
+    codes = None if kpi_codes is None else list(kpi_codes)
+    return cur.execute(SCORECARD, {**unit.params, "kpi_codes": codes}).fetchall()
 
 
 def improvement_items(cur: Cursor, unit: Unit) -> list[dict[str, Any]]:
@@ -106,16 +110,15 @@ def kpi_sheet(rows: list[dict[str, Any]], catalogue: dict[str, Any]) -> Sheet:
             [
                 row["kpi_code"],
                 row[name],
-                row["numerator"],
-                row["denominator"],
+                quantity(row["numerator"]),
+                quantity(row["denominator"]),
                 Formatted(row["value"], kpi_number_format(row["unit"])),
                 Formatted(row["target"], kpi_number_format(row["unit"])),
                 Formatted(row.get("prior_value"), kpi_number_format(row["unit"])),
-                t["statuses"][row["status"]],
+                label(row["status"], t["statuses"]),
             ]
             for row in rows
         ],
-        number_formats={2: "0.##", 3: "0.##"},
     )
 
 
@@ -127,10 +130,10 @@ def improvement_sheet(rows: list[dict[str, Any]], catalogue: dict[str, Any]) -> 
         catalogue["appendix"]["improvement_headers"],
         [
             [
-                t["kinds"].get(row["kind"], row["kind"]),
+                label(row["kind"], t["kinds"]),
                 row[name] or row["kpi_code"],
                 row["grain_id"],
-                f"{row['period_start']} ({t['periods'].get(row['period_type'], row['period_type'])})",
+                f"{row['period_start']} ({label(row['period_type'], t['periods'])})",
                 Formatted(row["value"], kpi_number_format(row["unit"])),
                 Formatted(row["target"], kpi_number_format(row["unit"])),
                 row["owner"],

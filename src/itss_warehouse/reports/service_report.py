@@ -10,8 +10,12 @@ from collections import Counter
 from typing import Any
 
 from itss_warehouse.reports import sections
+from itss_warehouse.reports.appendix import duration, label
 from itss_warehouse.reports.base import Cursor, ReportKind, Sheet, Unit
 from itss_warehouse.reports.formatting import PERIOD_END, TICKET_TYPE_ORDER, Period, priority_counts
+
+# The scorecard KPIs the report states (SLA attainment, callback coverage): its workbook and e-mail the same.
+KPIS = ("SLA_ATTAINMENT", "CALLBACK_COVERAGE")
 
 # Projects running in the month; a quarterly project is reported on once its quarter closes.
 PROJECTS = """
@@ -161,6 +165,7 @@ def content(cur: Cursor, unit: Unit, catalogue: dict[str, Any]) -> dict[str, Any
     breaches = cur.execute(BREACHED_TICKETS, params).fetchall()
     return {
         "project": unit.facts,
+        "kpis": sections.scorecard(cur, unit, KPIS),
         "major_incidents": cur.execute(MAJOR_INCIDENTS, params).fetchall(),
         "changes_and_releases": cur.execute(CHANGES_AND_RELEASES, params).fetchall(),
         "delivery_modes": cur.execute(DELIVERY_MODES, params).fetchone(),
@@ -190,27 +195,32 @@ def _count_by_metric(breaches: list[dict[str, Any]], catalogue: dict[str, Any]) 
 
 
 def appendix(cur: Cursor, unit: Unit, content: dict[str, Any], catalogue: dict[str, Any]) -> list[Sheet]:
-    """The project's KPIs for the period, its SLA breaches, and its tickets."""
+    """The project's KPIs for the period, its SLA breaches, and its tickets (priorities are P1–P4 in every language)."""
     t = catalogue["appendix"]
     types = catalogue["ticket_types"]
     moment = "yyyy-mm-dd hh:mm"
     return [
-        sections.kpi_sheet(sections.scorecard(cur, unit), catalogue),
+        sections.kpi_sheet(content["kpis"], catalogue),
         Sheet(
             t["breaches"], t["breach_headers"],
-            [[row["ticket_id"], types.get(row["ticket_type"], row["ticket_type"]), row["priority"],
-              catalogue["metrics"][row["metric"]], row["opened_at"], row["due_at"], row["done_at"],
-              row["target_minutes"], row["net_minutes"], row["breach_minutes"]] for row in content["breaches"]],
+            [[row["ticket_id"], label(row["ticket_type"], types), row["priority"],
+              label(row["metric"], catalogue["metrics"]), row["opened_at"], row["due_at"], row["done_at"],
+              duration(row["target_minutes"]), duration(row["net_minutes"]), duration(row["breach_minutes"])]
+             for row in content["breaches"]],
             {4: moment, 5: moment, 6: moment},
         ),
         Sheet(
             t["tickets"], t["ticket_headers"],
-            [[row["ticket_id"], types.get(row["ticket_type"], row["ticket_type"]), row["priority"], row["opened_at"],
-              row["resolved_at"], row["status"], row["sla_status"]]
+            [[row["ticket_id"], label(row["ticket_type"], types), row["priority"], row["opened_at"],
+              row["resolved_at"], label(row["status"], catalogue["statuses"]),
+              label(row["sla_status"], catalogue["workbook"]["sla_statuses"])]
              for row in cur.execute(PROJECT_TICKETS, unit.params).fetchall()],
             {3: moment, 4: moment},
         ),
     ]  # fmt: skip
 
 
-KIND = ReportKind("service_report", "month", "service_report.html.j2", units, content, appendix, audience="customer")
+KIND = ReportKind(
+    "service_report", "month", "service_report.html.j2", units, content, appendix, audience="customer",
+    kpi_codes=KPIS, headline_kpis=KPIS,
+)  # fmt: skip
