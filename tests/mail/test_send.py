@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import email
+import re
 from email import policy
+from email.header import decode_header, make_header
 from pathlib import Path
+from urllib.parse import unquote
 
 import psycopg
 import pytest
@@ -97,6 +100,75 @@ def test_messages_arrive_with_recipients_subject_body_and_attachments(smtp, url,
     english = _parsed(next(raw for rcpts, raw in handler.messages if rcpts == ["desk@acme.example.com"]))
     assert english["Subject"] == "Service report: Desk <Support> (October 2026)"
     assert (archive / "PRJ-B.en.pdf").exists()  # rendered in the recipient's language for the mail
+
+
+def test_the_html_body_has_inline_styles_the_reports_kpis_and_whom_to_ask(smtp, url, tmp_path, certificate):
+    handler, port = smtp
+    send_reports(_settings(tmp_path, port, certificate), url, "service_report", OCTOBER)
+    raw = next(raw for rcpts, raw in handler.messages if "ops@bank.example.cn" in rcpts)
+    body = _parsed(raw).get_body(("html",)).get_content()
+    # Many mail clients drop a <style> element: every rule is in the tags' style attributes.
+    assert "<style" not in body and "{" not in body
+    assert re.search(r'<td class="num" style="[^"]*text-align: right', body)
+    assert re.search(r'<th style="[^"]*background: #f0f0f0', body)
+    assert re.search(r'<span class="ok" style="color: #1a7f37">数据校验通过</span>', body)
+    # The KPIs the report states, not the scorecard's others (CHANGE_SUCCESS is not in the PDF).
+    assert "SLA达成率" in body and "变更成功率" not in body
+    # The body asks for no reply: it names the project manager and the data owner's address instead.
+    assert f"如有疑问，请联系项目经理李四，或数据负责人（{OWNER}）。" in body
+    # A customer reads how many records are held back, never the quarantined rows.
+    assert "本期有 2 条源记录因数据质量问题暂未计入本报告" in body and "tickets_2026-10.xlsx" not in body
+
+
+def test_an_english_report_has_an_english_sender_and_subject(smtp, url, tmp_path, certificate):
+    handler, port = smtp
+    send_reports(_settings(tmp_path, port, certificate), url, "service_report", OCTOBER)
+    chinese, english = (
+        _parsed(next(raw for rcpts, raw in handler.messages if address in rcpts))
+        for address in ("ops@bank.example.cn", "desk@acme.example.com")
+    )
+    assert chinese["From"] == "ITSS 运维质量报告 <reports@itss.example.cn>"
+    assert english["From"] == "ITSS O&M quality reports <reports@itss.example.cn>"
+    assert english["Subject"] == "Service report: Desk <Support> (October 2026)"
+    body = english.get_body(("html",)).get_content()
+    assert f"Questions? Contact the project manager, 李四, or the data owner ({OWNER})." in body
+    assert not re.search(r"[\u4e00-\u9fff]", body.replace("李四", ""))  # English but for the data's values
+
+
+def test_an_english_sender_can_be_configured(smtp, url, tmp_path, certificate):
+    handler, port = smtp
+    settings = _settings(tmp_path, port, certificate, mail_from_en="Acme IT reports <it-reports@acme.example.com>")
+    send_reports(settings, url, "service_report", OCTOBER)
+    english = _parsed(next(raw for rcpts, raw in handler.messages if rcpts == ["desk@acme.example.com"]))
+    assert english["From"] == "Acme IT reports <it-reports@acme.example.com>"
+
+
+def _parameters(raw: bytes, header: str) -> dict[str, str]:
+    """The parameters of each ``header`` of the raw message, as written (unfolded, not decoded)."""
+    found: dict[str, list[str]] = {}
+    for match in re.finditer(
+        rb"^" + header.encode() + rb": ([^\r\n]*(?:\r\n[ \t][^\r\n]*)*)", raw, re.MULTILINE | re.IGNORECASE
+    ):
+        value = re.sub(rb"\r\n[ \t]", b" ", match[1]).decode("ascii")
+        for parameter in value.split(";")[1:]:
+            key, _, text = parameter.strip().partition("=")
+            found.setdefault(key, []).append(text.strip('"'))
+    return found
+
+
+def test_attachment_names_are_rfc_2047_encoded_words_and_rfc_2231_parameters(smtp, url, tmp_path, certificate):
+    handler, port = smtp
+    send_reports(_settings(tmp_path, port, certificate), url, "service_report", OCTOBER)
+    raw = next(raw for rcpts, raw in handler.messages if "ops@bank.example.cn" in rcpts)  # as the server received it
+    expected = ["服务报告-PRJ-A-2026-10.pdf", "服务报告-PRJ-A-2026-10.xlsx"]
+    disposition = _parameters(raw, "Content-Disposition")
+    # Outlook reads only name/filename: RFC 2047 encoded words; the others read filename* (RFC 2231).
+    assert all(value.startswith("=?utf-8?b?") for value in disposition["filename"])
+    assert [str(make_header(decode_header(value))) for value in disposition["filename"]] == expected
+    assert [unquote(value.removeprefix("utf-8''")) for value in disposition["filename*"]] == expected
+    names = _parameters(raw, "Content-Type")["name"]
+    assert [str(make_header(decode_header(value))) for value in names] == expected
+    assert [part.get_filename() for part in _parsed(raw).iter_attachments()] == expected
 
 
 def test_a_second_run_sends_nothing_and_resend_sends_again(smtp, url, tmp_path, certificate):

@@ -39,6 +39,8 @@ def parse_stylesheet(css: str) -> list[_Rule]:
     rules = []
     for order, match in enumerate(RULE.finditer(COMMENT.sub("", css))):
         declarations = " ".join(match[2].split()).strip().rstrip(";")
+        if '"' in declarations:
+            raise ValueError(f"CSS for style attributes takes single quotes: {declarations!r}")
         for selector in (part.strip() for part in match[1].split(",")):
             parsed = SELECTOR.fullmatch(selector)
             if not selector or parsed is None:
