@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypeAlias
 
 import psycopg
 from psycopg.rows import DictRow
 
 from itss_warehouse.reports.formatting import Period
+from itss_warehouse.reports.summary import Summary
 from itss_warehouse.reports.xlsx import Sheet  # an appendix sheet, as the workbook writer takes it
 
 # Reports read columns by name: their cursors are opened with ``row_factory=dict_row``.
@@ -51,3 +53,5 @@ class ReportKind:
     appendix: Callable[[Cursor, Unit, dict[str, Any], dict[str, Any]], list[Sheet]]
     # A customer's report shows no internal data (source rows, check texts); internal ones do.
     audience: str = "internal"
+    # The executive summary from the content and the data's as-of time (see reports/summary.py).
+    summary: Callable[[dict[str, Any], Unit, datetime | None, dict[str, Any]], Summary] | None = None

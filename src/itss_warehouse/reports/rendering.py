@@ -195,6 +195,7 @@ class Renderer:
                 judged_as_of=one_row(cur.execute(JUDGED_AS_OF, unit.params))["as_of"],
                 quarantine=data_quality.quarantined(cur, unit.params),
                 withdrawals=data_quality.withdrawals(cur, unit.params),
+                summary=self.kind.summary(content, unit, as_of, catalogue) if self.kind.summary else None,
                 **content,
             )
             paths = archive_files(job.output_dir, self.kind.name, unit, job.language)

@@ -6,11 +6,14 @@ every low score with its comment, and the actions raised for satisfaction KPIs.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from itss_warehouse.reports import charts, sections
 from itss_warehouse.reports.base import Cursor, ReportKind, Sheet, Unit
 from itss_warehouse.reports.formatting import Period
+from itss_warehouse.reports.summary import Summary, most_missed
+from itss_warehouse.reports.summary import build as build_summary
 
 SATISFACTION_KPIS = ["CSAT", "SURVEY_COVERAGE"]
 
@@ -67,4 +70,16 @@ def appendix(cur: Cursor, unit: Unit, content: dict[str, Any], catalogue: dict[s
     ]  # fmt: skip
 
 
-KIND = ReportKind("satisfaction_report", "year", "satisfaction_report.html.j2", units, content, appendix)
+def summary(content: dict[str, Any], unit: Unit, as_of: datetime | None, catalogue: dict[str, Any]) -> Summary:
+    """CSAT and coverage against target and a year before, the departments missing, and the actions."""
+    return build_summary(
+        unit.period, as_of, catalogue,
+        kpis=content["kpis"],
+        improvements=content["actions"],
+        contributors=most_missed(content["matrix"], catalogue),
+    )  # fmt: skip
+
+
+KIND = ReportKind(
+    "satisfaction_report", "year", "satisfaction_report.html.j2", units, content, appendix, summary=summary
+)
