@@ -71,7 +71,10 @@ def test_missed_worsened_and_unchanged():
         "与去年同期持平：SLA达成率 75.0% → 75.0%（+0.0 个百分点）。",
     ]
     assert [sentence.tone for sentence in sentences] == ["bad", "bad", "bad", "plain", "plain"]
-    assert texts(summary.kpi_sentences(rows, EN, provisional=False), EN)[1] == "Sla_Attainment was 75.0%, short of its target >= 95.0%."
+    assert (
+        texts(summary.kpi_sentences(rows, EN, provisional=False), EN)[1]
+        == "Sla_Attainment was 75.0%, short of its target >= 95.0%."
+    )
 
 
 def test_a_lower_is_better_kpi_improves_when_it_falls():
@@ -225,9 +228,9 @@ def test_the_service_report_opens_with_its_conclusions_in_both_languages(conn, u
         "本期违约 2 项，按优先级：P1 2。",
         "达成率最低的优先级为 P3：0.0%（0 / 1）。",
         "违约最多的工单类别：网络（2 项）。",
-        "<li class=\"bad\">未解决的重大事件 1 个。</li>",  # INC-1001
+        '<li class="bad">未解决的重大事件 1 个。</li>',  # INC-1001
         "期末未关闭的遗留问题 2 个。",  # LI-0901, LI-0903
-        "<td>网络</td><td class=\"num\">1</td><td class=\"num\">0</td><td class=\"num\">1</td><td class=\"num\">2</td>",
+        '<td>网络</td><td class="num">1</td><td class="num">0</td><td class="num">1</td><td class="num">2</td>',
         "SLA达成率（PRJ-A）：责任人 李四，2026-11-30 前完成原因分析与改进措施",  # due in November
     ):
         assert sentence in conclusions, sentence
@@ -253,7 +256,7 @@ def test_the_service_report_compares_with_a_year_before_and_shows_targets_by_pri
         '<td>SLA达成率</td><td class="num">75.0%</td><td class="num">3 / 4</td><td class="num">&gt;= 95.0%</td>'
         '<td class="num">100.0%</td><td class="num">70.0%</td>'
     ) in html
-    assert '<td>2026-10</td><td>P1</td>' in html and '<td class="num">66.7%</td><td class="num">95.0%</td></tr>' in html
+    assert "<td>2026-10</td><td>P1</td>" in html and '<td class="num">66.7%</td><td class="num">95.0%</td></tr>' in html
     assert "<figcaption>本期各优先级 SLA 达成率与目标</figcaption>" in html
 
 

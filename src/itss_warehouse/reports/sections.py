@@ -7,7 +7,7 @@ from typing import Any
 from itss_warehouse.ingest.canonical import PRIORITIES
 from itss_warehouse.reports import charts
 from itss_warehouse.reports.base import Cursor, Sheet, Unit
-from itss_warehouse.reports.formatting import MONTHS_IN, IN_SCOPE, add_months, kpi_number_format, priority_counts
+from itss_warehouse.reports.formatting import IN_SCOPE, MONTHS_IN, add_months, kpi_number_format, priority_counts
 from itss_warehouse.reports.xlsx import Formatted
 
 # The unit's KPIs for its period, with the period before and the same period a year before for the trend.

@@ -212,7 +212,8 @@ def _priority_chart(by_priority: list[dict[str, Any]], sla_period: dict[str, Any
         [f"{row['month']:%Y-%m} {row['priority']}" if several_months else row["priority"] for row in by_priority],
         [row["rate"] for row in by_priority],
         sla_period["target"] if sla_period else None,
-        rate_label=catalogue["charts"]["sla_attainment"], target_label=catalogue["charts"]["target"],
+        rate_label=catalogue["charts"]["sla_attainment"],
+        target_label=catalogue["charts"]["target"],
     )
 
 

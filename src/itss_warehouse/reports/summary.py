@@ -126,7 +126,10 @@ def _movement(rows, column: str, comparison: str, catalogue, *, provisional: boo
             before, now = format_kpi(row[column], row["unit"]), format_kpi(row["value"], row["unit"])
             moves[moved].append(
                 catalogue["summary"]["change_item"].format(
-                    kpi=row[name], before=before, value=now, change=change(row["value"], row[column], row["unit"], catalogue)
+                    kpi=row[name],
+                    before=before,
+                    value=now,
+                    change=change(row["value"], row[column], row["unit"], catalogue),
                 )
             )
     if not any(moves.values()):
@@ -143,8 +146,14 @@ def _movement(rows, column: str, comparison: str, catalogue, *, provisional: boo
 
 def missed_twice(rows: Iterable[dict[str, Any]], catalogue: dict[str, Any]) -> list[Sentence]:
     """KPIs missed this period and the one before, as the scorecard judged each."""
-    repeated = [row[catalogue["kpi_name_column"]] for row in rows if row["status"] == row.get("previous_status") == "missed"]
-    return [Sentence("missed_twice", {"count": len(repeated), "names": names(repeated, catalogue)}, "bad")] if repeated else []
+    repeated = [
+        row[catalogue["kpi_name_column"]] for row in rows if row["status"] == row.get("previous_status") == "missed"
+    ]
+    return (
+        [Sentence("missed_twice", {"count": len(repeated), "names": names(repeated, catalogue)}, "bad")]
+        if repeated
+        else []
+    )
 
 
 def count_risk(key: str, count: int) -> list[Sentence]:
@@ -169,7 +178,9 @@ def breach_contributors(breaches: Sequence[dict[str, Any]], by_priority: Sequenc
     counts = Counter(row["priority"] for row in breaches).most_common()
     if counts:
         ranked = [f"{priority} {count}" for priority, count in counts]
-        sentences.append(Sentence("breaches_by_priority", {"count": len(breaches), "priorities": names(ranked, catalogue)}, "bad"))
+        sentences.append(
+            Sentence("breaches_by_priority", {"count": len(breaches), "priorities": names(ranked, catalogue)}, "bad")
+        )
     judged = [row for row in by_priority if row["rate"] is not None and row["judged"]]
     if judged:
         lowest = min(judged, key=lambda row: (row["rate"], row["priority"]))
