@@ -154,6 +154,8 @@ def test_the_next_periods_plan_is_the_open_items_due_in_it():
     items = [item("2026-11-30"), item("2026-11-10", action="已整改"), item("2026-12-01"), item("2026-10-31")]
     plan = summary.next_period_plan(items, OCTOBER, date(2026, 11, 1))
     assert [row["due_date"] for row in plan] == [date(2026, 11, 30)]
+    # Rendered late, on 2026-12-05: November's item is overdue, a risk, no longer a plan.
+    assert summary.next_period_plan(items, OCTOBER, date(2026, 12, 5)) == []
 
 
 def test_contributors_to_misses_and_risks():
@@ -231,7 +233,7 @@ def test_the_service_report_opens_with_its_conclusions_in_both_languages(conn, u
         '<li class="bad">未解决的重大事件 1 个。</li>',  # INC-1001
         "期末未关闭的遗留问题 2 个。",  # LI-0901, LI-0903
         '<td>网络</td><td class="num">1</td><td class="num">0</td><td class="num">1</td><td class="num">2</td>',
-        "SLA达成率（PRJ-A）：责任人 李四，2026-11-30 前完成原因分析与改进措施",  # due in November
+        "指标未达标·SLA达成率（PRJ-A）：责任人 李四，2026-11-30 前完成原因分析与改进措施",  # due in November
     ):
         assert sentence in conclusions, sentence
     assert "暂定" not in html  # October was over at the data's as-of time (2026-11-01)

@@ -30,7 +30,7 @@ STATES = ("overdue", "open", "measures_recorded")
 @dataclass(frozen=True)
 class Sentence:
     key: str  # in the catalogue's summary.sentences
-    values: dict[str, Any] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)  # formatted with the catalogue the rules were given
     tone: str = "plain"  # ok, bad or plain: how the template marks it
 
     def text(self, catalogue: dict[str, Any]) -> str:
@@ -53,7 +53,8 @@ class Summary:
     conclusions: list[Sentence]
     risks: list[Sentence]
     improvements: ImprovementOverview
-    plan: list[dict[str, Any]]  # open items due in the next period
+    plan: list[dict[str, Any]]  # the first open items due in the next period
+    plan_total: int  # all of them: the rest are in the appendix's register
     breach_causes: list[dict[str, Any]] = field(default_factory=list)  # service report only
 
 
@@ -232,10 +233,10 @@ def improvement_sentences(overview: ImprovementOverview) -> list[Sentence]:
 
 
 def next_period_plan(items: Sequence[dict[str, Any]], period: Period, judged_on: date) -> list[dict[str, Any]]:
-    """Items without measures yet that fall due in the period after this one, by due date."""
+    """Open items (no measures yet, not overdue: those are risks) falling due in the period after this one."""
     following = Period(period.type, period.end)
     return sorted(
-        (item for item in items if state(item, judged_on) != "measures_recorded"
+        (item for item in items if state(item, judged_on) == "open"
          and following.start <= item["due_date"] < following.end),
         key=lambda item: item["due_date"],
     )  # fmt: skip
@@ -260,11 +261,7 @@ def build(
     conclusions += kpi_sentences(kpis, catalogue, provisional=provisional)
     conclusions += [*contributors, *breach_cause_sentences(breach_causes, catalogue), *improvement_sentences(overview)]
     all_risks = [*missed_twice(kpis, catalogue), *risks, *count_risk("overdue_items", overview.by_state["overdue"])]
+    plan = next_period_plan(improvements, period, judged_on)
     return Summary(
-        provisional,
-        conclusions,
-        all_risks,
-        overview,
-        next_period_plan(improvements, period, judged_on),
-        list(breach_causes),
+        provisional, conclusions, all_risks, overview, plan[:IMPROVEMENTS_SHOWN], len(plan), list(breach_causes)
     )
