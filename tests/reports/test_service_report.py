@@ -89,7 +89,9 @@ def test_header_and_sla_attainment(zh_reports):
     )
     assert "<th>未完成指标判定时点</th><td>2026-11-01 00:00（北京时间）</td>" in html
     assert "未完成指标判定时点" not in report_for(zh_reports, "PRJ-B")  # every metric done
-    assert "100.0%" not in html and "50.0%" not in html
+    # Not the September (100.0%) or department (50.0%) rows; September is named as the previous period only.
+    sla_table = html.split('<table class="sla">', 1)[1].split("</table>", 1)[0]
+    assert "100.0%" not in sla_table and "50.0%" not in html
 
 
 def test_sla_attainment_by_priority_and_metric(zh_reports):
@@ -231,7 +233,7 @@ def test_every_format_in_both_languages(all_formats):
     assert "SLA 达成情况" in zh and "第 1 页 / 共" in zh
     assert "SLA attainment" in en and "Page 1 of" in en
     workbook = load_workbook(all_formats["en"].files["xlsx"])
-    assert workbook.sheetnames == ["Cover", "KPIs", "SLA breaches", "Tickets"]
+    assert workbook.sheetnames == ["Cover", "KPIs", "SLA breaches", "Tickets", "Improvement items"]
     assert [cell.value for cell in workbook["Tickets"]["A"]] == [
         "Ticket", "INC-1001", "INC-1002", "INC-1003", "SR-1001", "CHG-1001"
     ]  # fmt: skip

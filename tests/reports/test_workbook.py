@@ -167,7 +167,7 @@ def service_workbooks(url, tmp_path_factory) -> dict[str, object]:
 
 def test_the_cover_sheet_comes_first_with_period_as_of_and_the_customers_data_quality(service_workbooks):
     zh = service_workbooks["zh-CN"]
-    assert zh.sheetnames == ["封面", "指标", "SLA违约", "工单明细"]
+    assert zh.sheetnames == ["封面", "指标", "SLA违约", "工单明细", "改进事项"]
     rows = {row[0].value: row[1].value for row in zh["封面"].iter_rows(min_row=2) if row[0].value}
     assert rows["报告"] == "服务报告" and rows["项目"] == "华东数据中心运维 (PRJ-A)" and rows["客户"] == "华东银行"
     assert rows["报告周期"] == "2026年10月"

@@ -7,12 +7,15 @@ complaints, and the improvement register of the year.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from itss_warehouse.reports import sections
 from itss_warehouse.reports.appendix import COUNT_FORMAT, label
 from itss_warehouse.reports.base import Cursor, ReportKind, Sheet, Unit
 from itss_warehouse.reports.formatting import Period
+from itss_warehouse.reports.summary import Summary, count_risk, most_missed
+from itss_warehouse.reports.summary import build as build_summary
 
 DEPARTMENT_KPIS = [
     "SLA_ATTAINMENT", "RESOLUTION_ON_TIME", "CSAT", "REPORT_DELIVERY", "COMPLAINT_CLOSURE", "FINDING_CLOSURE",
@@ -92,7 +95,21 @@ def appendix(cur: Cursor, unit: Unit, content: dict[str, Any], catalogue: dict[s
     ]  # fmt: skip
 
 
+def summary(content: dict[str, Any], unit: Unit, as_of: datetime | None, catalogue: dict[str, Any]) -> Summary:
+    """The year's scorecard, the departments missing most, open audit findings and complaints."""
+    complaints = content["complaints"]
+    return build_summary(
+        unit.period, as_of, catalogue,
+        kpis=content["kpis"],
+        improvements=content["improvements"],
+        contributors=most_missed(content["matrix"], catalogue),
+        risks=[*count_risk("open_findings", sum(row["open_findings"] for row in content["audits"])),
+               *count_risk("open_complaints", complaints["received"] - complaints["closed"])],
+    )  # fmt: skip
+
+
 KIND = ReportKind(
     "annual_report", "year", "annual_report.html.j2", units, content, appendix,
     headline_kpis=("SLA_ATTAINMENT", "CSAT", "AUDIT_COVERAGE", "FINDING_CLOSURE", "COMPLAINT_CLOSURE"),
+    summary=summary,
 )  # fmt: skip

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypeAlias
 
 import psycopg
 from psycopg.rows import DictRow
 
 from itss_warehouse.reports.formatting import Period
+from itss_warehouse.reports.summary import Summary
 from itss_warehouse.reports.xlsx import Sheet  # an appendix sheet, as the workbook writer takes it
 
 # Reports read columns by name: their cursors are opened with ``row_factory=dict_row``.
@@ -55,6 +57,8 @@ class ReportKind:
     # scorecard); the e-mail's headline is a few of them, for a reader who has not opened the attachment.
     kpi_codes: tuple[str, ...] | None = None
     headline_kpis: tuple[str, ...] = ()
+    # The executive summary from the content and the data's as-of time (see reports/summary.py).
+    summary: Callable[[dict[str, Any], Unit, datetime | None, dict[str, Any]], Summary] | None = None
 
     def __post_init__(self) -> None:
         if self.kpi_codes is not None and (hidden := set(self.headline_kpis) - set(self.kpi_codes)):

@@ -19,6 +19,7 @@ matplotlib.use("Agg")
 from matplotlib import pyplot  # noqa: E402  (after choosing the headless backend)
 from matplotlib.typing import RcKeyType  # noqa: E402
 
+from itss_warehouse.reports.formatting import format_percent  # noqa: E402
 from itss_warehouse.reports.pdf import CJK_FAMILY  # noqa: E402
 
 STYLE: dict[RcKeyType, Any] = {
@@ -53,6 +54,25 @@ def rate_against_target(labels: Sequence[str], rates: Sequence[Decimal | None], 
         if points or target is not None:
             axes.legend(**LEGEND_ABOVE, ncols=2)
         return _svg(figure, "rate")
+
+
+def rates_by_label(labels: Sequence[str], rates: Sequence[Decimal | None], target: Decimal | None,
+                   *, rate_label: str, target_label: str) -> str:  # fmt: skip
+    """Bars of rates (0..1, None where not applicable), one per label (e.g. priority), with the target dashed."""
+    with pyplot.rc_context(STYLE):
+        figure, axes = pyplot.subplots(figsize=SIZE)
+        heights = [float(rate) * 100 if rate is not None else 0.0 for rate in rates]
+        axes.bar(range(len(labels)), heights, color=COLOURS[1], width=0.6, label=rate_label)
+        for position, rate in enumerate(rates):
+            if rate is not None:  # the value as the table rounds it
+                axes.text(position, float(rate) * 100 + 1, format_percent(rate), ha="center", va="bottom")
+        if target is not None:
+            axes.axhline(float(target) * 100, linestyle="--", color="#b42318", label=target_label)
+        axes.set_xticks(range(len(labels)), labels)
+        axes.set_ylim(0, 110)
+        axes.set_ylabel("%")
+        axes.legend(**LEGEND_ABOVE, ncols=2)
+        return _svg(figure, "priority")
 
 
 def stacked_counts(labels: Sequence[str], series: dict[str, Sequence[int]], *, ylabel: str) -> str:

@@ -6,12 +6,15 @@ project grain), the ad-hoc review flags of the month [004 §6.4.3], and the back
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from itss_warehouse.reports import charts, sections
 from itss_warehouse.reports.appendix import COUNT_FORMAT, label
 from itss_warehouse.reports.base import Cursor, ReportKind, Sheet, Unit
 from itss_warehouse.reports.formatting import Period, kpi_number_format
+from itss_warehouse.reports.summary import Summary, count_risk, most_missed
+from itss_warehouse.reports.summary import build as build_summary
 from itss_warehouse.reports.xlsx import Formatted
 
 PROJECT_KPIS = [
@@ -64,6 +67,7 @@ def content(cur: Cursor, unit: Unit, catalogue: dict[str, Any]) -> dict[str, Any
             item for item in items if item["kind"] in AD_HOC_REVIEWS and item["period_start"] >= unit.period.start
         ],
         "backlog": backlog,
+        "improvements": items,
         "charts": {
             **sections.trend_charts(cur, unit, catalogue),
             "backlog": charts.lines(
@@ -88,7 +92,7 @@ def appendix(cur: Cursor, unit: Unit, content: dict[str, Any], catalogue: dict[s
               Formatted(row["value"], kpi_number_format(row["unit"])),
               Formatted(row["target"], kpi_number_format(row["unit"]))] for row in content["deviations"]],
         ),
-        sections.improvement_sheet(content["reviews"], catalogue),
+        sections.improvement_sheet(content["improvements"], catalogue),
         Sheet(
             t["backlog"], t["backlog_headers"],
             [[row["day"], row["open_tickets"], row["open_overdue_tickets"]] for row in content["backlog"]],
@@ -97,7 +101,19 @@ def appendix(cur: Cursor, unit: Unit, content: dict[str, Any], catalogue: dict[s
     ]  # fmt: skip
 
 
+def summary(content: dict[str, Any], unit: Unit, as_of: datetime | None, catalogue: dict[str, Any]) -> Summary:
+    """The organisation's KPIs, the projects missing most, and the month's ad-hoc reviews."""
+    return build_summary(
+        unit.period, as_of, catalogue,
+        kpis=content["kpis"],
+        improvements=content["improvements"],
+        contributors=most_missed(content["matrix"], catalogue),
+        risks=count_risk("ad_hoc_reviews", len(content["reviews"])),
+    )  # fmt: skip
+
+
 KIND = ReportKind(
     "process_report", "month", "process_report.html.j2", units, content, appendix,
     headline_kpis=("SLA_ATTAINMENT", "RESOLUTION_ON_TIME", "CALLBACK_COVERAGE", "MAJOR_INCIDENTS"),
+    summary=summary,
 )  # fmt: skip

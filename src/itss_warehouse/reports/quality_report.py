@@ -6,12 +6,15 @@ complaints it received, and the unmet items with their improvement measures.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from itss_warehouse.reports import sections
 from itss_warehouse.reports.appendix import flag, hours_duration
 from itss_warehouse.reports.base import Cursor, ReportKind, Sheet, Unit
 from itss_warehouse.reports.formatting import Period
+from itss_warehouse.reports.summary import Summary, count_risk, most_missed
+from itss_warehouse.reports.summary import build as build_summary
 
 PROJECT_KPIS = [
     "SLA_ATTAINMENT", "RESPONSE_ON_TIME", "ONSITE_ON_TIME", "RESOLUTION_ON_TIME", "REPORT_DELIVERY",
@@ -74,7 +77,20 @@ def appendix(cur: Cursor, unit: Unit, content: dict[str, Any], catalogue: dict[s
     ]  # fmt: skip
 
 
+def summary(content: dict[str, Any], unit: Unit, as_of: datetime | None, catalogue: dict[str, Any]) -> Summary:
+    """The department's indicators, its projects missing most, and its complaints still open."""
+    open_complaints = [row for row in content["complaints"] if row["closed_at"] is None]
+    return build_summary(
+        unit.period, as_of, catalogue,
+        kpis=content["kpis"],
+        improvements=content["improvements"],
+        contributors=most_missed(content["matrix"], catalogue),
+        risks=count_risk("open_complaints", len(open_complaints)),
+    )  # fmt: skip
+
+
 KIND = ReportKind(
     "quality_report", "half_year", "quality_report.html.j2", units, content, appendix,
     headline_kpis=("SLA_ATTAINMENT", "RESOLUTION_ON_TIME", "REPORT_DELIVERY", "COMPLAINT_CLOSURE"),
+    summary=summary,
 )  # fmt: skip

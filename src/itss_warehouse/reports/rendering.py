@@ -200,6 +200,7 @@ class Renderer:
                 judged_as_of=one_row(cur.execute(JUDGED_AS_OF, unit.params))["as_of"],
                 quarantine=quarantine,
                 withdrawals=withdrawals,
+                summary=self.kind.summary(content, unit, as_of, catalogue) if self.kind.summary else None,
                 **content,
             )
             paths = archive_files(job.output_dir, self.kind.name, unit, job.language)

@@ -6,12 +6,15 @@ every low score with its comment, and the actions raised for satisfaction KPIs.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from itss_warehouse.reports import charts, sections
 from itss_warehouse.reports.appendix import COUNT_FORMAT, label
 from itss_warehouse.reports.base import Cursor, ReportKind, Sheet, Unit
 from itss_warehouse.reports.formatting import Period
+from itss_warehouse.reports.summary import Summary, most_missed
+from itss_warehouse.reports.summary import build as build_summary
 
 SATISFACTION_KPIS = ("CSAT", "SURVEY_COVERAGE")
 
@@ -69,7 +72,18 @@ def appendix(cur: Cursor, unit: Unit, content: dict[str, Any], catalogue: dict[s
     ]  # fmt: skip
 
 
+def summary(content: dict[str, Any], unit: Unit, as_of: datetime | None, catalogue: dict[str, Any]) -> Summary:
+    """CSAT and coverage against target and a year before, the departments missing, and the actions."""
+    return build_summary(
+        unit.period, as_of, catalogue,
+        kpis=content["kpis"],
+        improvements=content["actions"],
+        contributors=most_missed(content["matrix"], catalogue),
+    )  # fmt: skip
+
+
 KIND = ReportKind(
     "satisfaction_report", "year", "satisfaction_report.html.j2", units, content, appendix,
     kpi_codes=SATISFACTION_KPIS, headline_kpis=SATISFACTION_KPIS,
+    summary=summary,
 )  # fmt: skip

@@ -8,16 +8,20 @@ from itss_warehouse.ingest.canonical import PRIORITIES
 from itss_warehouse.reports import charts
 from itss_warehouse.reports.appendix import label, quantity
 from itss_warehouse.reports.base import Cursor, Sheet, Unit
-from itss_warehouse.reports.formatting import IN_SCOPE, add_months, kpi_number_format, priority_counts
+from itss_warehouse.reports.formatting import IN_SCOPE, MONTHS_IN, add_months, kpi_number_format, priority_counts
 from itss_warehouse.reports.xlsx import Formatted
 
-# The unit's KPIs for its period, with the same period a year before for the trend.
+# The unit's KPIs for its period, with the period before and the same period a year before for the trend.
 SCORECARD = """
     select scorecard.kpi_code, catalogue.name_zh, catalogue.name_en, catalogue.unit, catalogue.comparator,
            scorecard.numerator, scorecard.denominator, scorecard.value, scorecard.target, scorecard.status,
-           prior.value as prior_value
+           previous.value as previous_value, previous.status as previous_status, prior.value as prior_value
     from marts.kpi_scorecard as scorecard
     inner join marts.kpi_catalogue as catalogue on scorecard.kpi_code = catalogue.kpi_code
+    left join marts.kpi_scorecard as previous
+        on previous.kpi_code = scorecard.kpi_code and previous.grain = scorecard.grain
+        and previous.grain_id = scorecard.grain_id and previous.period_type = scorecard.period_type
+        and previous.period_start = %(previous_start)s
     left join marts.kpi_scorecard as prior
         on prior.kpi_code = scorecard.kpi_code and prior.grain = scorecard.grain
         and prior.grain_id = scorecard.grain_id and prior.period_type = scorecard.period_type
@@ -72,7 +76,8 @@ MONTHLY_TREND = f"""
 def scorecard(cur: Cursor, unit: Unit, kpi_codes: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
     """The unit's scorecard rows of its period: those of ``kpi_codes`` (a kind's ``kpi_codes``), or all."""
     codes = None if kpi_codes is None else list(kpi_codes)
-    return cur.execute(SCORECARD, {**unit.params, "kpi_codes": codes}).fetchall()
+    previous_start = add_months(unit.period.start, -MONTHS_IN[unit.period.type])
+    return cur.execute(SCORECARD, {**unit.params, "kpi_codes": codes, "previous_start": previous_start}).fetchall()
 
 
 def improvement_items(cur: Cursor, unit: Unit) -> list[dict[str, Any]]:

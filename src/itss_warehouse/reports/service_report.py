@@ -7,12 +7,15 @@ it computes no KPI. Labels come from the locale catalogues in ``reports/locales`
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 from typing import Any
 
-from itss_warehouse.reports import sections
+from itss_warehouse.reports import charts, sections
 from itss_warehouse.reports.appendix import duration, label
 from itss_warehouse.reports.base import Cursor, ReportKind, Sheet, Unit
 from itss_warehouse.reports.formatting import PERIOD_END, TICKET_TYPE_ORDER, Period, priority_counts
+from itss_warehouse.reports.summary import Summary, breach_contributors, count_risk
+from itss_warehouse.reports.summary import build as build_summary
 
 # The scorecard KPIs the report states (SLA attainment, callback coverage): its workbook and e-mail the same.
 KPIS = ("SLA_ATTAINMENT", "CALLBACK_COVERAGE")
@@ -82,6 +85,22 @@ BREACHED_TICKETS = """
       and breaches.opened_month >= %(start)s and breaches.opened_month < %(end)s
     order by breaches.opened_at, breaches.ticket_id,
         array_position(array['response', 'onsite', 'resolution'], breaches.metric)
+"""
+
+# Breaches by ticket category and metric: the causes we can name until the improvement register
+# records cause categories.
+BREACH_CAUSES = """
+    select tickets.category,
+        count(*) filter (where breaches.metric = 'response') as response,
+        count(*) filter (where breaches.metric = 'onsite') as onsite,
+        count(*) filter (where breaches.metric = 'resolution') as resolution,
+        count(*) as total
+    from marts.sla_breaches as breaches
+    inner join marts.fct_tickets as tickets on breaches.ticket_id = tickets.ticket_id
+    where breaches.project_id = %(project_id)s
+      and breaches.opened_month >= %(start)s and breaches.opened_month < %(end)s
+    group by tickets.category
+    order by total desc, tickets.category nulls last
 """
 
 MAJOR_INCIDENTS = """
@@ -163,9 +182,12 @@ def units(cur: Cursor, month: Period) -> list[Unit]:
 def content(cur: Cursor, unit: Unit, catalogue: dict[str, Any]) -> dict[str, Any]:
     params = unit.params
     breaches = cur.execute(BREACHED_TICKETS, params).fetchall()
+    sla_period = cur.execute(SLA_ATTAINMENT, params).fetchone()
+    by_priority = cur.execute(SLA_BY_PRIORITY, params).fetchall()
     return {
         "project": unit.facts,
         "kpis": sections.scorecard(cur, unit, KPIS),
+        "breach_causes": cur.execute(BREACH_CAUSES, params).fetchall(),
         "major_incidents": cur.execute(MAJOR_INCIDENTS, params).fetchall(),
         "changes_and_releases": cur.execute(CHANGES_AND_RELEASES, params).fetchall(),
         "delivery_modes": cur.execute(DELIVERY_MODES, params).fetchone(),
@@ -173,17 +195,44 @@ def content(cur: Cursor, unit: Unit, catalogue: dict[str, Any]) -> dict[str, Any
         "satisfaction": cur.execute(SATISFACTION, params).fetchall(),
         "leftover_issues": cur.execute(LEFTOVER_ISSUES, params).fetchall(),
         "improvements": sections.improvement_items(cur, unit),
-        "sla": {
-            "period": cur.execute(SLA_ATTAINMENT, params).fetchone(),
-            "year": cur.execute(SLA_YEAR_TO_DATE, params).fetchone(),
-        },
-        "sla_by_priority": cur.execute(SLA_BY_PRIORITY, params).fetchall(),
+        "sla": {"period": sla_period, "year": cur.execute(SLA_YEAR_TO_DATE, params).fetchone()},
+        "sla_by_priority": by_priority,
         "volume": cur.execute(TICKET_VOLUME, params).fetchall(),
         "breaches": breaches,
         "largest_breaches": sorted(breaches, key=lambda row: -row["breach_minutes"]),
         "breaches_by_metric": _count_by_metric(breaches, catalogue),
-        "charts": sections.trend_charts(cur, unit, catalogue),
+        "charts": {
+            **sections.trend_charts(cur, unit, catalogue),
+            "priority": _priority_chart(by_priority, sla_period, unit, catalogue) if by_priority else None,
+        },
     }
+
+
+def _priority_chart(by_priority: list[dict[str, Any]], sla_period: dict[str, Any] | None, unit: Unit,
+                    catalogue: dict[str, Any]) -> str:  # fmt: skip
+    """Attainment per priority against the project's SLA attainment target (the scorecard's)."""
+    several_months = unit.period.type != "month"
+    return charts.rates_by_label(
+        [f"{row['month']:%Y-%m} {row['priority']}" if several_months else row["priority"] for row in by_priority],
+        [row["rate"] for row in by_priority],
+        sla_period["target"] if sla_period else None,
+        rate_label=catalogue["charts"]["sla_attainment"],
+        target_label=catalogue["charts"]["target"],
+    )
+
+
+def summary(content: dict[str, Any], unit: Unit, as_of: datetime | None, catalogue: dict[str, Any]) -> Summary:
+    """Targets, changes, where the breaches come from, and what is still open for the customer."""
+    open_major = [row for row in content["major_incidents"] if row["resolved_at"] is None]
+    return build_summary(
+        unit.period, as_of, catalogue,
+        kpis=content["kpis"],
+        improvements=content["improvements"],
+        contributors=breach_contributors(content["breaches"], content["sla_by_priority"], catalogue),
+        risks=[*count_risk("open_major_incidents", len(open_major)),
+               *count_risk("open_leftover_issues", len(content["leftover_issues"]))],
+        breach_causes=content["breach_causes"],
+    )  # fmt: skip
 
 
 def _count_by_metric(breaches: list[dict[str, Any]], catalogue: dict[str, Any]) -> str:
@@ -195,7 +244,8 @@ def _count_by_metric(breaches: list[dict[str, Any]], catalogue: dict[str, Any]) 
 
 
 def appendix(cur: Cursor, unit: Unit, content: dict[str, Any], catalogue: dict[str, Any]) -> list[Sheet]:
-    """The project's KPIs for the period, its SLA breaches, and its tickets (priorities are P1–P4 in every language)."""
+    """The project's KPIs for the period, its SLA breaches, its tickets (priorities are P1–P4 in every language)
+    and its improvement register."""
     t = catalogue["appendix"]
     types = catalogue["ticket_types"]
     moment = "yyyy-mm-dd hh:mm"
@@ -217,10 +267,11 @@ def appendix(cur: Cursor, unit: Unit, content: dict[str, Any], catalogue: dict[s
              for row in cur.execute(PROJECT_TICKETS, unit.params).fetchall()],
             {3: moment, 4: moment},
         ),
+        sections.improvement_sheet(content["improvements"], catalogue),
     ]  # fmt: skip
 
 
 KIND = ReportKind(
     "service_report", "month", "service_report.html.j2", units, content, appendix, audience="customer",
-    kpi_codes=KPIS, headline_kpis=KPIS,
+    kpi_codes=KPIS, headline_kpis=KPIS, summary=summary,
 )  # fmt: skip
