@@ -177,7 +177,7 @@ def test_the_cover_sheet_comes_first_with_period_as_of_and_the_customers_data_qu
     assert lines[:2] == ["数据校验通过", "本期有 2 条源记录因数据质量问题暂未计入本报告，已通知数据负责人核实"]
     texts = " ".join(str(cell.value) for row in zh["封面"].iter_rows() for cell in row)
     assert "tickets_2026-10.xlsx" not in texts and "not a timestamp" not in texts
-    assert service_workbooks["en"].sheetnames == ["Cover", "KPIs", "SLA breaches", "Tickets"]
+    assert service_workbooks["en"].sheetnames == ["Cover", "KPIs", "SLA breaches", "Tickets", "Improvement items"]
 
 
 def test_codes_are_translated_in_a_chinese_workbook(service_workbooks):
