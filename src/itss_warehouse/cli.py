@@ -34,9 +34,9 @@ app.add_typer(batch_app, name="batch")
 class _ReportGroup(TyperGroup):
     """`itss report KIND …` renders (the hidden command ``render``); `itss report approve …` approves."""
 
-    def resolve_command(self, ctx, args):  # type: ignore[no-untyped-def]
+    def resolve_command(self, ctx, args):
         if args and args[0] not in self.commands and not args[0].startswith("-"):
-            return "render", self.commands["render"], args
+            return "", self.commands["render"], args  # no name of its own: usage reads `itss report KIND`
         return super().resolve_command(ctx, args)
 
 
@@ -368,7 +368,9 @@ def report_approve(
     role: Annotated[str, typer.Option("--as", help="reviewed (审核), then approved (批准).")],
     project: Annotated[str | None, typer.Option(help="service: the project.")] = None,
     department: Annotated[str | None, typer.Option(help="quality: the department.")] = None,
-    by: Annotated[str | None, typer.Option(help="Who, as the report shows it (default: the operating-system user).")] = None,
+    by: Annotated[
+        str | None, typer.Option(help="Who, as the report shows it (default: the operating-system user).")
+    ] = None,
 ) -> None:
     """Record who reviewed or approved an archived report and when, and render it again showing it.
 

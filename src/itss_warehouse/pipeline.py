@@ -123,8 +123,9 @@ def send_reports(kind_name: str, day: dt.date) -> dict:
     summary = send(settings, warehouse_url(settings), kind_name, period, in_airflow=True, workers=os.cpu_count() or 1)
     log.info("%s %s: %s", kind_name, period.slug, summary)
     if summary.awaiting_approval:  # not sent, and not waited for: the next send after the approval sends them
+        waiting = summary.awaiting_approval
         log.warning("%s %s: %d report(s) await approval and were not sent; the data owner was reminded: %s",
-                    kind_name, period.slug, len(summary.awaiting_approval), "; ".join(summary.awaiting_approval))  # fmt: skip
+                    kind_name, period.slug, len(waiting), "; ".join(waiting))  # fmt: skip
     return {key: [str(item) for item in value] if isinstance(value, list) else value
             for key, value in dataclasses.asdict(summary).items()}  # fmt: skip
 

@@ -103,9 +103,9 @@ def test_a_report_needing_approval_waits_for_review_and_approval_then_goes_out_o
     assert "草稿（待批准，未发送客户）" in draft
     assert "DRAFT" not in _html(settings, "PRJ-B", "en").read_text(encoding="utf-8")
     with psycopg.connect(url) as conn:
-        assert conn.execute("select unit_id, status from raw.mail_log where status = 'awaiting_approval'").fetchall() == [
-            ("PRJ-A", "awaiting_approval")
-        ]
+        assert conn.execute(
+            "select unit_id, status from raw.mail_log where status = 'awaiting_approval'"
+        ).fetchall() == [("PRJ-A", "awaiting_approval")]
 
     reviewed = _itss(settings, url, *APPROVE_A, "--as", "reviewed", "--by", "张三")
     assert reviewed.exit_code == 0, reviewed.output
@@ -178,7 +178,9 @@ def test_changed_figures_after_approval_make_the_report_a_draft_again(smtp, url,
 def test_approving_says_what_is_wrong(smtp, url, settings):
     nothing = _itss(settings, url, *APPROVE_A, "--as", "reviewed")
     assert nothing.exit_code == 1
-    assert "nothing rendered to approve for the service_report PRJ-A 2026-10: run `itss report service" in nothing.output
+    assert (
+        "nothing rendered to approve for the service_report PRJ-A 2026-10: run `itss report service" in nothing.output
+    )
     send_reports(settings, url, "service_report", OCTOBER)
     early = _itss(settings, url, *APPROVE_A, "--as", "approved")
     assert early.exit_code == 1 and "has not been reviewed in its current content" in early.output
@@ -216,3 +218,25 @@ def test_approval_is_for_report_groups_only(tmp_path):
     path.write_text("data_owner: {to: [ok@itss.example.cn]}\nprojects:\n  P001: {to: [a@b.cn], approval: maybe}\n")
     with pytest.raises(RecipientsError, match=r"projects\.P001\.approval"):
         load_recipients(path)
+
+
+def test_the_dags_send_step_ends_with_approvals_pending_and_says_so(smtp, url, settings, monkeypatch, caplog, capfd):
+    import json
+
+    from itss_warehouse import pipeline
+
+    handler, port = smtp
+    connection = {"conn_type": "smtp", "host": "127.0.0.1", "port": port, "login": USER, "password": PASSWORD,
+                  "extra": {"ca_file": settings.smtp_ca_file}}  # fmt: skip
+    monkeypatch.setenv("AIRFLOW_CONN_ITSS_SMTP", json.dumps(connection))
+    for name, value in {"WAREHOUSE_URL": url, "HOME": str(settings.home),
+                        "RECIPIENTS_FILE": str(settings.recipients_file)}.items():  # fmt: skip
+        monkeypatch.setenv(f"ITSS_{name}", value)
+    with caplog.at_level("INFO"):
+        result = pipeline.send_reports("service_report", dt.date(2026, 11, 1))  # returns: nothing waits
+    assert result["sent"] == ["PRJ-B → desk@acme.example.com"]
+    assert result["awaiting_approval"] == ["itss report approve service --period 2026-10 --project PRJ-A --as reviewed"]
+    # The task's log: captured by pytest, or written to the output once Airflow's logging has taken over.
+    logged = caplog.text + "".join(capfd.readouterr())
+    assert "service_report 2026-10: 1 report(s) await approval and were not sent; the data owner was reminded" in logged
+    assert len(_to(handler, OWNER)) == 1  # the reminder went through the Airflow connection's server

@@ -100,7 +100,9 @@ class Recipients(BaseModel):
 
     def needing_approval(self, kind: str, unit_ids: Iterable[str]) -> frozenset[str]:
         """Those of ``unit_ids`` whose report of ``kind`` is sent only once approved."""
-        return frozenset(unit_id for unit_id in unit_ids if (group := self.for_report(kind, unit_id)) and group.approval)
+        return frozenset(
+            unit_id for unit_id in unit_ids if (group := self.for_report(kind, unit_id)) and group.approval
+        )
 
 
 def load_recipients(path: Path) -> Recipients:

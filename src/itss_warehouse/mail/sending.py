@@ -123,7 +123,11 @@ def _approved(settings: Settings, url: str, kind_name: str, period: Period, unit
     if archived is not None and archived.approval == "approved":
         return True
     with psycopg.connect(url) as conn, conn.cursor(row_factory=dict_row) as cur:
-        given = approval.approvals(cur, kind_name, unit.period.slug, unit.grain_id, archived.fingerprint) if archived else {}
+        given = (
+            approval.approvals(cur, kind_name, unit.period.slug, unit.grain_id, archived.fingerprint)
+            if archived
+            else {}
+        )
     role = "approved" if "reviewed" in given else "reviewed"
     # The period the command takes (a quarterly project's report is approved by its quarter's last month).
     command = approval.approve_command(kind_name, period.slug, unit.grain_id, role)

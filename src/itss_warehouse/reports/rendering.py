@@ -192,7 +192,11 @@ class Renderer:
             withdrawals = data_quality.withdrawals(cur, unit.params)
             fingerprint = cur.fingerprint  # of the rows read so far: the report's content
             required = unit.grain_id in job.needs_approval
-            approvals = approval.approvals(cur, self.kind.name, unit.period.slug, unit.grain_id, fingerprint) if required else {}
+            approvals = (
+                approval.approvals(cur, self.kind.name, unit.period.slug, unit.grain_id, fingerprint)
+                if required
+                else {}
+            )
             html = self.template.render(
                 job.shared,
                 t=catalogue,
