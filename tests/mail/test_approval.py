@@ -240,3 +240,23 @@ def test_the_dags_send_step_ends_with_approvals_pending_and_says_so(smtp, url, s
     logged = caplog.text + "".join(capfd.readouterr())
     assert "service_report 2026-10: 1 report(s) await approval and were not sent; the data owner was reminded" in logged
     assert len(_to(handler, OWNER)) == 1  # the reminder went through the Airflow connection's server
+
+
+def test_a_mail_log_from_before_the_approval_step_takes_its_status(url):
+    from itss_warehouse.mail.sending import ensure_mail_log
+
+    with psycopg.connect(url) as conn:
+        conn.execute(
+            "create table raw.mail_log (mail_id bigserial primary key, report_kind text not null, period text not null,"
+            " unit_id text not null, language text not null, recipient text not null, checksum text not null,"
+            " status text not null check (status in ('sent', 'failed', 'written', 'withheld')),"
+            " is_correction boolean not null default false, attempts integer not null default 0, error text,"
+            " logged_at timestamptz not null default now())"
+        )
+    ensure_mail_log(url)
+    ensure_mail_log(url)  # once brought up to date, left alone
+    with psycopg.connect(url) as conn:
+        insert = "insert into raw.mail_log (report_kind, period, unit_id, language, recipient, checksum, status)"
+        conn.execute(insert + " values ('service_report', '2026-10', 'PRJ-A', 'zh-CN', '', '', 'awaiting_approval')")
+        with pytest.raises(psycopg.errors.CheckViolation):
+            conn.execute(insert + " values ('service_report', '2026-10', 'PRJ-A', 'zh-CN', '', '', 'lost')")

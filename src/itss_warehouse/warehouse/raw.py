@@ -55,11 +55,13 @@ MAIL_LOG = """
         error text,
         logged_at timestamptz not null default now()
     );
-    create index if not exists mail_log_report_idx on raw.mail_log (report_kind, period, unit_id, recipient);
-    -- Replaced rather than created: warehouses from before 'awaiting_approval' have the shorter list.
+    create index if not exists mail_log_report_idx on raw.mail_log (report_kind, period, unit_id, recipient)
+"""
+
+MAIL_STATUSES = "('sent', 'failed', 'written', 'withheld', 'awaiting_approval')"
+MAIL_STATUS_CHECK = f"""
     alter table raw.mail_log drop constraint if exists mail_log_status_check;
-    alter table raw.mail_log add constraint mail_log_status_check
-        check (status in ('sent', 'failed', 'written', 'withheld', 'awaiting_approval'))
+    alter table raw.mail_log add constraint mail_log_status_check check (status in {MAIL_STATUSES})
 """
 
 # Every review and approval of a report (itss report approve), kept: the latest of a role counts
@@ -260,6 +262,12 @@ def ensure_source_watermarks(conn: psycopg.Connection) -> None:
 def ensure_mail_log(conn: psycopg.Connection) -> None:
     lock_ddl(conn)
     conn.execute(MAIL_LOG)
+    checked = conn.execute(
+        "select pg_get_constraintdef(oid) from pg_constraint"
+        " where conrelid = 'raw.mail_log'::regclass and conname = 'mail_log_status_check'"
+    ).fetchone()
+    if checked is None or "awaiting_approval" not in checked[0]:  # new, or from before the approval step
+        conn.execute(MAIL_STATUS_CHECK)
 
 
 def ensure_report_approvals(conn: psycopg.Connection) -> None:
