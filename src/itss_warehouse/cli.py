@@ -375,12 +375,12 @@ def report_approve(
     """Record who reviewed or approved an archived report and when, and render it again showing it.
 
     Only reports whose recipients' group has `approval: true` need (and take) approval;
-    their e-mail goes out with the next `itss mail` (or monthly DAG) run once approved.
+    once approved, `itss mail KIND --period P` sends them (exactly once, as always).
     """
     import getpass
 
     from itss_warehouse.mail.recipients import load_recipients
-    from itss_warehouse.reports.approval import ROLES, UNIT_OPTIONS
+    from itss_warehouse.reports.approval import ROLES, UNIT_OPTIONS, approve_command, send_command
     from itss_warehouse.reports.approving import approve
     from itss_warehouse.reports.formatting import Period
     from itss_warehouse.reports.kinds import COMMANDS, KINDS
@@ -416,13 +416,14 @@ def report_approve(
         typer.echo(f"  {path}")
     if approved.changed:
         typer.secho("The data changed since the report you approved was rendered: the new rendering is a draft"
-                    f" again. Read it, then record the review and approval again (itss report approve {kind}"
-                    f" --period {period}{unit_part} --as reviewed).", fg=typer.colors.RED, err=True)  # fmt: skip
+                    " again. Read it, then record the review and approval again: "
+                    + approve_command(report_kind.name, period, unit.grain_id, "reviewed"),
+                    fg=typer.colors.RED, err=True)  # fmt: skip
         raise SystemExit(1)
     if role == "reviewed":
-        typer.echo(f"Next: itss report approve {kind} --period {period}{unit_part} --as approved")
+        typer.echo("Next: " + approve_command(report_kind.name, period, unit.grain_id, "approved"))
     else:
-        typer.echo(f"Approved: the next `itss mail {kind} --period {period}` (or the monthly DAG) sends it.")
+        typer.echo(f"Approved: `{send_command(report_kind.name, period)}` sends it.")
 
 
 @app.command("mail")

@@ -122,7 +122,7 @@ def send_reports(kind_name: str, day: dt.date) -> dict:
     period = Period.last_closed(KINDS[kind_name].period_type, day)
     summary = send(settings, warehouse_url(settings), kind_name, period, in_airflow=True, workers=os.cpu_count() or 1)
     log.info("%s %s: %s", kind_name, period.slug, summary)
-    if summary.awaiting_approval:  # not sent, and not waited for: the next send after the approval sends them
+    if summary.awaiting_approval:  # not sent, and not waited for: `itss mail` sends them once approved
         waiting = summary.awaiting_approval
         log.warning("%s %s: %d report(s) await approval and were not sent; the data owner was reminded: %s",
                     kind_name, period.slug, len(waiting), "; ".join(waiting))  # fmt: skip

@@ -98,7 +98,9 @@ def test_a_report_needing_approval_waits_for_review_and_approval_then_goes_out_o
     assert _to(handler, CUSTOMER) == []
     [reminder] = _to(handler, OWNER)
     assert reminder["Subject"] == "报告待批准：服务报告（2026年10月）"
-    assert "itss report approve service --period 2026-10 --project PRJ-A --as reviewed" in reminder.get_content()
+    text = reminder.get_content()
+    assert "itss report approve service --period 2026-10 --project PRJ-A --as reviewed" in text
+    assert "批准后运行 itss mail service --period 2026-10 发送" in text
     draft = _html(settings).read_text(encoding="utf-8")
     assert "草稿（待批准，未发送客户）" in draft
     assert "DRAFT" not in _html(settings, "PRJ-B", "en").read_text(encoding="utf-8")
@@ -118,6 +120,7 @@ def test_a_report_needing_approval_waits_for_review_and_approval_then_goes_out_o
 
     approved = _itss(settings, url, *APPROVE_A, "--as", "approved", "--by", "王五")
     assert approved.exit_code == 0, approved.output
+    assert "Approved: `itss mail service --period 2026-10` sends it." in approved.output
     html = _html(settings).read_text(encoding="utf-8")
     assert "草稿" not in html and "审核：张三（" in html and "批准：王五（" in html
     pdf = _pdf_text(settings.output_path / "service_report" / "2026-10" / "PRJ-A.zh-CN.pdf")

@@ -111,7 +111,8 @@ def send_reports(
                    resend=resend, corrections=corrections)  # fmt: skip
     if summary.awaiting_approval:
         _alert(settings, recipients, config, "awaiting", summary, title_of=kind_name, period=period,
-               reports="\n".join(summary.awaiting_approval))  # fmt: skip
+               reports="\n".join(summary.awaiting_approval),
+               send=approval.send_command(kind_name, period.slug))  # fmt: skip
     return summary
 
 

@@ -144,6 +144,11 @@ def archived_state(html: Path) -> ArchivedState | None:
 
 
 def approve_command(kind: str, period: str, unit_id: str, role: str) -> str:
-    """The command that records ``role`` for this report, as the data owner's reminder shows it."""
+    """The command that records ``role`` for this report (``period`` as the command takes it)."""
     unit = f" {UNIT_OPTIONS[kind]} {unit_id}" if kind in UNIT_OPTIONS else ""
     return f"itss report approve {kind.removesuffix('_report')} --period {period}{unit} --as {role}"
+
+
+def send_command(kind: str, period: str) -> str:
+    """The command that sends the period's reports once approved (the report DAGs send only their own period)."""
+    return f"itss mail {kind.removesuffix('_report')} --period {period}"
