@@ -104,8 +104,11 @@ def approvals(cur: psycopg.Cursor[DictRow], kind: str, period: str, unit_id: str
     """The template's ``approvals``: role → {"by", "at"} of the latest given to this content; empty if none."""
     if not one_row(cur.execute("select to_regclass('raw.report_approvals') is not null as present"))["present"]:
         return {}  # nothing was ever approved in this warehouse
-    rows = cur.execute(APPROVALS, (kind, period, unit_id, fingerprint)).fetchall()
-    return {row["role"]: {"by": row["approved_by"], "at": row["approved_at"]} for row in rows}
+    found = {row["role"]: row for row in cur.execute(APPROVALS, (kind, period, unit_id, fingerprint)).fetchall()}
+    # In the roles' order, as a document control block lists them: reviewed, then approved.
+    return {
+        role: {"by": found[role]["approved_by"], "at": found[role]["approved_at"]} for role in ROLES if role in found
+    }
 
 
 def record(url: str, kind: str, period: str, unit_id: str, role: str, by: str, fingerprint: str) -> datetime:
