@@ -62,12 +62,16 @@ class FingerprintingCursor(psycopg.Cursor[DictRow]):
     def __init__(self, connection: psycopg.Connection[Any]) -> None:
         super().__init__(connection, row_factory=dict_row)
         self._digest = hashlib.sha256()
+        self._sealed = False
 
-    @property
-    def fingerprint(self) -> str:
+    def seal(self) -> str:
+        """The fingerprint of the rows read so far; later rows (the appendix, the approvals) do not count."""
+        self._sealed = True
         return self._digest.hexdigest()
 
     def _hash(self, rows: list[DictRow]) -> None:
+        if self._sealed:
+            return
         for row in rows:
             self._digest.update(json.dumps(row, default=str, sort_keys=True).encode())
 

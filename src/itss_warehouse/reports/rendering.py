@@ -190,7 +190,7 @@ class Renderer:
             judged_as_of = one_row(cur.execute(JUDGED_AS_OF, unit.params))["as_of"]
             quarantine = data_quality.quarantined(cur, unit.params)
             withdrawals = data_quality.withdrawals(cur, unit.params)
-            fingerprint = cur.fingerprint  # of the rows read so far: the report's content
+            fingerprint = cur.seal()  # the rows read so far are the report's content
             required = unit.grain_id in job.needs_approval
             approvals = (
                 approval.approvals(cur, self.kind.name, unit.period.slug, unit.grain_id, fingerprint)
