@@ -137,6 +137,9 @@ def test_a_report_needing_approval_waits_for_review_and_approval_then_goes_out_o
 
 def test_the_approvals_are_recorded_with_who_when_and_the_content_they_were_given_for(smtp, url, settings):
     send_reports(settings, url, "service_report", OCTOBER)  # renders PRJ-A's draft
+    english = _itss(settings, url, "report", "service", "--period", "2026-10", "--project", "PRJ-A", "--lang", "en",
+                    "--workers", "1")  # fmt: skip
+    assert english.exit_code == 0, english.output
     before = dt.datetime.now(dt.UTC)
     assert _itss(settings, url, *APPROVE_A, "--as", "reviewed", "--by", "张三").exit_code == 0
     assert _itss(settings, url, *APPROVE_A, "--as", "approved").exit_code == 0  # by the OS user
@@ -150,8 +153,13 @@ def test_the_approvals_are_recorded_with_who_when_and_the_content_they_were_give
         ("service_report", "2026-10", "PRJ-A", "approved", getpass.getuser()),
     ]
     assert all(before <= row[5] <= dt.datetime.now(dt.UTC) for row in rows)
-    state = archived_state(_html(settings))
+    # One approval for the content, whatever its language: both archived languages show it.
+    states = {archived_state(_html(settings, language=language)) for language in ("zh-CN", "en")}
+    assert len(states) == 1
+    [state] = states
     assert state is not None and state.approval == "approved" and {row[6] for row in rows} == {state.fingerprint}
+    assert "Reviewed: 张三 (" in _html(settings, language="en").read_text(encoding="utf-8")
+    assert f"Approved: {getpass.getuser()} (" in _html(settings, language="en").read_text(encoding="utf-8")
 
 
 def test_changed_figures_after_approval_make_the_report_a_draft_again(smtp, url, settings):
