@@ -22,6 +22,10 @@ Re-running a past date renders the same files again.
 
 Then each report is e-mailed to its recipients (`ITSS_RECIPIENTS_FILE`) through the
 Airflow connection `itss_smtp`, exactly once per recipient and content (`raw.mail_log`).
+A report whose recipients ask for approval (`approval: true`) is not sent until approved
+(`itss report approve`): the send task ends without waiting, its log lists the reports
+awaiting approval, and the data owner is reminded; once approved, `itss mail` (or this run's send
+task cleared) sends it.
 Every task that fails for good notifies the data owner.
 """
 

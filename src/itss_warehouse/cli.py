@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from itss_warehouse.orchestration import environment
 from itss_warehouse.settings import Settings, get_settings
@@ -28,6 +29,23 @@ calendar_app = typer.Typer(help="Working-day calendars for SLA measurement.", no
 app.add_typer(calendar_app, name="calendar")
 batch_app = typer.Typer(help="Loaded exports (batches): list, withdraw, restore.", no_args_is_help=True)
 app.add_typer(batch_app, name="batch")
+
+
+class _ReportGroup(TyperGroup):
+    """`itss report KIND …` renders (the hidden command ``render``); `itss report approve …` approves."""
+
+    def resolve_command(self, ctx, args):
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            return "", self.commands["render"], args  # no name of its own: usage reads `itss report KIND`
+        return super().resolve_command(ctx, args)
+
+
+report_app = typer.Typer(
+    cls=_ReportGroup, no_args_is_help=True,
+    help="Reports: `itss report KIND --period P` renders (see `itss report KIND --help`);"
+    " `itss report approve KIND …` records a review or approval.",
+)  # fmt: skip
+app.add_typer(report_app, name="report")
 
 Day = Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Day to run for (default: yesterday).")]
 
@@ -298,7 +316,7 @@ def bench(
         typer.secho(f"Targets missed: {', '.join(missing)}", fg=typer.colors.YELLOW, err=True)
 
 
-@app.command("report")
+@report_app.command("render", hidden=True)
 def report(
     kind: Annotated[str, typer.Argument(help="service, process, quality, annual or satisfaction.")],
     period: Annotated[
@@ -311,6 +329,7 @@ def report(
     workers: Annotated[int, typer.Option(help="Processes rendering in parallel.")] = os.cpu_count() or 1,
 ) -> None:
     """Render the reports of one kind for a period into the output archive."""
+    from itss_warehouse.mail.recipients import load_recipients
     from itss_warehouse.reports.formatting import Period
     from itss_warehouse.reports.kinds import COMMANDS, KINDS
     from itss_warehouse.reports.rendering import plan, render
@@ -327,14 +346,84 @@ def report(
     if not units:
         typer.echo(f"Nothing to report for {period}: no {report_kind.name} is due.")
         return
+    recipients = load_recipients(settings.recipients_file)  # which reports are drafts until approved
+    needs_approval = recipients.needing_approval(report_kind.name, [unit.grain_id for unit in units])
     formats = tuple(name.strip() for name in format.split(",") if name.strip())
     with typer.progressbar(length=len(units), label=f"{report_kind.name} {period}", file=sys.stderr) as bar:
         rendered = render(
             report_kind, url, units, settings.output_path, settings.templates_path,
             language=lang, formats=formats, breaches_shown=settings.report_breaches_shown, workers=workers,
-            on_rendered=lambda _: bar.update(1),
+            on_rendered=lambda _: bar.update(1), needs_approval=needs_approval,
         )  # fmt: skip
     typer.echo(f"{len(rendered)} {report_kind.name}(s) for {period} in {settings.output_path / report_kind.name}")
+    if needs_approval:
+        typer.echo(f"Drafts until approved (itss report approve {kind} --period {period} …):"
+                   f" {', '.join(sorted(needs_approval))}")  # fmt: skip
+
+
+@report_app.command("approve")
+def report_approve(
+    kind: Annotated[str, typer.Argument(help="service, process, quality, annual or satisfaction.")],
+    period: Annotated[str, typer.Option(help="The period, as for `itss report`.")],
+    role: Annotated[str, typer.Option("--as", help="reviewed (审核), then approved (批准).")],
+    project: Annotated[str | None, typer.Option(help="service: the project.")] = None,
+    department: Annotated[str | None, typer.Option(help="quality: the department.")] = None,
+    by: Annotated[
+        str | None, typer.Option(help="Who, as the report shows it (default: the operating-system user).")
+    ] = None,
+) -> None:
+    """Record who reviewed or approved an archived report and when, and render it again showing it.
+
+    Only reports whose recipients' group has `approval: true` need (and take) approval;
+    once approved, `itss mail KIND --period P` sends them (exactly once, as always).
+    """
+    import getpass
+
+    from itss_warehouse.mail.recipients import load_recipients
+    from itss_warehouse.reports.approval import ROLES, UNIT_OPTIONS, approve_command, send_command
+    from itss_warehouse.reports.approving import approve
+    from itss_warehouse.reports.formatting import Period
+    from itss_warehouse.reports.kinds import COMMANDS, KINDS
+    from itss_warehouse.reports.rendering import plan
+
+    if kind not in COMMANDS:
+        raise typer.BadParameter(f"unknown report {kind!r} (known: {', '.join(COMMANDS)})", param_hint="KIND")
+    if role not in ROLES:
+        raise typer.BadParameter(f"{role!r} is not one of {', '.join(ROLES)}", param_hint="--as")
+    report_kind = KINDS[COMMANDS[kind]]
+    option = UNIT_OPTIONS.get(report_kind.name)
+    unit_id = {"--project": project, "--department": department}.get(option or "")
+    if (project or department) and not unit_id:
+        raise typer.BadParameter(f"--project applies to service, --department to quality, not to {kind}")
+    if option and not unit_id:
+        raise typer.BadParameter(f"which {kind} report? Name it with {option}", param_hint=option)
+    settings = get_settings()
+    url = _warehouse_with(settings, BUILT)
+    unit_part = f" {option} {unit_id}" if option else ""
+    try:
+        [unit] = plan(report_kind, url, Period.parse(period), [unit_id] if unit_id else None)
+        needs_approval = load_recipients(settings.recipients_file).needing_approval(report_kind.name, [unit.grain_id])
+        approved = approve(report_kind, url, unit, role, by or getpass.getuser(), settings.output_path,
+                           settings.templates_path, needs_approval=needs_approval,
+                           render_command=f"itss report {kind} --period {period}{unit_part}",
+                           breaches_shown=settings.report_breaches_shown)  # fmt: skip
+    except ValueError as error:  # unknown period or project, approval not required, nothing rendered, order
+        typer.secho(str(error), fg=typer.colors.RED, err=True)
+        raise SystemExit(1) from None
+    typer.echo(f"{report_kind.name} {unit.grain_id} {unit.period.slug}: {role} by {by or getpass.getuser()}"
+               f" at {approved.at:%Y-%m-%d %H:%M %Z}; rendered again:")  # fmt: skip
+    for path in approved.files:
+        typer.echo(f"  {path}")
+    if approved.changed:
+        typer.secho("The data changed since the report you approved was rendered: the new rendering is a draft"
+                    " again. Read it, then record the review and approval again: "
+                    + approve_command(report_kind.name, period, unit.grain_id, "reviewed"),
+                    fg=typer.colors.RED, err=True)  # fmt: skip
+        raise SystemExit(1)
+    if role == "reviewed":
+        typer.echo("Next: " + approve_command(report_kind.name, period, unit.grain_id, "approved"))
+    else:
+        typer.echo(f"Approved: `{send_command(report_kind.name, period)}` sends it.")
 
 
 @app.command("mail")

@@ -122,6 +122,10 @@ def send_reports(kind_name: str, day: dt.date) -> dict:
     period = Period.last_closed(KINDS[kind_name].period_type, day)
     summary = send(settings, warehouse_url(settings), kind_name, period, in_airflow=True, workers=os.cpu_count() or 1)
     log.info("%s %s: %s", kind_name, period.slug, summary)
+    if summary.awaiting_approval:  # not sent, and not waited for: `itss mail` sends them once approved
+        waiting = summary.awaiting_approval
+        log.warning("%s %s: %d report(s) await approval and were not sent; the data owner was reminded: %s",
+                    kind_name, period.slug, len(waiting), "; ".join(waiting))  # fmt: skip
     return {key: [str(item) for item in value] if isinstance(value, list) else value
             for key, value in dataclasses.asdict(summary).items()}  # fmt: skip
 
@@ -130,13 +134,17 @@ def render_reports(kind_name: str, day: dt.date) -> list[str]:
     """Render every report of ``kind_name`` (HTML, PDF, XLSX) for its last period closed on ``day``."""
     import os
 
+    from itss_warehouse.mail.recipients import load_recipients
     from itss_warehouse.reports.formatting import Period
     from itss_warehouse.reports.kinds import KINDS
-    from itss_warehouse.reports.rendering import render_period
+    from itss_warehouse.reports.rendering import plan, render
 
     settings = get_settings()
     kind = KINDS[kind_name]
-    rendered = render_period(kind, warehouse_url(settings), Period.last_closed(kind.period_type, day),
-                             settings.output_path, settings.templates_path,
-                             breaches_shown=settings.report_breaches_shown, workers=os.cpu_count() or 1)  # fmt: skip
+    url = warehouse_url(settings)
+    units = plan(kind, url, Period.last_closed(kind.period_type, day))
+    needs_approval = load_recipients(settings.recipients_file).needing_approval(kind_name, [u.grain_id for u in units])
+    rendered = render(kind, url, units, settings.output_path, settings.templates_path,
+                      breaches_shown=settings.report_breaches_shown, workers=os.cpu_count() or 1,
+                      needs_approval=needs_approval)  # fmt: skip
     return [str(path) for report in rendered for path in report.files.values()]

@@ -2,12 +2,18 @@
 
 Customers and project managers get their project's service report; management, the
 quality department and the PMO get the organisation reports; the data owner gets the
-alerts (a blocked or failed send, a failed DAG run). An invalid address is an error that
-names its entry, e.g. ``projects.P001.cc: [1] 'pm@' is not …``.
+alerts (a blocked or failed send, a failed DAG run, reports awaiting approval). An invalid
+address is an error that names its entry, e.g. ``projects.P001.cc: [1] 'pm@' is not …``.
+
+``approval: true`` on a project's group (its service report) or an organisation report's
+group (every report of that kind) makes those reports drafts until approved with
+``itss report approve``, and holds back their e-mail until then (``reports.approval``).
+Off by default: reports are sent as soon as they are rendered.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from email.headerregistry import Address
 from email.utils import parseaddr
 from pathlib import Path
@@ -45,6 +51,7 @@ class Group(BaseModel):
     cc: tuple[str, ...] = ()
     bcc: tuple[str, ...] = ()
     language: Literal["zh-CN", "en"] = "zh-CN"
+    approval: bool = False  # the reports this group receives are sent only once approved
 
     @field_validator("to", "cc", "bcc", mode="before")
     @classmethod
@@ -78,11 +85,24 @@ class Recipients(BaseModel):
     projects: dict[str, Group] = {}
     organisation: dict[Literal[ORGANISATION_REPORTS], Group] = {}  # type: ignore[valid-type]
 
+    @field_validator("data_owner")
+    @classmethod
+    def _approval_is_for_reports(cls, value: Group) -> Group:
+        if value.approval:
+            raise ValueError("approval applies to the groups of projects and organisation reports, not to alerts")
+        return value
+
     def for_report(self, kind: str, unit_id: str) -> Group | None:
         """Who gets this report: the project's group for a service report, else the kind's group."""
         if kind == "service_report":
             return self.projects.get(unit_id)
         return self.organisation.get(kind)
+
+    def needing_approval(self, kind: str, unit_ids: Iterable[str]) -> frozenset[str]:
+        """Those of ``unit_ids`` whose report of ``kind`` is sent only once approved."""
+        return frozenset(
+            unit_id for unit_id in unit_ids if (group := self.for_report(kind, unit_id)) and group.approval
+        )
 
 
 def load_recipients(path: Path) -> Recipients:

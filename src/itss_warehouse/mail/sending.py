@@ -6,7 +6,9 @@ who was sent the same content is not sent it again unless ``resend``; content th
 since it was sent (data corrected) goes out again only with ``corrections``, marked as a
 correction. A send that finally fails is logged, alerts the data owner, and leaves the
 report in the archive for the next run. When validation failed, nobody gets a report and
-the data owner gets the failed checks.
+the data owner gets the failed checks. A report whose recipients' group asks for approval
+goes out only once its archived file is approved (``reports.approval``); until then it is
+logged as awaiting approval and the data owner is reminded, with the commands to approve.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from psycopg.rows import dict_row
 from itss_warehouse.mail import transport
 from itss_warehouse.mail.messages import alert_message, report_message
 from itss_warehouse.mail.recipients import Group, Recipients, load_recipients
-from itss_warehouse.reports import data_quality
+from itss_warehouse.reports import approval, data_quality
 from itss_warehouse.reports.formatting import Period, build_environment, load_catalogue
 from itss_warehouse.reports.kinds import KINDS
 from itss_warehouse.reports.rendering import FORMATS, archive_files, plan, render
@@ -51,6 +53,7 @@ class SendSummary:
     written: list[Path] = field(default_factory=list)  # .eml files, when no SMTP server is configured
     unaddressed: list[str] = field(default_factory=list)  # units without recipients
     withheld: str | None = None  # the failed checks, when validation failed
+    awaiting_approval: list[str] = field(default_factory=list)  # the approve command of each report held back
 
 
 def ensure_mail_log(url: str) -> None:
@@ -87,6 +90,7 @@ def send_reports(
     units = plan(kind, url, period)
     groups = {unit.grain_id: recipients.for_report(kind_name, unit.grain_id) for unit in units}
     summary.unaddressed = [unit_id for unit_id, group in groups.items() if group is None]
+    needs_approval = recipients.needing_approval(kind_name, groups)
     languages = {unit_id: group.language for unit_id, group in groups.items() if group}
     for language in sorted(set(languages.values())):
         # The archive may hold only the default language: render what a recipient reads.
@@ -96,13 +100,43 @@ def send_reports(
         ]  # fmt: skip
         if missing:
             render(kind, url, missing, settings.output_path, settings.templates_path, language=language,
-                   breaches_shown=settings.report_breaches_shown, workers=workers)  # fmt: skip
+                   breaches_shown=settings.report_breaches_shown, workers=workers,
+                   needs_approval=needs_approval)  # fmt: skip
     for unit in units:
         group = groups[unit.grain_id]
-        if group is not None:
-            _send_unit(settings, url, recipients, config, kind_name, unit, group, quality, summary,
-                       resend=resend, corrections=corrections)  # fmt: skip
+        if group is None:
+            continue
+        if group.approval and not _approved(settings, url, kind_name, period, unit, group.language, summary):
+            continue
+        _send_unit(settings, url, recipients, config, kind_name, unit, group, quality, summary,
+                   resend=resend, corrections=corrections)  # fmt: skip
+    if summary.awaiting_approval:
+        _alert(settings, recipients, config, "awaiting", summary, title_of=kind_name, period=period,
+               reports="\n".join(summary.awaiting_approval),
+               send=approval.send_command(kind_name, period.slug))  # fmt: skip
     return summary
+
+
+def _approved(settings: Settings, url: str, kind_name: str, period: Period, unit, language: str,
+              summary: SendSummary) -> bool:  # fmt: skip
+    """Whether the archived report was rendered approved; if not, note and log it as awaiting approval."""
+    html = archive_files(settings.output_path, kind_name, unit, language)["html"]
+    archived = approval.archived_state(html)
+    if archived is not None and archived.approval == "approved":
+        return True
+    with psycopg.connect(url) as conn, conn.cursor(row_factory=dict_row) as cur:
+        given = (
+            approval.approvals(cur, kind_name, unit.period.slug, unit.grain_id, archived.fingerprint)
+            if archived
+            else {}
+        )
+    role = "approved" if "reviewed" in given else "reviewed"
+    # The period the command takes (a quarterly project's report is approved by its quarter's last month).
+    command = approval.approve_command(kind_name, period.slug, unit.grain_id, role)
+    log.info("%s %s %s awaits approval: %s", kind_name, unit.period.slug, unit.grain_id, command)
+    summary.awaiting_approval.append(command)
+    _log(url, kind_name, unit.period, unit.grain_id, language, [], "", "awaiting_approval")
+    return False
 
 
 def _send_unit(settings, url, recipients, config, kind_name, unit, group: Group, quality, summary, *,
@@ -198,7 +232,8 @@ def _alert(settings: Settings, recipients: Recipients, config, reason: str, summ
     owner = recipients.data_owner
     t = load_catalogue(settings.templates_path, owner.language)
     names = {"title": t["titles"][title_of], "period": period.label(t), "name": "", **values}
-    subject, text = t["mail"][f"{reason}_subject"].format(**names), t["mail"][reason].format(**names)
+    texts = t["approval"] if reason == "awaiting" else t["mail"]  # the approval step's texts are in their own section
+    subject, text = texts[f"{reason}_subject"].format(**names), texts[reason].format(**names)
     message = alert_message(sender_for(settings, config, owner.language), owner, subject, text)
     deliver_alert(settings, config, message, owner, f"alert-{reason}-{title_of}-{period.slug}", summary.written)
 

@@ -16,7 +16,7 @@ import logging
 import multiprocessing
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,7 +27,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from itss_warehouse.ingest.canonical import PRIORITIES
-from itss_warehouse.reports import data_quality
+from itss_warehouse.reports import approval, data_quality
 from itss_warehouse.reports.appendix import cover_sheet
 from itss_warehouse.reports.base import ReportKind, Sheet, Unit
 from itss_warehouse.reports.formatting import IN_SCOPE, Period, build_environment, load_catalogue
@@ -94,6 +94,7 @@ class Job:
     formats: tuple[str, ...]
     shared: dict[str, Any]  # data-quality status and display settings, the same for every unit
     as_of: datetime | None  # given by the caller instead of each unit's data as-of time
+    needs_approval: frozenset[str] = frozenset()  # units rendered as drafts until approved (reports.approval)
 
 
 def check_formats(formats: Sequence[str]) -> tuple[str, ...]:
@@ -130,8 +131,11 @@ def render(
     breaches_shown: int = 20,
     workers: int = 1,
     on_rendered: Callable[[RenderedReport], None] | None = None,
+    needs_approval: Collection[str] = (),
 ) -> list[RenderedReport]:
     """Render ``units`` into the archive, replacing earlier files; in ``workers`` processes if more than one.
+
+    The units in ``needs_approval`` are drafts until approved (see ``reports.approval``).
 
     Raises ReportBlocked, before writing anything, when the inputs failed validation.
     """
@@ -139,7 +143,7 @@ def render(
     load_catalogue(templates_dir, language)  # an unknown language fails here, not in a worker
     with psycopg.connect(url) as conn, conn.cursor(row_factory=dict_row) as cur:
         shared = {"data_quality": data_quality.status(cur), "breaches_shown": breaches_shown}
-    job = Job(kind, url, output_dir, templates_dir, language, formats, shared, as_of)
+    job = Job(kind, url, output_dir, templates_dir, language, formats, shared, as_of, frozenset(needs_approval))
     rendered = []
     if workers > 1 and multiprocessing.current_process().daemon:
         # A Celery worker's task process may not start processes of its own; there, more
@@ -181,13 +185,21 @@ class Renderer:
 
     def render(self, unit: Unit) -> RenderedReport:
         job, catalogue = self.job, self.catalogue
-        with self.conn.cursor(row_factory=dict_row) as cur:
+        with approval.FingerprintingCursor(self.conn) as cur:
             content = self.kind.content(cur, unit, catalogue)
             fallback = one_row(cur.execute(USES_FALLBACK_CALENDAR, unit.params))["uses_fallback_calendar"]
             as_of = job.as_of or one_row(cur.execute(DATA_AS_OF, unit.params))["loaded_at"]
             internal = self.kind.audience == "internal"
+            judged_as_of = one_row(cur.execute(JUDGED_AS_OF, unit.params))["as_of"]
             quarantine = data_quality.quarantined(cur, unit.params)
             withdrawals = data_quality.withdrawals(cur, unit.params)
+            fingerprint = cur.seal()  # the rows read so far are the report's content
+            required = unit.grain_id in job.needs_approval
+            approvals = (
+                approval.approvals(cur, self.kind.name, unit.period.slug, unit.grain_id, fingerprint)
+                if required
+                else {}
+            )
             html = self.template.render(
                 job.shared,
                 t=catalogue,
@@ -197,9 +209,13 @@ class Renderer:
                 uses_fallback_calendar=fallback,
                 internal=internal,
                 as_of=as_of,
-                judged_as_of=one_row(cur.execute(JUDGED_AS_OF, unit.params))["as_of"],
+                judged_as_of=judged_as_of,
                 quarantine=quarantine,
                 withdrawals=withdrawals,
+                fingerprint=fingerprint,
+                approvals=approvals,
+                approval_state=approval.state(required, approvals),
+                draft=required and "approved" not in approvals,
                 summary=self.kind.summary(content, unit, as_of, catalogue) if self.kind.summary else None,
                 **content,
             )

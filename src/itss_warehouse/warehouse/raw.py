@@ -6,7 +6,7 @@ landed file), ``quarantined_rows`` (what was kept out of the marts, and why),
 ``validation_runs`` (every validation, logged), ``batch_withdrawals`` and ``rebuild_requests``
 (withdrawn exports, and the full builds they need), ``source_watermarks``
 (where each database or API source's extraction stands), ``mail_log`` (every report
-e-mail) and ``pseudonym_key``.
+e-mail), ``report_approvals`` (who reviewed and approved which report content) and ``pseudonym_key``.
 """
 
 from __future__ import annotations
@@ -49,13 +49,35 @@ MAIL_LOG = """
         language text not null,
         recipient text not null,
         checksum text not null,
-        status text not null check (status in ('sent', 'failed', 'written', 'withheld')),
+        status text not null,
         is_correction boolean not null default false,
         attempts integer not null default 0,
         error text,
         logged_at timestamptz not null default now()
     );
     create index if not exists mail_log_report_idx on raw.mail_log (report_kind, period, unit_id, recipient)
+"""
+
+MAIL_STATUSES = "('sent', 'failed', 'written', 'withheld', 'awaiting_approval')"
+MAIL_STATUS_CHECK = f"""
+    alter table raw.mail_log drop constraint if exists mail_log_status_check;
+    alter table raw.mail_log add constraint mail_log_status_check check (status in {MAIL_STATUSES})
+"""
+
+# Every review and approval of a report (itss report approve), kept: the latest of a role counts
+# while the report's content still has the fingerprint it was given for.
+REPORT_APPROVALS = """
+    create table if not exists raw.report_approvals (
+        approval_id bigserial primary key,
+        report_kind text not null,
+        period text not null,
+        unit_id text not null,
+        role text not null check (role in ('reviewed', 'approved')),
+        approved_by text not null,
+        approved_at timestamptz not null default now(),
+        fingerprint text not null
+    );
+    create index if not exists report_approvals_report_idx on raw.report_approvals (report_kind, period, unit_id)
 """
 
 
@@ -240,3 +262,14 @@ def ensure_source_watermarks(conn: psycopg.Connection) -> None:
 def ensure_mail_log(conn: psycopg.Connection) -> None:
     lock_ddl(conn)
     conn.execute(MAIL_LOG)
+    checked = conn.execute(
+        "select pg_get_constraintdef(oid) from pg_constraint"
+        " where conrelid = 'raw.mail_log'::regclass and conname = 'mail_log_status_check'"
+    ).fetchone()
+    if checked is None or "awaiting_approval" not in checked[0]:  # new, or from before the approval step
+        conn.execute(MAIL_STATUS_CHECK)
+
+
+def ensure_report_approvals(conn: psycopg.Connection) -> None:
+    lock_ddl(conn)
+    conn.execute(REPORT_APPROVALS)
