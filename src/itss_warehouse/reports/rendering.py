@@ -27,12 +27,16 @@ import psycopg
 from psycopg.rows import dict_row
 
 from itss_warehouse.ingest.canonical import PRIORITIES
-from itss_warehouse.reports import data_quality
-from itss_warehouse.reports.base import ReportKind, Sheet, Unit
+from itss_warehouse.reports import data_quality, issue_register, sections
+from itss_warehouse.reports.base import Cursor, ReportKind, Sheet, Unit
+from itss_warehouse.reports.contents import with_contents
+from itss_warehouse.reports.document_control import DocumentSettings
 from itss_warehouse.reports.formatting import IN_SCOPE, Period, build_environment, load_catalogue
 from itss_warehouse.reports.pdf import html_to_pdf
 from itss_warehouse.reports.xlsx import LOCAL_TIMEZONE, table_workbook
+from itss_warehouse.settings import get_settings
 from itss_warehouse.warehouse.connection import one_row
+from itss_warehouse.warehouse.raw import ensure_issued_documents
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +96,7 @@ class Job:
     formats: tuple[str, ...]
     shared: dict[str, Any]  # data-quality status and display settings, the same for every unit
     as_of: datetime | None  # given by the caller instead of each unit's data as-of time
+    document: DocumentSettings  # company, numbering and sign-off of the covers
 
 
 def check_formats(formats: Sequence[str]) -> tuple[str, ...]:
@@ -128,8 +133,12 @@ def render(
     breaches_shown: int = 20,
     workers: int = 1,
     on_rendered: Callable[[RenderedReport], None] | None = None,
+    document: DocumentSettings | None = None,
 ) -> list[RenderedReport]:
     """Render ``units`` into the archive, replacing earlier files; in ``workers`` processes if more than one.
+
+    Each report is issued in the register of documents (``issue_register``): a version of its own
+    when its figures differ from the last issue's. ``document`` defaults to the settings'.
 
     Raises ReportBlocked, before writing anything, when the inputs failed validation.
     """
@@ -137,7 +146,9 @@ def render(
     load_catalogue(templates_dir, language)  # an unknown language fails here, not in a worker
     with psycopg.connect(url) as conn, conn.cursor(row_factory=dict_row) as cur:
         shared = {"data_quality": data_quality.status(cur), "breaches_shown": breaches_shown}
-    job = Job(kind, url, output_dir, templates_dir, language, formats, shared, as_of)
+        ensure_issued_documents(conn)
+    document = document or DocumentSettings.from_settings(get_settings())
+    job = Job(kind, url, output_dir, templates_dir, language, formats, shared, as_of, document)
     rendered = []
     if workers > 1 and multiprocessing.current_process().daemon:
         # A Celery worker's task process may not start processes of its own; there, more
@@ -183,6 +194,7 @@ class Renderer:
             content = self.kind.content(cur, unit, catalogue)
             fallback = one_row(cur.execute(USES_FALLBACK_CALENDAR, unit.params))["uses_fallback_calendar"]
             as_of = job.as_of or one_row(cur.execute(DATA_AS_OF, unit.params))["loaded_at"]
+            issue = self._issue(cur, unit, content)
             html = self.template.render(
                 job.shared,
                 t=catalogue,
@@ -195,8 +207,10 @@ class Renderer:
                 judged_as_of=one_row(cur.execute(JUDGED_AS_OF, unit.params))["as_of"],
                 quarantine=data_quality.quarantined(cur, unit.params),
                 withdrawals=data_quality.withdrawals(cur, unit.params),
+                document=job.document.cover(self.kind.audience, issue, job.language),
                 **content,
             )
+            html = with_contents(html, catalogue)
             paths = archive_files(job.output_dir, self.kind.name, unit, job.language)
             files = {}
             for kind in job.formats:
@@ -208,8 +222,15 @@ class Renderer:
                     data = _workbook(self.kind.appendix(cur, unit, content, catalogue), as_of)
                 files[kind] = paths[kind]
                 write_atomically(files[kind], data)
-        self.conn.rollback()  # end the read transaction: the next unit sees no stale snapshot
+        # The issue is recorded once its files are written; the next unit sees no stale snapshot.
+        self.conn.commit()
         return RenderedReport(self.kind.name, unit.grain_id, unit.period, job.language, files)
+
+    def _issue(self, cur: Cursor, unit: Unit, content: dict[str, Any]) -> issue_register.Issue:
+        scorecard = sections.scorecard(cur, unit)
+        figures = (issue_register.fingerprint(content, scorecard), issue_register.kpi_figures(scorecard))
+        number = self.job.document.document_number(self.kind.name, unit)
+        return issue_register.issue(cur, self.kind.name, unit, self.job.language, number, figures, self.catalogue)
 
 
 def archive_files(output_dir: Path, kind_name: str, unit: Unit, language: str) -> dict[str, Path]:
