@@ -24,6 +24,8 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 DOCUMENT_NUMBER_PLACEHOLDERS = {"company", "period", "year"}
 UNIT_PLACEHOLDERS = {"service_report": {"project"}, "quality_report": {"department"}}
 LOGO_SUFFIXES = (".png", ".jpg", ".jpeg", ".svg")
+# The demo's company, in both languages: English reports are in English throughout.
+DEMO_COMPANY = {"zh-CN": "示例运维服务有限公司", "en": "Example IT Services Co., Ltd."}
 
 
 def _document_number_placeholders(pattern: str, kind: str) -> None:
@@ -132,10 +134,12 @@ class Settings(BaseSettings):
     )
 
     company_name: str = Field(
-        default="示例运维服务有限公司", description="The company issuing the reports, on every report's cover"
+        default=DEMO_COMPANY["zh-CN"], description="The company issuing the reports, on every report's cover"
     )
     company_name_en: str | None = Field(
-        default=None, description="The company's name on English reports; unset: `ITSS_COMPANY_NAME`"
+        default=None,
+        description="The company's name on English reports; unset: `ITSS_COMPANY_NAME` (the demo company's English"
+        " name while that is the default)",
     )
     company_code: str = Field(
         default="DEMO", description="The company's short code, the `{company}` of the document numbers"
@@ -242,6 +246,12 @@ class Settings(BaseSettings):
     @property
     def templates_path(self) -> Path:
         return self.project_dir / "reports"
+
+    @property
+    def company_name_english(self) -> str:
+        if self.company_name_en:
+            return self.company_name_en
+        return DEMO_COMPANY["en"] if self.company_name == DEMO_COMPANY["zh-CN"] else self.company_name
 
     def document_number_pattern(self, kind: str) -> str:
         """The number pattern of a report kind (``service_report`` …)."""

@@ -276,6 +276,11 @@ def test_a_logo_shows_on_the_cover(conn, url, tmp_path):
     assert '<div class="cover-company"><img class="logo" src="data:image/svg+xml;base64,' in cover
 
 
+def test_english_covers_name_the_company_in_english():
+    assert DocumentSettings.from_settings(Settings()).company_name_en == "Example IT Services Co., Ltd."  # the demo's
+    assert DocumentSettings.from_settings(Settings(company_name="华信")).company_name_en == "华信"  # as configured
+
+
 def test_document_number_patterns_are_checked_when_the_settings_are_read(monkeypatch):
     assert Settings().document_number_service_report == "{company}-ITSS-SR-{project}-{period}"
     for field, pattern, message in [

@@ -28,7 +28,7 @@ class DocumentSettings:
     """The settings a cover needs, picklable for the rendering processes."""
 
     company_name: str
-    company_name_en: str | None
+    company_name_en: str
     company_code: str
     logo: str | None  # a data URI: the HTML (also an e-mail body) and its PDF carry the image themselves
     number_patterns: dict[str, str]  # report kind → pattern (settings.DOCUMENT_NUMBER_PLACEHOLDERS)
@@ -38,7 +38,7 @@ class DocumentSettings:
     def from_settings(cls, settings: Settings) -> DocumentSettings:
         return cls(
             company_name=settings.company_name,
-            company_name_en=settings.company_name_en,
+            company_name_en=settings.company_name_english,
             company_code=settings.company_code,
             logo=_data_uri(settings.company_logo) if settings.company_logo else None,
             number_patterns={
@@ -62,7 +62,7 @@ class DocumentSettings:
     def cover(self, kind_audience: str, issue: Issue, language: str) -> dict[str, Any]:
         """What ``cover.html.j2`` shows besides the title, unit and period."""
         return {
-            "company": (self.company_name_en if language == "en" else None) or self.company_name,
+            "company": self.company_name_en if language == "en" else self.company_name,
             "logo": self.logo,
             "number": issue.document_number,
             "version": issue.current,
