@@ -127,7 +127,7 @@ def test_automatic_issue_signs_with_the_configured_names_and_the_issue_date(zh, 
 
 
 def test_the_customer_confirms_the_service_report_only(zh, url, conn, tmp_path):
-    assert "<p class=\"cover-heading\">客户确认</p>" in cover_of(zh["PRJ-A"].path)
+    assert '<p class="cover-heading">客户确认</p>' in cover_of(zh["PRJ-A"].path)
     assert '<th>客户代表签字</th><td class="sign-line"></td><th>日期</th><td class="sign-line"></td>' in cover_of(
         zh["PRJ-A"].path
     )
@@ -153,10 +153,10 @@ def test_the_pdf_cover_page_holds_the_document_control(zh, conn):
 
 def test_an_english_cover_is_in_english(conn, url, tmp_path):
     cover = cover_of(render(url, tmp_path, language="en")["PRJ-B"].path)
-    assert '<span>Huaxin IT Services Ltd.</span>' in cover
+    assert "<span>Huaxin IT Services Ltd.</span>" in cover
     assert "<th>Document number</th><td>HX-ITSS-SR-PRJ-B-202610</td>" in cover
     assert "<th>Approved by</th><td>Head of IT service management</td>" in cover
-    assert "<p class=\"cover-heading\">Customer confirmation</p>" in cover
+    assert '<p class="cover-heading">Customer confirmation</p>' in cover
     assert "First issue" in cover
     assert "Desk &lt;Support&gt; (PRJ-B)" in cover and "Acme &amp; Co" in cover
 
@@ -236,21 +236,34 @@ def test_a_draft_shows_the_marker_and_recorded_approvals_fill_the_block():
     catalogue = load_catalogue(TEMPLATES_DIR, "zh-CN")
     env = build_environment(TEMPLATES_DIR, catalogue)
     env.loader = jinja2.ChoiceLoader(
-        [jinja2.DictLoader({"cover_only.html.j2": '{% with title = "服务报告" %}{% include "cover.html.j2" %}{% endwith %}'}), env.loader]
+        [
+            jinja2.DictLoader(
+                {"cover_only.html.j2": '{% with title = "服务报告" %}{% include "cover.html.j2" %}{% endwith %}'}
+            ),
+            env.loader,
+        ]
     )
     unit = Unit("project", "PRJ-A", OCTOBER, {"project_name": "华东数据中心运维", "customer_name": "华东银行"})
     issue = Issue("HX-ITSS-SR-PRJ-A-202610", [Version(1, date(2026, 11, 2), "首次发布")])
-    context = {"t": catalogue, "unit": unit, "period": "2026年10月", "document": HUAXIN.cover("customer", issue, "zh-CN")}
+    context = {
+        "t": catalogue,
+        "unit": unit,
+        "period": "2026年10月",
+        "document": HUAXIN.cover("customer", issue, "zh-CN"),
+    }
     template = env.get_template("cover_only.html.j2")
 
     draft = re.sub(r">\s+<", "><", template.render(context, draft=True, approvals={}))
     assert '<p class="draft-mark">草稿</p>' in draft
     assert "<th>编制</th><td>王五（数据管理员）</td><td>2026-11-02</td>" in draft
-    assert '<th>审核</th><td>赵六</td><td></td>' in draft  # not reviewed yet: left to sign
-    assert '<th>批准</th><td>运维服务负责人</td><td></td>' in draft
+    assert "<th>审核</th><td>赵六</td><td></td>" in draft  # not reviewed yet: left to sign
+    assert "<th>批准</th><td>运维服务负责人</td><td></td>" in draft
 
     reviewed_at = datetime(2026, 11, 3, 17, 30, tzinfo=ZoneInfo("UTC"))  # 01:30 on the 4th in Beijing
-    approvals = {"reviewed": {"by": "质量经理 钱七", "at": reviewed_at}, "approved": {"by": "总经理 孙八", "at": reviewed_at}}
+    approvals = {
+        "reviewed": {"by": "质量经理 钱七", "at": reviewed_at},
+        "approved": {"by": "总经理 孙八", "at": reviewed_at},
+    }
     approved = re.sub(r">\s+<", "><", template.render(context, draft=False, approvals=approvals))
     assert "草稿" not in approved
     assert "<th>审核</th><td>质量经理 钱七</td><td>2026-11-04</td>" in approved
@@ -259,7 +272,9 @@ def test_a_draft_shows_the_marker_and_recorded_approvals_fill_the_block():
 
 def test_the_logo_is_embedded_in_the_report(tmp_path):
     logo = tmp_path / "logo.svg"
-    logo.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>')
+    logo.write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>'
+    )
     document = DocumentSettings.from_settings(Settings(company_logo=logo))
     assert document.logo is not None and document.logo.startswith("data:image/svg+xml;base64,")
     with pytest.raises(LogoError, match="no file .*missing.png"):
@@ -270,7 +285,9 @@ def test_the_logo_is_embedded_in_the_report(tmp_path):
 
 def test_a_logo_shows_on_the_cover(conn, url, tmp_path):
     logo = tmp_path / "logo.svg"
-    logo.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>')
+    logo.write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>'
+    )
     document = DocumentSettings.from_settings(Settings(company_logo=logo, company_name="华信"))
     cover = cover_of(render(url, tmp_path / "out", document=document)["PRJ-B"].path)
     assert '<div class="cover-company"><img class="logo" src="data:image/svg+xml;base64,' in cover
@@ -293,9 +310,17 @@ def test_document_number_patterns_are_checked_when_the_settings_are_read(monkeyp
         with pytest.raises(ValidationError, match=message):
             Settings(**{field: pattern})
     monkeypatch.setenv("ITSS_DOCUMENT_NUMBER_SATISFACTION_REPORT", "{company}-SS-{yyyy}")
-    with pytest.raises(ValidationError, match=r"unknown placeholder \{yyyy\} .*known: \{company\}, \{period\}, \{year\}"):
+    with pytest.raises(
+        ValidationError, match=r"unknown placeholder \{yyyy\} .*known: \{company\}, \{period\}, \{year\}"
+    ):
         Settings()
     monkeypatch.setenv("ITSS_DOCUMENT_NUMBER_SATISFACTION_REPORT", "{company}/SS/{year}")
     document = DocumentSettings.from_settings(Settings(company_code="HX"))
-    assert document.document_number("satisfaction_report", Unit("organisation", "organisation", Period.parse("2026"))) == "HX/SS/2026"
-    assert document.document_number("quality_report", Unit("department", "D1", Period.parse("2026-H1"))) == "HX-ITSS-QR-D1-2026H1"
+    assert (
+        document.document_number("satisfaction_report", Unit("organisation", "organisation", Period.parse("2026")))
+        == "HX/SS/2026"
+    )
+    assert (
+        document.document_number("quality_report", Unit("department", "D1", Period.parse("2026-H1")))
+        == "HX-ITSS-QR-D1-2026H1"
+    )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from markupsafe import Markup, escape
+from markupsafe import escape
 
 PAGES_WITHOUT_CONTENTS = 3.5  # a body of three pages, the cover a fourth: five pages or more get one
 LINES_PER_PAGE = 48  # 10 pt text on A4 within 18 mm margins, tables' 1 mm padding included
@@ -34,16 +34,17 @@ def estimated_pages(body: str) -> float:
 def with_contents(html: str, catalogue: dict[str, Any]) -> str:
     """The report with a contents list after its cover when it is long, else as it is."""
     cover, marker, body = html.partition(COVER_END)
-    if not marker or estimated_pages(body) <= PAGES_WITHOUT_CONTENTS:
+    if estimated_pages(body) <= PAGES_WITHOUT_CONTENTS:  # no marker: no body, no contents
         return html
-    entries = []
+    entries: list[tuple[str, str]] = []  # (anchor, heading)
 
     def anchor(match: re.Match[str]) -> str:
         entries.append((f"section-{len(entries) + 1}", match["title"]))
         return f'<h2 id="{entries[-1][0]}">{match["title"]}</h2>'
 
     body = HEADING.sub(anchor, body)
-    # The headings are the template's own escaped HTML: they go into the list as they are.
-    items = "".join(f'<li><a href="#{target}">{Markup(title)}</a></li>' for target, title in entries)
-    contents = f'<nav class="contents"><p class="contents-heading">{escape(catalogue["cover"]["contents"])}</p><ol>{items}</ol></nav>'
+    # The headings are the template's own, already escaped: they go into the list as they are.
+    items = "".join(f'<li><a href="#{target}">{title}</a></li>' for target, title in entries)
+    heading = escape(catalogue["cover"]["contents"])
+    contents = f'<nav class="contents"><p class="contents-heading">{heading}</p><ol>{items}</ol></nav>'
     return f"{cover}{marker}\n{contents}{body}"
