@@ -19,7 +19,7 @@ from itss_warehouse.reports.base import Unit
 from itss_warehouse.reports.contents import PAGES_WITHOUT_CONTENTS, estimated_pages
 from itss_warehouse.reports.document_control import DocumentSettings, LogoError
 from itss_warehouse.reports.formatting import Period, build_environment, load_catalogue
-from itss_warehouse.reports.issue_register import Issue, Version
+from itss_warehouse.reports.issue_register import Issue, Version, change_note
 from itss_warehouse.reports.kinds import KINDS
 from itss_warehouse.reports.rendering import RenderedReport, render_period
 from itss_warehouse.settings import Settings
@@ -324,3 +324,19 @@ def test_document_number_patterns_are_checked_when_the_settings_are_read(monkeyp
         document.document_number("quality_report", Unit("department", "D1", Period.parse("2026-H1")))
         == "HX-ITSS-QR-D1-2026H1"
     )
+
+
+def test_the_change_note_is_in_the_reports_language_and_stays_short():
+    zh = load_catalogue(TEMPLATES_DIR, "zh-CN")
+    names = {"unit": "ratio", "name_zh": "SLA达成率", "name_en": "SLA attainment"}
+    before = {"SLA_ATTAINMENT": {"value": "0.75", **names}}
+    after = {"SLA_ATTAINMENT": {"value": "1", **names}}
+    assert change_note(before, after, zh) == "更正：SLA达成率 75.0% → 100.0%"
+    # A KPI the corrected figures no longer have, and one they newly have.
+    assert change_note(before, {}, zh) == "更正：SLA达成率 75.0% → —"
+    counts = {
+        f"K{n}": {"value": str(n), "unit": "count", "name_zh": f"指标{n}", "name_en": f"KPI {n}"} for n in range(8)
+    }
+    more = change_note({}, counts, zh)
+    assert more.startswith("更正：指标0 — → 0、指标1 — → 1") and more.endswith("，另有 2 项指标变化")
+    assert change_note(after, after, zh) == "明细数据更正，指标值未变"
