@@ -249,14 +249,10 @@ class Settings(BaseSettings):
 
     @property
     def company_name_english(self) -> str:
+        """The name English covers show: the configured one, else the company's, or the demo's in English."""
         if self.company_name_en:
             return self.company_name_en
         return DEMO_COMPANY["en"] if self.company_name == DEMO_COMPANY["zh-CN"] else self.company_name
-
-    def document_number_pattern(self, kind: str) -> str:
-        """The number pattern of a report kind (``service_report`` …)."""
-        pattern: str = getattr(self, f"document_number_{kind}")
-        return pattern
 
 
 def get_settings() -> Settings:
