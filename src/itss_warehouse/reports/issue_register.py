@@ -112,18 +112,18 @@ def change_note(before: dict[str, dict[str, Any]], after: dict[str, dict[str, An
             continue
         kpi = new or old
         unit = kpi.get("unit") or "count"
-
-        def shown(figure: dict[str, Any], unit: str = unit) -> str:
-            return blank if figure.get("value") is None else format_kpi(Decimal(figure["value"]), unit)
-
         name = kpi.get(catalogue["kpi_name_column"]) or code
-        changes.append(t["kpi_change"].format(kpi=name, old=shown(old), new=shown(new)))
+        changes.append(t["kpi_change"].format(kpi=name, old=_shown(old, unit, blank), new=_shown(new, unit, blank)))
     if not changes:
         return str(t["details_corrected"])
     listed = catalogue["list_separator"].join(changes[:KPIS_NAMED])
     if len(changes) > KPIS_NAMED:
         listed += t["more_changes"].format(count=len(changes) - KPIS_NAMED)
     return str(t["corrected"].format(changes=listed))
+
+
+def _shown(figure: dict[str, Any], unit: str, blank: str) -> str:
+    return blank if figure.get("value") is None else format_kpi(Decimal(figure["value"]), unit)
 
 
 def _version(row: dict[str, Any]) -> Version:
