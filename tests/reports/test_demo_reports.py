@@ -136,6 +136,17 @@ def test_every_report_opens_with_its_cover(rendered):
             assert (labels[2] in cover) == (kind == "service_report"), (kind, language)
 
 
+def test_reports_of_five_pages_or_more_have_contents_and_shorter_ones_none(rendered):
+    seen = set()
+    for reports in rendered.values():
+        for report in reports:
+            pages = len(PdfReader(report.files["pdf"]).pages)
+            has_contents = '<nav class="contents">' in report.files["html"].read_text(encoding="utf-8")
+            assert has_contents == (pages >= 5), (report.kind, report.unit_id, report.language, pages)
+            seen.add(has_contents)
+    assert seen == {True, False}  # the demo has both
+
+
 def test_the_satisfaction_summary_lists_each_item_and_every_low_score(built, rendered):
     with psycopg.connect(built) as conn:
         items = conn.execute(
