@@ -34,12 +34,13 @@ install: $(UV) report-fonts
 	$(UV) sync --frozen --python 3.11 --compile-bytecode
 
 # PDF reports need a font covering Chinese (never boxes) and HarfBuzz's subsetter
-# (WeasyPrint embeds only the glyphs used): Debian's packages, installed once.
+# (WeasyPrint embeds only the glyphs used); the tests read PDFs' text with poppler's
+# pdftotext: Debian's packages, installed once.
 report-fonts:
-	@if ! fc-list :lang=zh-cn family 2>/dev/null | grep -q . || ! ls /usr/lib/*/libharfbuzz-subset.so.0 >/dev/null 2>&1; then \
+	@if ! fc-list :lang=zh-cn family 2>/dev/null | grep -q . || ! ls /usr/lib/*/libharfbuzz-subset.so.0 >/dev/null 2>&1 || ! command -v pdftotext >/dev/null; then \
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
-	  $$SUDO apt-get install -y -q fontconfig fonts-noto-cjk libharfbuzz-subset0 \
-	    || ($$SUDO apt-get update -q && $$SUDO apt-get install -y -q fontconfig fonts-noto-cjk libharfbuzz-subset0); \
+	  $$SUDO apt-get install -y -q fontconfig fonts-noto-cjk libharfbuzz-subset0 poppler-utils \
+	    || ($$SUDO apt-get update -q && $$SUDO apt-get install -y -q fontconfig fonts-noto-cjk libharfbuzz-subset0 poppler-utils); \
 	fi
 
 # Bootstrap uv without touching the system Python: a private venv, or pip --target

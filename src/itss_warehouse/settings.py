@@ -7,15 +7,42 @@ an embedded PostgreSQL, demo mappings. Nothing here touches the network or a dat
 from __future__ import annotations
 
 import inspect
+import string
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+# What a document number pattern may name: every kind's company code and period, and the
+# unit of the kinds reported per project or per department.
+DOCUMENT_NUMBER_PLACEHOLDERS = {"company", "period", "year"}
+UNIT_PLACEHOLDERS = {"service_report": {"project"}, "quality_report": {"department"}}
+LOGO_SUFFIXES = (".png", ".jpg", ".jpeg", ".svg")
+# The demo's company, in both languages: English reports are in English throughout.
+DEMO_COMPANY = {"zh-CN": "示例运维服务有限公司", "en": "Example IT Services Co., Ltd."}
+
+
+def _document_number_placeholders(pattern: str, kind: str) -> None:
+    """Refuse a pattern naming what the kind's number cannot hold, so the error comes at start-up."""
+    known = DOCUMENT_NUMBER_PLACEHOLDERS | UNIT_PLACEHOLDERS.get(kind, set())
+    try:
+        fields = [(name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(pattern)]
+    except ValueError as error:
+        raise ValueError(f"the {kind} number pattern {pattern!r} is not a pattern: {error}") from None
+    for name, spec, conversion in fields:
+        if name is None:
+            continue
+        if name not in known or spec or conversion:
+            raise ValueError(
+                f"unknown placeholder {{{name}{'!' + conversion if conversion else ''}{':' + spec if spec else ''}}}"
+                f" in the {kind} number pattern {pattern!r} (known: {', '.join('{' + k + '}' for k in sorted(known))})"
+            )
 
 
 def _default_project_dir() -> Path:
@@ -113,6 +140,75 @@ class Settings(BaseSettings):
         " has every breach",
     )
 
+    company_name: str = Field(
+        default=DEMO_COMPANY["zh-CN"], description="The company issuing the reports, on every report's cover"
+    )
+    company_name_en: str | None = Field(
+        default=None,
+        description="The company's name on English reports; unset: `ITSS_COMPANY_NAME` (the demo company's English"
+        " name while that is the default)",
+    )
+    company_code: str = Field(
+        default="DEMO", description="The company's short code, the `{company}` of the document numbers"
+    )
+    company_logo: Path | None = Field(
+        default=None,
+        description="A PNG, JPEG or SVG file shown on the covers (embedded in the report); unset: no logo",
+    )
+    document_number_service_report: str = Field(
+        default="{company}-ITSS-SR-{project}-{period}",
+        description="Document number of a service report: `{company}`, `{project}` (its id), `{period}`"
+        " (`202610`, `2026Q4` for a quarterly project) and `{year}`; checked when the settings are read",
+    )
+    document_number_process_report: str = Field(
+        default="{company}-ITSS-PR-{period}",
+        description="Document number of a process monitoring report: `{company}`, `{period}` (`202610`), `{year}`",
+    )
+    document_number_quality_report: str = Field(
+        default="{company}-ITSS-QR-{department}-{period}",
+        description="Document number of a half-year quality report: `{company}`, `{department}` (its id),"
+        " `{period}` (`2026H1`), `{year}`",
+    )
+    document_number_annual_report: str = Field(
+        default="{company}-ITSS-AR-{period}",
+        description="Document number of an annual quality report: `{company}`, `{period}` (`2026`), `{year}`",
+    )
+    document_number_satisfaction_report: str = Field(
+        default="{company}-ITSS-SS-{period}",
+        description="Document number of a satisfaction survey summary: `{company}`, `{period}` (`2026`), `{year}`",
+    )
+    document_prepared_by: str | None = Field(
+        default=None,
+        description="Name or role in the covers' 编制 (prepared) row; unset: the data owner, as the reports are"
+        " generated from the warehouse",
+    )
+    document_reviewed_by: str | None = Field(
+        default=None, description="Name or role in the covers' 审核 (reviewed) row; unset: the quality department"
+    )
+    document_approved_by: str | None = Field(
+        default=None,
+        description="Name or role in the covers' 批准 (approved) row; unset: the head of IT service management",
+    )
+
+    @field_validator(
+        "document_number_service_report",
+        "document_number_process_report",
+        "document_number_quality_report",
+        "document_number_annual_report",
+        "document_number_satisfaction_report",
+    )
+    @classmethod
+    def _known_placeholders(cls, pattern: str, info: ValidationInfo) -> str:
+        _document_number_placeholders(pattern, str(info.field_name).removeprefix("document_number_"))
+        return pattern
+
+    @field_validator("company_logo")
+    @classmethod
+    def _logo_format(cls, path: Path | None) -> Path | None:
+        if path is not None and path.suffix.lower() not in LOGO_SUFFIXES:
+            raise ValueError(f"the logo {path} is not a PNG, JPEG or SVG file ({', '.join(LOGO_SUFFIXES)})")
+        return path
+
     @cached_property
     def home_path(self) -> Path:
         return self.home.resolve()
@@ -157,6 +253,13 @@ class Settings(BaseSettings):
     @property
     def templates_path(self) -> Path:
         return self.project_dir / "reports"
+
+    @property
+    def company_name_english(self) -> str:
+        """The name English covers show: the configured one, else the company's, or the demo's in English."""
+        if self.company_name_en:
+            return self.company_name_en
+        return DEMO_COMPANY["en"] if self.company_name == DEMO_COMPANY["zh-CN"] else self.company_name
 
 
 def get_settings() -> Settings:

@@ -103,7 +103,7 @@ def test_a_report_needing_approval_waits_for_review_and_approval_then_goes_out_o
     assert "itss report approve service --period 2026-10 --project PRJ-A --as reviewed" in text
     assert "批准后运行 itss mail service --period 2026-10 发送" in text
     draft = _html(settings).read_text(encoding="utf-8")
-    assert "草稿（待批准，未发送客户）" in draft
+    assert '<p class="draft-mark">草稿</p>' in draft
     assert "DRAFT" not in _html(settings, "PRJ-B", "en").read_text(encoding="utf-8")
     with psycopg.connect(url) as conn:
         assert conn.execute(
@@ -123,9 +123,10 @@ def test_a_report_needing_approval_waits_for_review_and_approval_then_goes_out_o
     assert approved.exit_code == 0, approved.output
     assert "Approved: `itss mail service --period 2026-10` sends it." in approved.output
     html = _html(settings).read_text(encoding="utf-8")
-    assert "草稿" not in html and re.search(r"审核：张三（2\d{3}-\d\d-\d\d [^）]+） 批准：王五（", html)
+    assert "草稿" not in html and re.search(r"<th>审核</th>\s*<td>张三</td>\s*<td>2\d{3}-\d\d-\d\d</td>", html)
+    assert re.search(r"<th>批准</th>\s*<td>王五</td>\s*<td>2\d{3}-\d\d-\d\d</td>", html)
     pdf = _pdf_text(settings.output_path / "service_report" / "2026-10" / "PRJ-A.zh-CN.pdf")
-    assert "批准：王五" in pdf and "草稿" not in pdf  # the archived PDF shows the approval too
+    assert re.search(r"批准\s+王五", pdf) and "草稿" not in pdf  # the archived PDF shows the approval too
     third = send_reports(settings, url, "service_report", OCTOBER)
     assert third.sent == [f"PRJ-A → {CUSTOMER}", "PRJ-A → pm@itss.example.cn"] and third.awaiting_approval == []
     [sent] = _to(handler, CUSTOMER)
@@ -158,8 +159,9 @@ def test_the_approvals_are_recorded_with_who_when_and_the_content_they_were_give
     assert len(states) == 1
     [state] = states
     assert state is not None and state.approval == "approved" and {row[6] for row in rows} == {state.fingerprint}
-    assert "Reviewed: 张三 (" in _html(settings, language="en").read_text(encoding="utf-8")
-    assert f"Approved: {getpass.getuser()} (" in _html(settings, language="en").read_text(encoding="utf-8")
+    english = _html(settings, language="en").read_text(encoding="utf-8")
+    assert re.search(r"<th>Reviewed by</th>\s*<td>张三</td>", english)
+    assert re.search(rf"<th>Approved by</th>\s*<td>{re.escape(getpass.getuser())}</td>", english)
 
 
 def test_changed_figures_after_approval_make_the_report_a_draft_again(smtp, url, settings):

@@ -114,6 +114,38 @@ def test_the_pdfs_read_in_chinese(rendered):
         assert title in text and "第 1 页 / 共" in text and "数据质量" in text, kind
 
 
+def test_every_report_opens_with_its_cover(rendered):
+    numbers = {
+        ("service_report", "P001"): "DEMO-ITSS-SR-P001-202606",
+        ("service_report", "P003"): "DEMO-ITSS-SR-P003-2026Q2",  # quarterly
+        ("process_report", "organisation"): "DEMO-ITSS-PR-202606",
+        ("quality_report", "D01"): "DEMO-ITSS-QR-D01-2026H1",
+        ("annual_report", "organisation"): "DEMO-ITSS-AR-2025",
+        ("satisfaction_report", "organisation"): "DEMO-ITSS-SS-2025",
+    }
+    for (kind, unit_id), number in numbers.items():
+        for language, labels in (
+            ("zh-CN", ("文件编号", "版本", "客户确认")),
+            ("en", ("Document number", "Version", "Customer confirmation")),
+        ):
+            report = next(report for report in rendered[kind, language] if report.unit_id == unit_id)
+            cover = _compact(report.files["html"]).split("<!-- end of cover -->")[0]
+            assert f"<th>{labels[0]}</th><td>{number}</td>" in cover, (kind, language)
+            assert f"<th>{labels[1]}</th><td>V1.0</td>" in cover, (kind, language)
+            assert (labels[2] in cover) == (kind == "service_report"), (kind, language)
+
+
+def test_reports_of_five_pages_or_more_have_contents_and_shorter_ones_none(rendered):
+    seen = set()
+    for reports in rendered.values():
+        for report in reports:
+            pages = len(PdfReader(report.files["pdf"]).pages)
+            has_contents = '<nav class="contents">' in report.files["html"].read_text(encoding="utf-8")
+            assert has_contents == (pages >= 5), (report.kind, report.unit_id, report.language, pages)
+            seen.add(has_contents)
+    assert seen == {True, False}  # the demo has both
+
+
 def test_the_satisfaction_summary_lists_each_item_and_every_low_score(built, rendered):
     with psycopg.connect(built) as conn:
         items = conn.execute(

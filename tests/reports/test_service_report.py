@@ -440,7 +440,7 @@ def test_the_breach_list_shows_a_summary_and_the_largest_overruns_the_appendix_a
     html = compact(report.path)
     assert "<p>本期违约 2 项（响应 1、解决 1），合计超时 75.5 分钟。</p>" in html
     assert "以下列出超时最多的 1 项；全部违约明细见 XLSX 附件「SLA违约」工作表。" in html
-    breaches = html.split("SLA 违约工单", 1)[1].split("重大事件", 1)[0]
+    breaches = html.split("SLA 违约工单</h2>", 1)[1].split("重大事件", 1)[0]
     assert "<td>解决</td>" in breaches and "<td>响应</td>" not in breaches  # 60 minutes over, not 15.5
     sheet = load_workbook(report.files["xlsx"])["SLA违约"]
     assert [(row[0].value, row[3].value) for row in sheet.iter_rows(min_row=2)] == [

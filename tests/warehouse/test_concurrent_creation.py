@@ -11,7 +11,7 @@ import pytest
 
 from itss_warehouse.mail.sending import ensure_mail_log
 from itss_warehouse.warehouse.connection import SCHEMAS, ensure_schemas
-from itss_warehouse.warehouse.raw import ensure_raw_tables
+from itss_warehouse.warehouse.raw import ensure_issued_documents, ensure_raw_tables
 
 pytestmark = pytest.mark.integration
 ROUNDS = 5  # without the lock, nearly every round failed
@@ -20,6 +20,11 @@ ROUNDS = 5  # without the lock, nearly every round failed
 def _raw_tables(url: str) -> None:
     with psycopg.connect(url) as conn:
         ensure_raw_tables(conn)
+
+
+def _issued_documents(url: str) -> None:
+    with psycopg.connect(url) as conn:
+        ensure_issued_documents(conn)
 
 
 def _at_once(create, url: str) -> list[str]:
@@ -42,7 +47,9 @@ def _at_once(create, url: str) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    "create", [ensure_schemas, _raw_tables, ensure_mail_log], ids=["schemas", "raw_tables", "mail_log"]
+    "create",
+    [ensure_schemas, _raw_tables, ensure_mail_log, _issued_documents],
+    ids=["schemas", "raw_tables", "mail_log", "issued_documents"],
 )
 def test_two_sessions_create_the_same_objects_at_once(create, create_database):
     url = create_database("concurrent_creation")
@@ -55,6 +62,6 @@ def test_two_sessions_create_the_same_objects_at_once(create, create_database):
         assert _at_once(create, url) == []
     with psycopg.connect(url) as conn:
         created = conn.execute(
-            "select count(*) from pg_tables where schemaname = 'raw' and tablename in ('mail_log', 'load_batches')"
+            "select count(*) from pg_tables where schemaname = 'raw' and tablename in ('mail_log', 'load_batches', 'issued_documents')"
         ).fetchone()[0]
     assert created == (0 if create is ensure_schemas else 1)

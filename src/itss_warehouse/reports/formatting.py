@@ -145,6 +145,7 @@ def build_environment(templates_dir: Path, catalogue: dict[str, Any]) -> jinja2.
         number=or_blank(format_number),
         kpi_value=lambda value, unit: blank if value is None else format_kpi(value, unit),
         local_time=or_blank(lambda value: value.astimezone(LOCAL_TIMEZONE).strftime(catalogue["datetime_format"])),
+        local_date=or_blank(lambda value: value.astimezone(LOCAL_TIMEZONE).date().isoformat()),
         label=lambda code, labels: blank if code is None else labels.get(code, code),
         css_string=css_string,
         css_counters=css_counters,

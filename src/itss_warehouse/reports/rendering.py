@@ -27,14 +27,18 @@ import psycopg
 from psycopg.rows import dict_row
 
 from itss_warehouse.ingest.canonical import PRIORITIES
-from itss_warehouse.reports import approval, data_quality
+from itss_warehouse.reports import approval, data_quality, issue_register, sections
 from itss_warehouse.reports.appendix import cover_sheet
-from itss_warehouse.reports.base import ReportKind, Sheet, Unit
+from itss_warehouse.reports.base import Cursor, ReportKind, Sheet, Unit
+from itss_warehouse.reports.contents import with_contents
+from itss_warehouse.reports.document_control import DocumentSettings
 from itss_warehouse.reports.formatting import IN_SCOPE, Period, build_environment, load_catalogue
 from itss_warehouse.reports.pdf import html_to_pdf
 from itss_warehouse.reports.quality_statement import quality_statement
 from itss_warehouse.reports.xlsx import LOCAL_TIMEZONE, table_workbook
+from itss_warehouse.settings import get_settings
 from itss_warehouse.warehouse.connection import one_row
+from itss_warehouse.warehouse.raw import ensure_issued_documents
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +98,7 @@ class Job:
     formats: tuple[str, ...]
     shared: dict[str, Any]  # data-quality status and display settings, the same for every unit
     as_of: datetime | None  # given by the caller instead of each unit's data as-of time
+    document: DocumentSettings  # company, numbering and sign-off of the covers
     needs_approval: frozenset[str] = frozenset()  # units rendered as drafts until approved (reports.approval)
 
 
@@ -131,11 +136,14 @@ def render(
     breaches_shown: int = 20,
     workers: int = 1,
     on_rendered: Callable[[RenderedReport], None] | None = None,
+    document: DocumentSettings | None = None,
     needs_approval: Collection[str] = (),
 ) -> list[RenderedReport]:
     """Render ``units`` into the archive, replacing earlier files; in ``workers`` processes if more than one.
 
-    The units in ``needs_approval`` are drafts until approved (see ``reports.approval``).
+    Each report is issued in the register of documents (``issue_register``): a version of its own
+    when its figures differ from the last issue's. ``document`` defaults to the settings'. The units
+    in ``needs_approval`` are drafts until approved (see ``reports.approval``).
 
     Raises ReportBlocked, before writing anything, when the inputs failed validation.
     """
@@ -143,7 +151,11 @@ def render(
     load_catalogue(templates_dir, language)  # an unknown language fails here, not in a worker
     with psycopg.connect(url) as conn, conn.cursor(row_factory=dict_row) as cur:
         shared = {"data_quality": data_quality.status(cur), "breaches_shown": breaches_shown}
-    job = Job(kind, url, output_dir, templates_dir, language, formats, shared, as_of, frozenset(needs_approval))
+        ensure_issued_documents(conn)
+    document = document or DocumentSettings.from_settings(get_settings())
+    job = Job(
+        kind, url, output_dir, templates_dir, language, formats, shared, as_of, document, frozenset(needs_approval)
+    )
     rendered = []
     if workers > 1 and multiprocessing.current_process().daemon:
         # A Celery worker's task process may not start processes of its own; there, more
@@ -200,6 +212,8 @@ class Renderer:
                 if required
                 else {}
             )
+            issue = self._issue(cur, unit, content)
+            document = job.document.cover(self.kind.audience, issue, job.language)
             html = self.template.render(
                 job.shared,
                 t=catalogue,
@@ -217,8 +231,10 @@ class Renderer:
                 approval_state=approval.state(required, approvals),
                 draft=required and "approved" not in approvals,
                 summary=self.kind.summary(content, unit, as_of, catalogue) if self.kind.summary else None,
+                document=document,
                 **content,
             )
+            html = with_contents(html, catalogue)
             paths = archive_files(job.output_dir, self.kind.name, unit, job.language)
             files = {}
             for kind in job.formats:
@@ -229,14 +245,21 @@ class Renderer:
                 else:
                     statement = quality_statement(catalogue, internal=internal, status=job.shared["data_quality"],
                                                   quarantine=quarantine, withdrawals=withdrawals)  # fmt: skip
-                    # The document control (number, version) once the report has one.
+                    number = {"number": document["number"], "version": document["version"].label}
                     cover = cover_sheet(catalogue, self.kind.name, unit, as_of=as_of, data_quality=statement,
-                                        document=content.get("document"))  # fmt: skip
+                                        document=number)  # fmt: skip
                     data = _workbook([cover, *self.kind.appendix(cur, unit, content, catalogue)], as_of)
                 files[kind] = paths[kind]
                 write_atomically(files[kind], data)
-        self.conn.rollback()  # end the read transaction: the next unit sees no stale snapshot
+        # The issue is recorded once its files are written; the next unit sees no stale snapshot.
+        self.conn.commit()
         return RenderedReport(self.kind.name, unit.grain_id, unit.period, job.language, files)
+
+    def _issue(self, cur: Cursor, unit: Unit, content: dict[str, Any]) -> issue_register.Issue:
+        scorecard = sections.scorecard(cur, unit)
+        figures = (issue_register.fingerprint(content, scorecard), issue_register.kpi_figures(scorecard))
+        number = self.job.document.document_number(self.kind.name, unit)
+        return issue_register.issue(cur, self.kind.name, unit, self.job.language, number, figures, self.catalogue)
 
 
 def archive_files(output_dir: Path, kind_name: str, unit: Unit, language: str) -> dict[str, Path]:

@@ -6,7 +6,8 @@ landed file), ``quarantined_rows`` (what was kept out of the marts, and why),
 ``validation_runs`` (every validation, logged), ``batch_withdrawals`` and ``rebuild_requests``
 (withdrawn exports, and the full builds they need), ``source_watermarks``
 (where each database or API source's extraction stands), ``mail_log`` (every report
-e-mail), ``report_approvals`` (who reviewed and approved which report content) and ``pseudonym_key``.
+e-mail), ``report_approvals`` (who reviewed and approved which report content), ``issued_documents``
+(every version of every report issued) and ``pseudonym_key``.
 """
 
 from __future__ import annotations
@@ -80,6 +81,24 @@ REPORT_APPROVALS = """
     create index if not exists report_approvals_report_idx on raw.report_approvals (report_kind, period, unit_id)
 """
 
+
+# One row per version of a report document: a re-render with the same figures finds its row and
+# keeps the version; other figures make the next version, saying what changed.
+ISSUED_DOCUMENTS = """
+    create table if not exists raw.issued_documents (
+        report_kind text not null,
+        period text not null,
+        unit_id text not null,
+        language text not null,
+        version integer not null check (version >= 1),
+        document_number text not null,
+        fingerprint text not null,
+        figures jsonb not null,
+        change_note text not null,
+        issued_at timestamptz not null default now(),
+        primary key (report_kind, period, unit_id, language, version)
+    )
+"""
 
 # Each batch's own state: its latest validation (the reports' gate reads this, not the last
 # run) and whether it is withdrawn.
@@ -273,3 +292,8 @@ def ensure_mail_log(conn: psycopg.Connection) -> None:
 def ensure_report_approvals(conn: psycopg.Connection) -> None:
     lock_ddl(conn)
     conn.execute(REPORT_APPROVALS)
+
+
+def ensure_issued_documents(conn: psycopg.Connection) -> None:
+    lock_ddl(conn)
+    conn.execute(ISSUED_DOCUMENTS)
