@@ -19,6 +19,7 @@ matplotlib.use("Agg")
 from matplotlib import pyplot  # noqa: E402  (after choosing the headless backend)
 from matplotlib.typing import RcKeyType  # noqa: E402
 
+from itss_warehouse.reports.formatting import format_score  # noqa: E402
 from itss_warehouse.reports.pdf import CJK_FAMILY  # noqa: E402
 
 STYLE: dict[RcKeyType, Any] = {
@@ -96,7 +97,8 @@ def scores_by_item(items: Sequence[str], scores: Sequence[Decimal], *, xlabel: s
         axes.set_xlim(0, 100)
         axes.set_xlabel(xlabel)
         for position, score in zip(positions, scores, strict=True):
-            axes.text(float(score) + 1, position, f"{score:.1f}", va="center")
+            # The table's rounding (half up), not Python's half-even: 86.25 is 86.3 in both.
+            axes.text(float(score) + 1, position, format_score(score), va="center")
         return _svg(figure, "items")
 
 
