@@ -311,7 +311,7 @@ def test_process_satisfaction_leftover_and_improvement_sections(zh_reports):
     assert "本期现场服务 1 次，远程服务 4 次。" in html
     assert "本期已解决事件 3 个，7 天内回访 2 个，回访率 66.7%。" in html
     assert "<td>事件回访</td>" + numbers(1, "100.0", 0) in html
-    assert "<td>项目满意度调查</td>" + numbers(2, 70, 1) in html
+    assert "<td>项目满意度调查</td>" + numbers(2, "70.0", 1) in html
     assert "年度满意度调查" not in html  # answered in 2025, not this period
     assert "<td>LI-0901</td>" in html and "<td>LI-0903</td>" in html  # open at October's end
     assert "LI-0902" not in html and "LI-1101" not in html  # resolved in October; raised in November

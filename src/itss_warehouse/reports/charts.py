@@ -80,7 +80,8 @@ def lines(labels: Sequence[str], series: dict[str, Sequence[int]], *, ylabel: st
         step = max(1, len(labels) // 10)  # at most about ten tick labels
         axes.set_xticks(range(0, len(labels), step), labels[::step])
         axes.set_ylabel(ylabel)
-        axes.set_ylim(bottom=0)
+        # A scale of whole tickets even when there are none (matplotlib would label 0.00 to 0.05).
+        axes.set_ylim(bottom=0, top=max([1, *(value for values in series.values() for value in values)]) * 1.05)
         axes.locator_params(axis="y", integer=True)
         axes.legend(**LEGEND_ABOVE, ncols=len(series))
         return _svg(figure, "lines")
