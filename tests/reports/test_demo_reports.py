@@ -18,6 +18,7 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 from support.demo_build import build
+from support.report_pages import save_pages
 
 from itss_warehouse.reports.formatting import Period, format_percent
 from itss_warehouse.reports.kinds import KINDS
@@ -115,22 +116,49 @@ def test_the_pdfs_read_in_chinese(rendered):
         assert title in text and "第 1 页 / 共" in text and "数据质量" in text, kind
 
 
-def test_the_satisfaction_summary_lists_each_item_and_every_low_score(built, rendered):
+def test_the_satisfaction_summary_covers_every_survey_level_and_names_who_did_not_answer(built, rendered):
     with psycopg.connect(built) as conn:
         items = conn.execute(
-            "select item, round(average_score, 1) from marts.satisfaction_by_item"
-            " where level = 'annual' and grain = 'organisation' and year_start = '2025-01-01' order by item"
+            "select level, item, answers, round(average_score, 1), low_scores from marts.satisfaction_by_item"
+            " where grain = 'organisation' and year_start = '2025-01-01'"
+            " order by array_position(array['callback', 'project', 'annual'], level), item"
         ).fetchall()
         low_scores = conn.execute(
-            "select count(*) from marts.fct_satisfaction_answers"
-            " where level = 'annual' and is_low_score and responded_year = '2025-01-01'"
+            "select count(*) from marts.fct_satisfaction_answers where is_low_score"
+            " and responded_date >= '2025-01-01' and responded_date < '2026-01-01'"
         ).fetchone()[0]
-    assert len(items) == 5
+        silent = [row[0] for row in conn.execute(
+            "select distinct customer_name from marts.dim_projects as projects"
+            " where start_date < '2026-01-01' and (end_date is null or end_date >= '2025-01-01')"
+            " and customer_id not in (select customer_id from marts.fct_satisfaction_answers"
+            " where level = 'annual' and responded_year = '2025-01-01' and score_100 is not null)"
+            " order by customer_name"
+        )]  # fmt: skip
+    levels = {level for level, *_ in items}
+    assert {"callback", "annual"} <= levels and sum(row[4] for row in items if row[0] == "callback") > 0
     [report] = rendered["satisfaction_report", "zh-CN"]
     html = _compact(report.files["html"])
-    for item, average in items:
-        assert f'<td>{item}</td><td class="num">10</td><td class="num">{average}</td>' in html
-    assert len(list(load_workbook(report.files["xlsx"])["低分明细"].iter_rows(min_row=2))) == low_scores
+    names = {"callback": "事件回访", "project": "项目满意度调查", "annual": "年度满意度调查"}
+    rows = [row.split("</tr>", 1)[0] for row in html.split("<tr>")]
+    for level, item, answers, average, low in items:
+        start = f'<td>{names[level]}</td><td>{item}</td><td class="num">{answers:,}</td><td class="num">{average}</td>'
+        [row] = [row for row in rows if row.startswith(start)]
+        assert row.endswith(f'<td class="num{" bad" if low else ""}">{low:,}</td>'), row
+    assert html.index(f"<td>{names['callback']}</td>") < html.index(f"<td>{names['annual']}</td>")
+    sheet = load_workbook(report.files["xlsx"])["低分明细"]
+    assert len(list(sheet.iter_rows(min_row=2))) == low_scores  # every level's, the PDF the lowest
+    assert {row[8] for row in sheet.iter_rows(min_row=2, values_only=True)} <= set(names.values())
+    if silent:
+        assert f"未回复年度满意度调查的客户 {len(silent)} 家：{'、'.join(silent)}。" in html
+    else:
+        assert "本年度有项目在运行的客户均已回复年度满意度调查。" in html
+
+
+def test_every_kinds_pages_are_kept_as_images(rendered):
+    for (kind, language), reports in rendered.items():
+        for report in reports:
+            pages = save_pages(report)
+            assert pages and all(page.stat().st_size > 0 for page in pages), (kind, language, report.unit_id)
 
 
 def test_the_process_report_lists_every_deviation_of_the_month(built, rendered):

@@ -91,9 +91,13 @@ def squeezed(text: str) -> str:
     return "".join(text.split())
 
 
-@pytest.mark.parametrize(("language", "first_header", "last_header"), [("zh-CN", "工单号", "超时"), ("en", "Ticket", "Over")])
+@pytest.mark.parametrize(
+    ("language", "first_header", "last_header"), [("zh-CN", "工单号", "超时"), ("en", "Ticket", "Over")]
+)
 def test_the_breach_table_repeats_its_header_on_every_page(pages, language, first_header, last_header):
-    breach_pages = [page for page in pages["service_report", language] if any(w.text.startswith("INC-3") for w in page.words)]
+    breach_pages = [
+        page for page in pages["service_report", language] if any(w.text.startswith("INC-3") for w in page.words)
+    ]
     assert len(breach_pages) >= 2, "the fixture's breach table should run over a page"
     for page in breach_pages:
         first_row = min(word.y_min for word in page.words if word.text.startswith("INC-3"))
@@ -124,7 +128,10 @@ def test_no_page_is_near_empty(pages, key):
 
 @pytest.mark.parametrize(
     ("language", "shown"),
-    [("zh-CN", ["51小时55分", "1,234小时0分", "合计超时1,"]), ("en", ["51 h 55 min", "1,234 h 0 min", "over target in all"])],
+    [
+        ("zh-CN", ["51小时55分", "1,234小时0分", "合计超时1,"]),
+        ("en", ["51 h 55 min", "1,234 h 0 min", "over target in all"]),
+    ],
 )
 def test_durations_in_hours_and_minutes_with_thousands_separators(pages, reports, language, shown):
     text = " ".join(page.text for page in pages["service_report", language])
@@ -165,7 +172,11 @@ def test_a_score_is_rounded_alike_in_the_chart_and_the_table(monkeypatch):
 
 
 def test_thousands_separators_and_units():
-    assert (format_number(1234), format_number(Decimal("1234567.5")), format_number(12)) == ("1,234", "1,234,567.5", "12")
+    assert (format_number(1234), format_number(Decimal("1234567.5")), format_number(12)) == (
+        "1,234",
+        "1,234,567.5",
+        "12",
+    )
     for language, mean_time in [("zh-CN", "12小时30分"), ("en", "12 h 30 min")]:
         env = build_environment(TEMPLATES_DIR, load_catalogue(TEMPLATES_DIR, language))
         # A mean handling time (unit hours) with its unit; a score without a meaningless "/ 10" basis.
@@ -174,7 +185,7 @@ def test_thousands_separators_and_units():
 
 def test_the_satisfaction_section_names_its_two_populations(reports):
     zh = reports["service_report", "zh-CN"].path.read_text(encoding="utf-8")
-    assert "调查项数" not in zh and "<th class=\"num\">评分条数</th>" in zh
+    assert "调查项数" not in zh and '<th class="num">评分条数</th>' in zh
     assert "回访数是本期回访的已解决事件数；评分条数是各类调查中逐项给出的评分数" in zh
 
 

@@ -118,11 +118,13 @@ def test_breach_list_shows_each_breached_metric_of_this_month(zh_reports):
     breaches = html.split("SLA 违约工单", 1)[1]
     response = (
         "<td>INC-1001</td><td>事件</td><td>P1</td><td>响应</td>"
-        "<td>2026-10-05 09:30</td><td>2026-10-05 10:00</td><td>2026-10-05 10:15</td>" + durations("30分", "46分", "16分")
+        "<td>2026-10-05 09:30</td><td>2026-10-05 10:00</td><td>2026-10-05 10:15</td>"
+        + durations("30分", "46分", "16分")
     )
     resolution = (
         "<td>INC-1001</td><td>事件</td><td>P1</td><td>解决</td>"
-        "<td>2026-10-05 09:30</td><td>2026-10-05 13:30</td><td>未完成</td>" + durations("4小时0分", "5小时0分", "1小时0分")
+        "<td>2026-10-05 09:30</td><td>2026-10-05 13:30</td><td>未完成</td>"
+        + durations("4小时0分", "5小时0分", "1小时0分")
     )
     assert response in breaches and resolution in breaches
     assert breaches.index(resolution) < breaches.index(response)  # the largest overrun first

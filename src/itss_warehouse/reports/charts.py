@@ -81,7 +81,8 @@ def lines(labels: Sequence[str], series: dict[str, Sequence[int]], *, ylabel: st
         axes.set_xticks(range(0, len(labels), step), labels[::step])
         axes.set_ylabel(ylabel)
         # A scale of whole tickets even when there are none (matplotlib would label 0.00 to 0.05).
-        axes.set_ylim(bottom=0, top=max([1, *(value for values in series.values() for value in values)]) * 1.05)
+        highest = max([1, *(float(value) for values in series.values() for value in values)])
+        axes.set_ylim(bottom=0, top=highest * 1.05)
         axes.locator_params(axis="y", integer=True)
         axes.legend(**LEGEND_ABOVE, ncols=len(series))
         return _svg(figure, "lines")
