@@ -51,6 +51,13 @@ select 'INC-3' || lpad(n::text, 3, '0'), case when n % 4 = 2 then 'onsite' else 
 from (select n, case n when 0 then 3114.65 when 1 then 74040 else 8 + n end as minutes
       from generate_series(0, 59) as n) as breaches;
 """
+# The organisation's October scorecard: SLA attainment as the mean of two project rates (a sum of
+# rates over projects, no count), change success as 3 of 4 changes.
+ORGANISATION_KPIS = """
+insert into marts.kpi_scorecard values
+    ('SLA_ATTAINMENT', 'organisation', 'ORG', 'month', '2026-10-01', 1.5, 2, 0.75, 0.95, false, 'missed'),
+    ('CHANGE_SUCCESS', 'organisation', 'ORG', 'month', '2026-10-01', 3, 4, 0.75, 1.0, false, 'missed');
+"""
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +66,7 @@ def url(create_database) -> str:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(FIXTURE)
         conn.execute(MANY_BREACHES)
+        conn.execute(ORGANISATION_KPIS)
     return url
 
 
@@ -143,6 +151,13 @@ def test_durations_in_hours_and_minutes_with_thousands_separators(pages, reports
     assert "分钟）" not in html and "(min)" not in html  # the unit is in the value, not the header
 
 
+def test_a_basis_is_shown_for_counted_shares_only(reports):
+    html = re.sub(r">\s+<", "><", reports["process_report", "zh-CN"].path.read_text(encoding="utf-8"))
+    kpis = html.split('<table class="kpis">', 1)[1].split("</table>", 1)[0]
+    assert 'SLA达成率</td><td class="num">75.0%</td><td class="num"></td>' in kpis  # not "1.5 / 2"
+    assert '变更成功率</td><td class="num">75.0%</td><td class="num">3 / 4</td>' in kpis
+
+
 def test_targets_are_a_compact_symbol_on_one_line(pages, reports):
     html = reports["process_report", "zh-CN"].path.read_text(encoding="utf-8")
     assert "&gt;=" not in html  # the comparator as ≥, not >=
@@ -151,7 +166,10 @@ def test_targets_are_a_compact_symbol_on_one_line(pages, reports):
     symbols = [(page, word) for page in pages["process_report", "zh-CN"] for word in page.words if word.text == "≥"]
     assert symbols
     for page, symbol in symbols:
-        assert any(other.text == "95.0%" and abs(other.y_min - symbol.y_min) < 1 for other in page.words)
+        assert any(
+            re.fullmatch(r"\d+\.\d%", other.text) and abs(other.y_min - symbol.y_min) < 1 and other.x_min > symbol.x_max
+            for other in page.words
+        )
 
 
 def test_no_italics_for_chinese_text():
@@ -221,9 +239,27 @@ def test_every_quarantine_reason_of_the_validation_suites_is_translated():
         translated = quarantine_reasons.translate(description, formats)
         assert translated != description and CJK.search(translated), description
     assert set(formats) == set(english) == set(quarantine_reasons.REASONS)
+    layouts = [load_catalogue(TEMPLATES_DIR, language)["layout"]["warnings"] for language in ("zh-CN", "en")]
+    assert all(set(warnings) == set(quarantine_reasons.WARNINGS) for warnings in layouts)
     # The mapping's reasons, joined; an unknown reason as written.
     assert quarantine_reasons.translate("not a date; does not match ^P\\d$", formats) == "不是日期; 不符合格式 ^P\\d$"
     assert quarantine_reasons.translate("something new", formats) == "something new"
+
+
+def test_validation_warnings_are_translated_with_their_checks():
+    catalogue = load_catalogue(TEMPLATES_DIR, "zh-CN")["layout"]
+    warning = "tickets.csv, column closed_at: 1 row(s) fail 'closed_at is not before opened_at' (rows 3, 5)"
+    assert quarantine_reasons.translate_warning(warning, catalogue["warnings"], catalogue["reasons"]) == (
+        "tickets.csv，closed_at 列：1 行未通过「closed_at 不应早于 opened_at」（行 3, 5）"
+    )
+    export = "tickets.csv: check failed: 'the export has at least half the rows of the source's last seven exports'"
+    assert quarantine_reasons.translate_warning(export, catalogue["warnings"], catalogue["reasons"]).startswith(
+        "tickets.csv：未通过校验「the export has"
+    )  # a check of no known form keeps its description
+    unknown = "marts.kpi_scorecard: 1 row(s) fail 'CSAT within 0–100'"
+    assert quarantine_reasons.translate_warning(unknown, catalogue["warnings"], catalogue["reasons"]) == unknown
+    english = load_catalogue(TEMPLATES_DIR, "en")["layout"]
+    assert quarantine_reasons.translate_warning(warning, english["warnings"], english["reasons"]) == warning
 
 
 def test_the_internal_report_lists_its_quarantined_rows_translated_as_it_counts_them(reports):

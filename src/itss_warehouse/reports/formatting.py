@@ -165,6 +165,7 @@ def build_environment(templates_dir: Path, catalogue: dict[str, Any]) -> jinja2.
         duration=or_blank(lambda minutes: format_duration(minutes, layout["duration"])),
         hours=or_blank(hours),
         reason=lambda text: quarantine_reasons.translate(text, layout["reasons"]),
+        warning=lambda text: quarantine_reasons.translate_warning(text, layout["warnings"], layout["reasons"]),
         kpi_value=kpi_value,
         target=target,
         local_time=or_blank(lambda value: value.astimezone(LOCAL_TIMEZONE).strftime(catalogue["datetime_format"])),

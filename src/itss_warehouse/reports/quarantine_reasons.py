@@ -1,10 +1,12 @@
-"""The reasons a record was quarantined, in the report's language.
+"""The reasons a record was quarantined, and the validation warnings, in the report's language.
 
 Validation (``validate/suites.py``: the checks' descriptions) and mapping
 (``ingest/mapping.py``: the problems it flags) write their reasons in English, with the
 column and values they concern. Each known form is matched here and rewritten by the
 catalogue's ``layout.reasons`` entry of the same key, keeping its column names and
-values; a reason of unknown form is shown as written rather than dropped.
+values; a reason of unknown form is shown as written rather than dropped. A validation
+warning (``validate/runner.py``'s failure message: file, column, rows and the check's
+description) is rewritten by ``layout.warnings`` the same way, its description as a reason.
 """
 
 from __future__ import annotations
@@ -33,6 +35,13 @@ REASONS: dict[str, re.Pattern[str]] = {
         "field_count": r"expected (?P<expected>\d+) fields, found (?P<found>\d+)",
     }.items()
 }
+# key in layout.warnings → the form of validate/runner.py's failure messages.
+WARNINGS: dict[str, re.Pattern[str]] = {
+    "rows_fail": re.compile(
+        r"(?P<file>.+?), column (?P<column>\w+): (?P<count>\d+) row\(s\) fail '(?P<reason>.+)' \(rows (?P<rows>.+)\)"
+    ),
+    "check_failed": re.compile(r"(?P<file>.+?): check failed: '(?P<reason>.+)'"),
+}
 # Mapping joins the reasons of one value with this (ingest/landing.py).
 SEPARATOR = "; "
 
@@ -40,6 +49,14 @@ SEPARATOR = "; "
 def translate(reason: str, formats: dict[str, str]) -> str:
     """``reason`` by the catalogue's ``formats`` (``layout.reasons``), part by part; unknown parts as written."""
     return SEPARATOR.join(_translate_one(part, formats) for part in reason.split(SEPARATOR))
+
+
+def translate_warning(warning: str, formats: dict[str, str], reasons: dict[str, str]) -> str:
+    """A validation warning by ``formats`` (``layout.warnings``), its check's description by ``reasons``."""
+    for key, pattern in WARNINGS.items():
+        if match := pattern.fullmatch(warning):
+            return formats[key].format(**{**match.groupdict(), "reason": translate(match["reason"], reasons)})
+    return warning
 
 
 def _translate_one(reason: str, formats: dict[str, str]) -> str:
