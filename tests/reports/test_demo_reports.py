@@ -18,7 +18,7 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 from support.demo_build import build
-from support.report_pages import save_pages
+from support.report_pages import pdf_pages, save_pages
 
 from itss_warehouse.reports.formatting import Period, format_percent
 from itss_warehouse.reports.kinds import KINDS
@@ -154,11 +154,14 @@ def test_the_satisfaction_summary_covers_every_survey_level_and_names_who_did_no
         assert "本年度有项目在运行的客户均已回复年度满意度调查。" in html
 
 
-def test_every_kinds_pages_are_kept_as_images(rendered):
+def test_every_kinds_pages_are_kept_as_images_and_stay_within_the_margins(rendered):
     for (kind, language), reports in rendered.items():
         for report in reports:
-            pages = save_pages(report)
-            assert pages and all(page.stat().st_size > 0 for page in pages), (kind, language, report.unit_id)
+            images = save_pages(report)
+            assert images and all(image.stat().st_size > 0 for image in images), (kind, language, report.unit_id)
+            for number, page in enumerate(pdf_pages(report.files["pdf"]), start=1):
+                assert not page.beyond_the_right_margin(), (kind, language, report.unit_id, number)
+                assert not page.holds_a_line_or_two, (kind, language, report.unit_id, number, page.text)
 
 
 def test_the_process_report_lists_every_deviation_of_the_month(built, rendered):

@@ -28,7 +28,6 @@ pytestmark = pytest.mark.integration
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "reports"
 OCTOBER = Period("month", date(2026, 10, 1))
-MARGIN = 15 / 25.4 * 72  # the stylesheet's left and right page margin, 15 mm, in points
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 # PRJ-A's data values in the fixture that are Chinese whatever the report's language.
 CHINESE_DATA = ["华东数据中心运维", "华东银行", "运维一部", "网络", "李四"]
@@ -116,22 +115,17 @@ def test_the_breach_table_repeats_its_header_on_every_page(pages, language, firs
 @pytest.mark.parametrize("key", [("service_report", "zh-CN"), ("service_report", "en"), ("process_report", "zh-CN")])
 def test_no_word_runs_past_the_right_margin(pages, key):
     for number, page in enumerate(pages[key], start=1):
-        beyond = [word.text for word in page.words if word.x_max > page.width - MARGIN + 0.5]
-        assert not beyond, f"page {number}: {beyond}"
+        assert not page.beyond_the_right_margin(), f"page {number}"
 
 
 @pytest.mark.parametrize("key", [("service_report", "zh-CN"), ("service_report", "en"), ("process_report", "zh-CN")])
 def test_no_page_is_near_empty(pages, key):
-    # Body text between the running header and the footer (a chart's text is drawn, so only its
-    # caption counts). A page but the last ending above its middle was broken too early; no page,
-    # the last included, holds a line or two alone.
+    # A page but the last ending above its middle was broken too early; no page, the last
+    # included, holds a line or two alone.
     for number, page in enumerate(pages[key], start=1):
-        body = [word for word in page.words if MARGIN < word.y_min < page.height - MARGIN]
-        lines = {round(word.y_min) for word in body}
-        extent = max(word.y_max for word in body) - min(word.y_min for word in body)
-        assert len(lines) > 3 or extent > page.height / 5, f"page {number}: {' '.join(w.text for w in body)}"
+        assert not page.holds_a_line_or_two, f"page {number}: {page.text}"
         if number < len(pages[key]):
-            assert max(word.y_max for word in body) > page.height / 2, f"page {number} ends early"
+            assert max(word.y_max for word in page.body) > page.height / 2, f"page {number} ends early"
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ from pathlib import Path
 from itss_warehouse.reports.rendering import RenderedReport
 
 PAGES_DIR = Path(__file__).resolve().parents[2] / ".itss" / "pytest" / "report-pages"
+MARGIN = 15 / 25.4 * 72  # the stylesheet's left and right page margin, 15 mm, in points
 PAGE = re.compile(r'<page width="(?P<width>[\d.]+)" height="(?P<height>[\d.]+)">(?P<words>.*?)</page>', re.S)
 WORD = re.compile(
     r'<word xMin="(?P<x_min>[\d.]+)" yMin="(?P<y_min>[\d.]+)" xMax="(?P<x_max>[\d.]+)" yMax="(?P<y_max>[\d.]+)">'
@@ -40,6 +41,21 @@ class Page:
     @property
     def text(self) -> str:
         return " ".join(word.text for word in self.words)
+
+    @property
+    def body(self) -> list[Word]:
+        """The words between the running header and the footer."""
+        return [word for word in self.words if MARGIN < word.y_min < self.height - MARGIN]
+
+    @property
+    def holds_a_line_or_two(self) -> bool:
+        """At most three lines of body text within a fifth of the page (a chart's text is drawn: its caption counts)."""
+        lines = {round(word.y_min) for word in self.body}
+        extent = max(word.y_max for word in self.body) - min(word.y_min for word in self.body) if self.body else 0
+        return len(lines) <= 3 and extent <= self.height / 5
+
+    def beyond_the_right_margin(self) -> list[str]:
+        return [word.text for word in self.words if word.x_max > self.width - MARGIN + 0.5]
 
 
 def save_pages(report: RenderedReport, resolution: int = 60) -> list[Path]:
