@@ -18,6 +18,7 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 from support.demo_build import build
+from support.report_pages import pdf_pages, save_pages
 
 from itss_warehouse.reports.formatting import Period, format_percent
 from itss_warehouse.reports.kinds import KINDS
@@ -135,33 +136,61 @@ def test_every_report_opens_with_its_cover(rendered):
             assert (labels[2] in cover) == (kind == "service_report"), (kind, language)
 
 
-def test_reports_of_five_pages_or_more_have_contents_and_shorter_ones_none(rendered):
-    seen = set()
+def test_reports_of_five_pages_or_more_have_contents(rendered):
+    # Every demo report runs to five pages or more; tests/reports/test_document_control.py has a short one.
     for reports in rendered.values():
         for report in reports:
             pages = len(PdfReader(report.files["pdf"]).pages)
             has_contents = '<nav class="contents">' in report.files["html"].read_text(encoding="utf-8")
             assert has_contents == (pages >= 5), (report.kind, report.unit_id, report.language, pages)
-            seen.add(has_contents)
-    assert seen == {True, False}  # the demo has both
 
 
-def test_the_satisfaction_summary_lists_each_item_and_every_low_score(built, rendered):
+def test_the_satisfaction_summary_covers_every_survey_level_and_names_who_did_not_answer(built, rendered):
     with psycopg.connect(built) as conn:
         items = conn.execute(
-            "select item, round(average_score, 1) from marts.satisfaction_by_item"
-            " where level = 'annual' and grain = 'organisation' and year_start = '2025-01-01' order by item"
+            "select level, item, answers, round(average_score, 1), low_scores from marts.satisfaction_by_item"
+            " where grain = 'organisation' and year_start = '2025-01-01'"
+            " order by array_position(array['callback', 'project', 'annual'], level), item"
         ).fetchall()
         low_scores = conn.execute(
-            "select count(*) from marts.fct_satisfaction_answers"
-            " where level = 'annual' and is_low_score and responded_year = '2025-01-01'"
+            "select count(*) from marts.fct_satisfaction_answers where is_low_score"
+            " and responded_date >= '2025-01-01' and responded_date < '2026-01-01'"
         ).fetchone()[0]
-    assert len(items) == 5
+        silent = [row[0] for row in conn.execute(
+            "select distinct customer_name from marts.dim_projects as projects"
+            " where start_date < '2026-01-01' and (end_date is null or end_date >= '2025-01-01')"
+            " and customer_id not in (select customer_id from marts.fct_satisfaction_answers"
+            " where level = 'annual' and responded_year = '2025-01-01' and score_100 is not null)"
+            " order by customer_name"
+        )]  # fmt: skip
+    levels = {level for level, *_ in items}
+    assert {"callback", "annual"} <= levels and sum(row[4] for row in items if row[0] == "callback") > 0
     [report] = rendered["satisfaction_report", "zh-CN"]
     html = _compact(report.files["html"])
-    for item, average in items:
-        assert f'<td>{item}</td><td class="num">10</td><td class="num">{average}</td>' in html
-    assert len(list(load_workbook(report.files["xlsx"])["低分明细"].iter_rows(min_row=2))) == low_scores
+    names = {"callback": "事件回访", "project": "项目满意度调查", "annual": "年度满意度调查"}
+    rows = [row.split("</tr>", 1)[0] for row in html.split("<tr>")]
+    for level, item, answers, average, low in items:
+        start = f'<td>{names[level]}</td><td>{item}</td><td class="num">{answers:,}</td><td class="num">{average}</td>'
+        [row] = [row for row in rows if row.startswith(start)]
+        assert row.endswith(f'<td class="num{" bad" if low else ""}">{low:,}</td>'), row
+    assert html.index(f"<td>{names['callback']}</td>") < html.index(f"<td>{names['annual']}</td>")
+    sheet = load_workbook(report.files["xlsx"])["低分明细"]
+    assert len(list(sheet.iter_rows(min_row=2))) == low_scores  # every level's, the PDF the lowest
+    assert {row[8] for row in sheet.iter_rows(min_row=2, values_only=True)} <= set(names.values())
+    if silent:
+        assert f"未回复年度满意度调查的客户 {len(silent)} 家：{'、'.join(silent)}。" in html
+    else:
+        assert "本年度有项目在运行的客户均已回复年度满意度调查。" in html
+
+
+def test_every_kinds_pages_are_kept_as_images_and_stay_within_the_margins(rendered):
+    for (kind, language), reports in rendered.items():
+        for report in reports:
+            images = save_pages(report)
+            assert images and all(image.stat().st_size > 0 for image in images), (kind, language, report.unit_id)
+            for number, page in enumerate(pdf_pages(report.files["pdf"]), start=1):
+                assert not page.beyond_the_right_margin(), (kind, language, report.unit_id, number)
+                assert not page.holds_a_line_or_two, (kind, language, report.unit_id, number, page.text)
 
 
 def test_the_process_report_lists_every_deviation_of_the_month(built, rendered):

@@ -63,6 +63,11 @@ def numbers(*values: object) -> str:
     return "".join(f'<td class="num">{value}</td>' for value in values)
 
 
+def durations(*values: object) -> str:
+    """Duration cells (hours and minutes) as the template writes them."""
+    return "".join(f'<td class="num duration">{value}</td>' for value in values)
+
+
 def report_for(reports: list[RenderedReport], project_id: str) -> str:
     return compact(next(report.path for report in reports if report.unit_id == project_id))
 
@@ -115,11 +120,13 @@ def test_breach_list_shows_each_breached_metric_of_this_month(zh_reports):
     breaches = html.split("SLA 违约工单", 1)[1]
     response = (
         "<td>INC-1001</td><td>事件</td><td>P1</td><td>响应</td>"
-        "<td>2026-10-05 09:30</td><td>2026-10-05 10:00</td><td>2026-10-05 10:15</td>" + numbers(30, "45.5", "15.5")
+        "<td>2026-10-05 09:30</td><td>2026-10-05 10:00</td><td>2026-10-05 10:15</td>"
+        + durations("30分", "46分", "16分")
     )
     resolution = (
         "<td>INC-1001</td><td>事件</td><td>P1</td><td>解决</td>"
-        "<td>2026-10-05 09:30</td><td>2026-10-05 13:30</td><td>未完成</td>" + numbers(240, 300, 60)
+        "<td>2026-10-05 09:30</td><td>2026-10-05 13:30</td><td>未完成</td>"
+        + durations("4小时0分", "5小时0分", "1小时0分")
     )
     assert response in breaches and resolution in breaches
     assert breaches.index(resolution) < breaches.index(response)  # the largest overrun first
@@ -156,7 +163,8 @@ def test_an_internal_report_lists_its_periods_quarantined_records_once_each(conn
     assert (
         "<td>tickets_2026-10.xlsx</td>"
         + numbers(42)
-        + "<td>opened_at = 2026-13-01: not a timestamp<br>opened_at = 2026-13-01: opened before resolved</td>"
+        # a reason the mapping writes, translated; one of unknown form as written
+        + "<td>opened_at = 2026-13-01: 不是时间<br>opened_at = 2026-13-01: opened before resolved</td>"
     ) in html
     assert "<td>priority = —: priority is empty</td>" in html
     assert "PRJ-X" in html  # a record naming no known project: the organisation's report only
@@ -306,8 +314,8 @@ def test_process_satisfaction_leftover_and_improvement_sections(zh_reports):
     assert "<td>变更</td>" + numbers(1, 1, 0, 0) in html
     assert "本期现场服务 1 次，远程服务 4 次。" in html
     assert "本期已解决事件 3 个，7 天内回访 2 个，回访率 66.7%。" in html
-    assert "<td>事件回访</td>" + numbers(1, 100, 0) in html
-    assert "<td>项目满意度调查</td>" + numbers(2, 70, 1) in html
+    assert "<td>事件回访</td>" + numbers(1, "100.0", 0) in html
+    assert "<td>项目满意度调查</td>" + numbers(2, "70.0", 1) in html
     assert "年度满意度调查" not in html  # answered in 2025, not this period
     assert "<td>LI-0901</td>" in html and "<td>LI-0903</td>" in html  # open at October's end
     assert "LI-0902" not in html and "LI-1101" not in html  # resolved in October; raised in November
@@ -438,7 +446,7 @@ def test_marts_never_validated_produce_no_report(conn, url, tmp_path):
 def test_the_breach_list_shows_a_summary_and_the_largest_overruns_the_appendix_all(conn, url, tmp_path):
     [report, _] = render(url, tmp_path, formats=("html", "xlsx"), breaches_shown=1)
     html = compact(report.path)
-    assert "<p>本期违约 2 项（响应 1、解决 1），合计超时 75.5 分钟。</p>" in html
+    assert "<p>本期违约 2 项（响应 1、解决 1），合计超时 1小时16分。</p>" in html
     assert "以下列出超时最多的 1 项；全部违约明细见 XLSX 附件「SLA违约」工作表。" in html
     breaches = html.split("SLA 违约工单</h2>", 1)[1].split("重大事件", 1)[0]
     assert "<td>解决</td>" in breaches and "<td>响应</td>" not in breaches  # 60 minutes over, not 15.5

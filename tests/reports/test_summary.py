@@ -65,7 +65,7 @@ def test_missed_worsened_and_unchanged():
     sentences = summary.kpi_sentences(rows, ZH, provisional=False)
     assert texts(sentences) == [
         "设有目标的 2 项指标中 1 项未达标。",
-        "SLA达成率为 75.0%，未达到目标 >= 95.0%。",
+        "SLA达成率为 75.0%，未达到目标 ≥\u00a095.0%。",
         "较上期下降：SLA达成率 100.0% → 75.0%（-25.0 个百分点）。",
         "与上期持平：CALLBACK_COVERAGE 100.0% → 100.0%（+0.0 个百分点）。",
         "与去年同期持平：SLA达成率 75.0% → 75.0%（+0.0 个百分点）。",
@@ -73,7 +73,7 @@ def test_missed_worsened_and_unchanged():
     assert [sentence.tone for sentence in sentences] == ["bad", "bad", "bad", "plain", "plain"]
     assert (
         texts(summary.kpi_sentences(rows, EN, provisional=False), EN)[1]
-        == "Sla_Attainment was 75.0%, short of its target >= 95.0%."
+        == "Sla_Attainment was 75.0%, short of its target ≥\u00a095.0%."
     )
 
 
@@ -224,7 +224,7 @@ def test_the_service_report_opens_with_its_conclusions_in_both_languages(conn, u
     conclusions = html.split('<section class="summary">', 1)[1].split("</section>", 1)[0]
     for sentence in (
         "设有目标的 1 项指标中 1 项未达标。",
-        "SLA达成率为 75.0%，未达到目标 &gt;= 95.0%。",
+        "SLA达成率为 75.0%，未达到目标 ≥\u00a095.0%。",
         "较上期下降：SLA达成率 100.0% → 75.0%（-25.0 个百分点）。",  # September's 100.0% (mart row)
         "无去年同期数据可比较。",
         "本期违约 2 项，按优先级：P1 2。",
@@ -255,7 +255,7 @@ def test_the_service_report_compares_with_a_year_before_and_shows_targets_by_pri
     assert "较去年同期改善：SLA达成率 70.0% → 75.0%（+5.0 个百分点）。" in html
     # The KPI table: value, basis, target, previous period, a year before.
     assert (
-        '<td>SLA达成率</td><td class="num">75.0%</td><td class="num">3 / 4</td><td class="num">&gt;= 95.0%</td>'
+        '<td>SLA达成率</td><td class="num">75.0%</td><td class="num">3 / 4</td><td class="num target">≥\u00a095.0%</td>'
         '<td class="num">100.0%</td><td class="num">70.0%</td>'
     ) in html
     assert "<td>2026-10</td><td>P1</td>" in html and '<td class="num">66.7%</td><td class="num">95.0%</td></tr>' in html

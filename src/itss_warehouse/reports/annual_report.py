@@ -66,6 +66,7 @@ def content(cur: Cursor, unit: Unit, catalogue: dict[str, Any]) -> dict[str, Any
         "audits": cur.execute(AUDITS, params).fetchall(),
         "findings": cur.execute(FINDINGS, params).fetchall(),
         "satisfaction_items": sections.satisfaction_items(cur, unit),
+        "non_respondents": sections.non_respondents(cur, unit),
         "complaints": cur.execute(COMPLAINT_SUMMARY, params).fetchone(),
         "improvement_summary": cur.execute(IMPROVEMENT_SUMMARY, params).fetchall(),
         "improvements": sections.improvement_items(cur, unit),
@@ -87,7 +88,8 @@ def appendix(cur: Cursor, unit: Unit, content: dict[str, Any], catalogue: dict[s
         ),
         Sheet(
             t["satisfaction"], t["satisfaction_headers"],
-            [[row["item"], row["answers"], row["average_score"], row["prior_score"], row["low_scores"]]
+            [[row["item"], row["answers"], row["average_score"], row["prior_score"], row["low_scores"],
+              catalogue["satisfaction"]["levels"].get(row["level"], row["level"])]
              for row in content["satisfaction_items"]],
             {1: COUNT_FORMAT, 2: "0.0", 3: "0.0", 4: COUNT_FORMAT},
         ),

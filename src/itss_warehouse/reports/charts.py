@@ -19,7 +19,7 @@ matplotlib.use("Agg")
 from matplotlib import pyplot  # noqa: E402  (after choosing the headless backend)
 from matplotlib.typing import RcKeyType  # noqa: E402
 
-from itss_warehouse.reports.formatting import format_percent  # noqa: E402
+from itss_warehouse.reports.formatting import format_percent, format_score  # noqa: E402
 from itss_warehouse.reports.pdf import CJK_FAMILY  # noqa: E402
 
 STYLE: dict[RcKeyType, Any] = {
@@ -99,7 +99,9 @@ def lines(labels: Sequence[str], series: dict[str, Sequence[int]], *, ylabel: st
         step = max(1, len(labels) // 10)  # at most about ten tick labels
         axes.set_xticks(range(0, len(labels), step), labels[::step])
         axes.set_ylabel(ylabel)
-        axes.set_ylim(bottom=0)
+        # A scale of whole tickets even when there are none (matplotlib would label 0.00 to 0.05).
+        highest = max([1, *(float(value) for values in series.values() for value in values)])
+        axes.set_ylim(bottom=0, top=highest * 1.05)
         axes.locator_params(axis="y", integer=True)
         axes.legend(**LEGEND_ABOVE, ncols=len(series))
         return _svg(figure, "lines")
@@ -116,7 +118,8 @@ def scores_by_item(items: Sequence[str], scores: Sequence[Decimal], *, xlabel: s
         axes.set_xlim(0, 100)
         axes.set_xlabel(xlabel)
         for position, score in zip(positions, scores, strict=True):
-            axes.text(float(score) + 1, position, f"{score:.1f}", va="center")
+            # The table's rounding (half up), not Python's half-even: 86.25 is 86.3 in both.
+            axes.text(float(score) + 1, position, format_score(score), va="center")
         return _svg(figure, "items")
 
 

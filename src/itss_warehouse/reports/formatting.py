@@ -14,6 +14,7 @@ import yaml
 from markupsafe import Markup
 
 from itss_warehouse.ingest.canonical import PRIORITIES, TICKET_TYPES
+from itss_warehouse.reports import quarantine_reasons
 from itss_warehouse.reports.xlsx import LOCAL_TIMEZONE
 
 MONTHS_IN = {"month": 1, "quarter": 3, "half_year": 6, "year": 12}
@@ -139,11 +140,34 @@ def build_environment(templates_dir: Path, catalogue: dict[str, Any]) -> jinja2.
     def or_blank(format_value):
         return lambda value: blank if value is None else format_value(value)
 
+    layout = catalogue["layout"]
+
+    def hours(value):
+        return format_duration(Decimal(value) * 60, layout["duration"])
+
+    def kpi_value(value, unit):
+        if value is None:
+            return blank
+        if unit == "hours":  # a mean handling time: hours and minutes, as every duration
+            return hours(value)
+        return format_kpi(value, unit)
+
+    def target(value, comparator, unit):
+        """``≥ 95.0%``: the comparator as its symbol, kept on one line with the value."""
+        if value is None:
+            return blank
+        return f"{COMPARATOR_SYMBOLS.get(comparator, comparator)}\u00a0{kpi_value(value, unit)}"
+
     env.filters.update(
         blank=or_blank(str),
         percent=or_blank(format_percent),
         number=or_blank(format_number),
-        kpi_value=lambda value, unit: blank if value is None else format_kpi(value, unit),
+        duration=or_blank(lambda minutes: format_duration(minutes, layout["duration"])),
+        hours=or_blank(hours),
+        reason=lambda text: quarantine_reasons.translate(text, layout["reasons"]),
+        warning=lambda text: quarantine_reasons.translate_warning(text, layout["warnings"], layout["reasons"]),
+        kpi_value=kpi_value,
+        target=target,
         local_time=or_blank(lambda value: value.astimezone(LOCAL_TIMEZONE).strftime(catalogue["datetime_format"])),
         local_date=or_blank(lambda value: value.astimezone(LOCAL_TIMEZONE).date().isoformat()),
         label=lambda code, labels: blank if code is None else labels.get(code, code),
@@ -173,10 +197,33 @@ def format_percent(ratio: Decimal) -> str:
 
 
 def format_number(value: Decimal | int) -> str:
-    """A count or minutes to at most two decimals, without trailing zeros: ``3``, ``42.5``, ``8.85``."""
+    """A count to at most two decimals, without trailing zeros, with thousands separators: ``3``, ``1,234.5``.
+
+    Both languages group digits by three with a comma (GB/T 15835 allows it, and readers of
+    Chinese business documents expect it).
+    """
     if isinstance(value, int):
-        return str(value)
-    return f"{Decimal(value).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP).normalize():f}"
+        return f"{value:,}"
+    return f"{Decimal(value).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP).normalize():,f}"
+
+
+def format_duration(minutes: Decimal | int, formats: dict[str, str]) -> str:
+    """Minutes as hours and minutes by the catalogue's ``layout.duration``: ``51 h 55 min``, ``51小时55分``."""
+    whole = int(Decimal(minutes).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+    hours, rest = divmod(abs(whole), 60)
+    sign = "-" if whole < 0 else ""
+    if hours == 0:
+        return sign + formats["minutes"].format(minutes=rest)
+    return sign + formats["hours_minutes"].format(hours=f"{hours:,}", minutes=rest)
+
+
+# Comparators as the compact symbols a target column shows.
+COMPARATOR_SYMBOLS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "=": "="}
+
+
+def format_score(score: Decimal) -> str:
+    """A 0–100 score to one decimal, rounded half up like SQL ``round`` (the charts label bars with it too)."""
+    return str(Decimal(score).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
 def format_kpi(value: Decimal, unit: str) -> str:
@@ -184,7 +231,7 @@ def format_kpi(value: Decimal, unit: str) -> str:
     if unit == "ratio":
         return format_percent(value)
     if unit in ("score", "hours"):
-        return str(Decimal(value).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+        return format_score(value)
     return format_number(value)
 
 

@@ -170,21 +170,43 @@ KPI_MATRIX = f"""
     order by names.grain_id
 """
 
-# The organisation's annual-survey items of the year, with the year before's average (annual
-# and satisfaction reports).
-SATISFACTION_ITEMS = """
-    select items.item, items.answers, items.average_score, items.low_scores, prior.average_score as prior_score
+# Survey levels in the order reports list them: per incident, per project, the company's annual survey.
+SURVEY_LEVELS = ["callback", "project", "annual"]
+
+# The organisation's survey items of the year at every level it has, with the year before's
+# average (annual and satisfaction reports).
+SATISFACTION_ITEMS = f"""
+    select items.level, items.item, items.answers, items.average_score, items.low_scores,
+           prior.average_score as prior_score
     from marts.satisfaction_by_item as items
     left join marts.satisfaction_by_item as prior
         on prior.level = items.level and prior.grain = items.grain and prior.item = items.item
         and prior.year_start = (items.year_start - interval '1 year')::date
-    where items.level = 'annual' and items.grain = 'organisation' and items.year_start = %(start)s
-    order by items.item
+    where items.grain = 'organisation' and items.year_start = %(start)s
+    order by array_position(array{SURVEY_LEVELS!r}, items.level), items.item
+"""
+
+# The customers with a project running in the year (as marts.dim_projects dates it, the rule of
+# SURVEY_COVERAGE's population) that gave no annual-survey answer that year.
+NON_RESPONDENTS = """
+    select distinct projects.customer_id, projects.customer_name
+    from marts.dim_projects as projects
+    where projects.start_date < %(end)s and (projects.end_date is null or projects.end_date >= %(start)s)
+      and not exists (
+        select 1 from marts.fct_satisfaction_answers as answers
+        where answers.level = 'annual' and answers.customer_id = projects.customer_id
+          and answers.responded_year = %(start)s and answers.score_100 is not null
+      )
+    order by projects.customer_name, projects.customer_id
 """
 
 
 def satisfaction_items(cur: Cursor, unit: Unit) -> list[dict[str, Any]]:
     return cur.execute(SATISFACTION_ITEMS, unit.params).fetchall()
+
+
+def non_respondents(cur: Cursor, unit: Unit) -> list[dict[str, Any]]:
+    return cur.execute(NON_RESPONDENTS, unit.params).fetchall()
 
 
 KPI_NAMES = "select kpi_code, name_zh, name_en from marts.kpi_catalogue where kpi_code = any(%(kpi_codes)s)"

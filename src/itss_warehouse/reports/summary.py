@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from itss_warehouse.reports.formatting import Period, format_kpi
+from itss_warehouse.reports.formatting import COMPARATOR_SYMBOLS, Period, format_kpi
 from itss_warehouse.reports.xlsx import LOCAL_TIMEZONE
 
 # How many improvement items (and owners) a report lists; the XLSX appendix holds the whole register.
@@ -109,7 +109,7 @@ def kpi_sentences(rows: Sequence[dict[str, Any]], catalogue: dict[str, Any], *, 
         sentences += [
             Sentence("missed", {
                 "kpi": row[name], "value": format_kpi(row["value"], row["unit"]),
-                "target": f"{row['comparator']} {format_kpi(row['target'], row['unit'])}",
+                "target": f"{COMPARATOR_SYMBOLS[row['comparator']]}\u00a0{format_kpi(row['target'], row['unit'])}",
             }, "bad")
             for row in missed[:NAMES_SHOWN]
         ]  # fmt: skip
