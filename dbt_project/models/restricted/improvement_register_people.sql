@@ -1,4 +1,5 @@
-{# The improvement register's owners and verifiers by name, with the pseudonyms marts carry: for the export and reports only. #}
+{# The improvement register's owners and verifiers by name, with the pseudonyms marts carry:
+   for the export and the reports only. #}
 select
     item_id,
     owner,

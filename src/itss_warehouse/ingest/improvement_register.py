@@ -60,9 +60,11 @@ class RegisterEntry:
 def _entries(frame: pd.DataFrame) -> list[RegisterEntry]:
     fields = ("item_id", "origin", "raised_date", "status", "owner", "completed_date", "verified_date")
     # A source may leave a field unmapped: it is then empty in every row.
-    selected = frame.reindex(columns=["_source_row", *fields]).astype(object)
-    cleaned = selected.where(selected.notna(), None)
-    return [RegisterEntry(int(values[0]), *values[1:]) for values in cleaned.itertuples(index=False, name=None)]
+    selected = frame.reindex(columns=["_source_row", *fields])
+    return [
+        RegisterEntry(int(values[0]), *(None if pd.isna(value) else str(value) for value in values[1:]))
+        for values in selected.itertuples(index=False, name=None)
+    ]
 
 
 def _generated_item_ids(conn: psycopg.Connection, item_ids: list[str]) -> set[str]:
@@ -105,7 +107,7 @@ def quarantine_register_rows(conn: psycopg.Connection, batch_id: int, file_name:
     entries = _entries(frame)
     item_ids = sorted({entry.item_id for entry in entries if entry.item_id})
     generated = _generated_item_ids(conn, item_ids)
-    previous = dict(conn.execute(PREVIOUS_STATUSES, {"batch_id": batch_id, "item_ids": item_ids}).fetchall())
+    previous: dict[str, str] = dict(conn.execute(PREVIOUS_STATUSES, {"batch_id": batch_id, "item_ids": item_ids}).fetchall())
     quarantined = [
         # Named as the mapping step's checks, which re-validating a batch keeps (validate.runner).
         QuarantinedRow(batch_id, ENTITY, file_name, entry.row, f"mapping:register:{column}", column, value, reason)
