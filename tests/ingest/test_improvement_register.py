@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 
 from itss_warehouse.cli import app
 from itss_warehouse.ingest import sources
+from itss_warehouse.ingest.improvement_register import RegisterEntry, entry_problems
 from itss_warehouse.ingest.improvement_workbook import BLANK_ROWS, REGISTER_MAPPING, export_register
 from itss_warehouse.settings import PACKAGE_DIR
 from itss_warehouse.transform import dbt
@@ -289,3 +290,28 @@ def test_the_shipped_definition_file_carries_the_register_sources():
     register = yaml.safe_load(REGISTER_MAPPING.read_text(encoding="utf-8"))["sources"]
     demo = yaml.safe_load((PACKAGE_DIR / "mappings" / "demo.yml").read_text(encoding="utf-8"))["sources"]
     assert [source for source in demo if source["entity"] == "improvement_register"] == register
+
+
+def _entry(**fields) -> RegisterEntry:
+    defaults = {"row": 2, "item_id": "A", "origin": "kpi_missed", "raised_date": None, "status": "open",
+                "owner": "孙七", "completed_date": None, "verified_date": None}  # fmt: skip
+    return RegisterEntry(**{**defaults, **fields})
+
+
+def test_register_rules_without_a_warehouse():
+    assert entry_problems(_entry(), {"A"}, None) == []
+    assert entry_problems(_entry(status="in_progress"), {"A"}, "open") == []  # forward
+    # The verifier's two verdicts are one step: a second look may change it.
+    assert entry_problems(_entry(status="not_effective", completed_date="2026-11-01"), {"A"}, "verified") == []
+    assert entry_problems(_entry(status="verified"), {"A"}, "done") == [
+        ("status", "verified", "verified before done: no completed date")
+    ]
+    assert entry_problems(_entry(status="in_progress", owner=None), {"A"}, "done") == [
+        ("status", "in_progress", "status goes backwards: the item is already done"),
+        ("owner", None, "missing owner on an open item"),
+    ]
+    assert entry_problems(_entry(item_id="NS-1", origin="audit", raised_date="2026-11-03"), {"A"}, None) == []
+    assert entry_problems(_entry(item_id="NS-1", origin="audit"), {"A"}, None) == [
+        ("raised_date", None, "an item raised by hand needs the day it was raised")
+    ]
+    assert entry_problems(_entry(status="done", owner=None), {"A"}, None) == []  # only open items need an owner

@@ -107,12 +107,18 @@ def quarantine_register_rows(conn: psycopg.Connection, batch_id: int, file_name:
     entries = _entries(frame)
     item_ids = sorted({entry.item_id for entry in entries if entry.item_id})
     generated = _generated_item_ids(conn, item_ids)
-    previous: dict[str, str] = dict(conn.execute(PREVIOUS_STATUSES, {"batch_id": batch_id, "item_ids": item_ids}).fetchall())
+    parameters = {"batch_id": batch_id, "item_ids": item_ids}
+    previous: dict[str, str] = dict(conn.execute(PREVIOUS_STATUSES, parameters).fetchall())
+    # One quarantine row per row and column, with every reason it breaks there.
+    reasons: dict[tuple[int, str, str | None], list[str]] = {}
+    for entry in entries:
+        for column, value, reason in entry_problems(entry, generated, previous.get(entry.item_id or "")):
+            reasons.setdefault((entry.row, column, value), []).append(reason)
     quarantined = [
         # Named as the mapping step's checks, which re-validating a batch keeps (validate.runner).
-        QuarantinedRow(batch_id, ENTITY, file_name, entry.row, f"mapping:register:{column}", column, value, reason)
-        for entry in entries
-        for column, value, reason in entry_problems(entry, generated, previous.get(entry.item_id or ""))
-    ]
+        QuarantinedRow(batch_id, ENTITY, file_name, row, f"mapping:register:{column}", column, value,
+                       "; ".join(row_reasons))
+        for (row, column, value), row_reasons in reasons.items()
+    ]  # fmt: skip
     record_quarantined(conn, quarantined)
     return len({row.source_row for row in quarantined})
