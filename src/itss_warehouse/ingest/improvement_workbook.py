@@ -122,6 +122,7 @@ def _labels_by_code(source: Source, field: str) -> dict[str, str]:
 
 
 def _row(source: Source, labels: dict[str, Any], item: dict[str, Any], suffix: str) -> list[Any]:
+    """The item's cells: the read-back fields in the source's order (codes as the file's labels), then INFO_COLUMNS."""
     origins, statuses = _labels_by_code(source, "origin"), _labels_by_code(source, "status")
     register = labels["register"]
     values = {
@@ -148,6 +149,15 @@ def _number(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
 
+def _number_format(is_date: bool, info: str | None, unit: str | None) -> str | None:
+    """A date column's format, or an information column's: dates, and KPI figures in their unit."""
+    if is_date or info == "due_date":
+        return DATE_FORMAT
+    if info in ("value", "target", "gap"):
+        return "0.00%" if unit == "ratio" else "0.00"
+    return None
+
+
 def _register_sheet(
     sheet: Worksheet,
     source: Source,
@@ -167,9 +177,8 @@ def _register_sheet(
     last_item_row = sheet.max_row
     last_row = last_item_row + BLANK_ROWS
     units = [item["unit"] for item in items]
-    for index, header in enumerate(headers, start=1):
-        letter = get_column_letter(index)
-        field = fields[index - 1] if index <= len(fields) else None
+    columns = [(field, None) for field in fields] + [(None, column) for column in INFO_COLUMNS]
+    for index, (header, (field, info)) in enumerate(zip(headers, columns, strict=True), start=1):
         header_cell = sheet.cell(row=1, column=index)
         # Read-back columns in the report blue; information columns grey, as their cells.
         header_cell.font = HEADER_FONT if field else Font(bold=True)
@@ -180,14 +189,13 @@ def _register_sheet(
             # The exported items' keys and generated columns stay as generated; the rows below are free.
             editable = row > last_item_row or (field is not None and field not in LOCKED_FIELDS)
             cell.protection = Protection(locked=not editable)
-            if field in source.dates or (field is None and INFO_COLUMNS[index - len(fields) - 1] == "due_date"):
-                cell.number_format = DATE_FORMAT
-            elif field is None and INFO_COLUMNS[index - len(fields) - 1] in ("value", "target", "gap"):
-                unit = units[row - 2] if row <= last_item_row else None
-                cell.number_format = "0.00%" if unit == "ratio" else "0.00"
-            if field is None and row <= last_item_row:
+            unit = units[row - 2] if row <= last_item_row else None
+            number_format = _number_format(field in source.dates, info, unit)
+            if number_format:
+                cell.number_format = number_format
+            if info and row <= last_item_row:
                 cell.fill = INFO_FILL
-        sheet.column_dimensions[letter].width = min(max(display_width(header) + 4, 14), 40)
+        sheet.column_dimensions[get_column_letter(index)].width = min(max(display_width(header) + 4, 14), 40)
     origins = _labels_by_code(source, "origin")
     choices = {
         "cause_category": (category_labels, 2),
