@@ -261,11 +261,11 @@ def improvements_export(
     output: Annotated[Path | None, typer.Option(help="File or folder to write; default: the current folder.")] = None,
 ) -> None:
     """Write the improvement register to fill in and drop in the landing folder; the next night reads it back."""
-    from itss_warehouse.ingest.improvement_workbook import export_register
+    from itss_warehouse.ingest.improvement_workbook import REGISTER_TABLES, export_register
     from itss_warehouse.reports.formatting import Period
 
     settings = get_settings()
-    url = _warehouse_with(settings, (*BUILT, "marts.improvement_items"))
+    url = _warehouse_with(settings, (*BUILT, *REGISTER_TABLES))
     export = export_register(url, settings.templates_path, output, lang, Period.parse(period) if period else None,
                              owner)  # fmt: skip
     typer.echo(f"{export.items} improvement item(s) in {export.path}")

@@ -63,6 +63,12 @@ REGISTER_ITEMS = """
     order by items.due_date, items.kind, items.kpi_code, items.grain_id, items.item_id
 """
 
+# What the export reads besides the scorecard's marts: a warehouse built before the register lacks them.
+REGISTER_TABLES = (
+    "marts.improvement_items",
+    "marts.improvement_cause_categories",
+    "restricted.improvement_register_people",
+)
 CATEGORIES = "select category_code, name_zh, name_en from marts.improvement_cause_categories order by sort_order"
 
 
