@@ -140,6 +140,7 @@ def test_export_has_dropdowns_locked_ids_dates_and_instructions(built: str, pipe
     first, blank = 2, exported.items + 2
     assert sheet.cell(first, columns["改进项编号"]).protection.locked
     assert sheet.cell(first, columns["来源"]).protection.locked
+    assert sheet.cell(first, columns["提出日期"]).protection.locked
     assert sheet.cell(first, columns["差距"]).protection.locked
     assert not sheet.cell(first, columns["原因分析"]).protection.locked
     assert not sheet.cell(first, columns["状态"]).protection.locked

@@ -39,8 +39,9 @@ DATE_FORMAT = "yyyy-mm-dd"
 INFO_FILL = PatternFill("solid", fgColor="D9D9D9")
 # Not read back: what opened the item, shown so the person filling it in need not look it up.
 INFO_COLUMNS = ("kpi", "scope", "period", "value", "target", "gap", "due_date", "state")
-# Locked on the exported rows: the warehouse's keys and what it generated.
-LOCKED_FIELDS = ("item_id", "origin")
+# Locked on the exported rows: the item's key, origin and the day it was raised (for a generated
+# item, when its period ended: the mart keeps its own), given once.
+LOCKED_FIELDS = ("item_id", "origin", "raised_date")
 
 REGISTER_ITEMS = """
     select items.item_id, items.kind as origin, items.description, items.raised_date,
