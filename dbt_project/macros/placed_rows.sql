@@ -20,6 +20,7 @@
         'process_reviews': [none, 'held_at'],
         'customer_visits': [none, 'visited_at'],
         'emergency_drills': [none, 'held_at'],
+        'improvement_register': [none, 'raised_date'],
     }) }}
 {%- endmacro %}
 

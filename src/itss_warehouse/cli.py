@@ -29,6 +29,8 @@ calendar_app = typer.Typer(help="Working-day calendars for SLA measurement.", no
 app.add_typer(calendar_app, name="calendar")
 batch_app = typer.Typer(help="Loaded exports (batches): list, withdraw, restore.", no_args_is_help=True)
 app.add_typer(batch_app, name="batch")
+improvements_app = typer.Typer(help="The improvement register (改进措施登记表).", no_args_is_help=True)
+app.add_typer(improvements_app, name="improvements")
 
 
 class _ReportGroup(TyperGroup):
@@ -265,6 +267,26 @@ def source_template(
     from itss_warehouse.ingest.excel_template import write_template
 
     typer.echo(str(write_template(path)))
+
+
+@improvements_app.command("export")
+def improvements_export(
+    period: Annotated[
+        str | None, typer.Option(help="Only items of this period: 2026-10, 2026-Q3, 2026-H1, 2026.")
+    ] = None,
+    owner: Annotated[str | None, typer.Option(help="Only this owner's items (as the export names them).")] = None,
+    lang: Annotated[str, typer.Option(help="zh-CN or en.")] = "zh-CN",
+    output: Annotated[Path | None, typer.Option(help="File or folder to write; default: the current folder.")] = None,
+) -> None:
+    """Write the improvement register to fill in and drop in the landing folder; the next night reads it back."""
+    from itss_warehouse.ingest.improvement_workbook import REGISTER_TABLES, export_register
+    from itss_warehouse.reports.formatting import Period
+
+    settings = get_settings()
+    url = _warehouse_with(settings, (*BUILT, *REGISTER_TABLES))
+    export = export_register(url, settings.templates_path, output, lang, Period.parse(period) if period else None,
+                             owner)  # fmt: skip
+    typer.echo(f"{export.items} improvement item(s) in {export.path}")
 
 
 @calendar_app.command("seed")

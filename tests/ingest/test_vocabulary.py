@@ -19,6 +19,9 @@ VOCABULARY = {
     "closed_without_resolution": canonical.CLOSED_WITHOUT_RESOLUTION,
     "fct_acceptances.kind": canonical.ACCEPTANCE_KINDS,
     "fct_satisfaction_answers.level": canonical.SURVEY_LEVELS,
+    "improvement_items.kind": canonical.GENERATED_IMPROVEMENT_ORIGINS + canonical.HAND_RAISED_IMPROVEMENT_ORIGINS,
+    "improvement_items.status": canonical.IMPROVEMENT_STATUSES,
+    "stg_quality__improvement_register.status": canonical.IMPROVEMENT_STATUSES,
 }
 
 

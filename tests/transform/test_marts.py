@@ -230,8 +230,9 @@ def test_analyst_guide_queries_answer_on_the_small_organisation(built: str):
         [(manager,)] = conn.execute(
             "select distinct project_manager_key from restricted.project_managers where project_manager = '李四'"
         ).fetchall()
-        assert items[("kpi_missed", "SLA_ATTAINMENT", "project", "P1")] == (manager, dt.date(2026, 12, 1))
-        assert items[("sla_review", "SLA_ATTAINMENT", "project", "P2")] == (manager, dt.date(2026, 12, 1))
+        # Raised when October ended, open on the as-of day (the end of 21 November): 21 days.
+        assert items[("kpi_missed", "SLA_ATTAINMENT", "project", "P1")] == (manager, dt.date(2026, 12, 1), "open", 21)
+        assert items[("sla_review", "SLA_ATTAINMENT", "project", "P2")] == (manager, dt.date(2026, 12, 1), "open", 21)
         days = {day.day: counts for day, *counts in conn.execute(backlog).fetchall()}
     # INC-7 (P3, due a day after opening on 15 October 09:00) is open at the end of the
     # 15th and 16th, and overdue at the end of the 16th; INC-6 was resolved the day it opened.

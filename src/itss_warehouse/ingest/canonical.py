@@ -42,6 +42,11 @@ ENTITIES: dict[str, tuple[str, ...]] = {
     "process_reviews": ("review_id", "held_at", "scope"),
     "customer_visits": ("visit_id", "customer_id", "visited_at", "scope"),
     "emergency_drills": ("drill_id", "held_at", "scope"),
+    "improvement_register": (
+        "item_id", "origin", "description", "raised_date", "cause_category", "cause_analysis", "corrective_action",
+        "preventive_action", "owner", "planned_date", "status", "completed_date", "verified_by", "verified_date",
+        "verification_note",
+    ),
 }  # fmt: skip
 
 # The canonical codes, written once: the GX suites check raw values against them, the reports
@@ -66,3 +71,10 @@ RATINGS = ("satisfied", "partly_satisfied", "dissatisfied")
 RATING_SCALE = "rating"
 NUMERIC_SCALES = {"0-100": (0, 100), "1-5": (1, 5), "1-10": (1, 10)}
 DEFAULT_SCALE = "0-100"
+# The improvement register (itss improvements export, read back as a source): where an item
+# came from (the warehouse's generated kinds, or raised by hand) and its status, in the order
+# an item moves through them; verified and not_effective are both the verifier's verdict.
+GENERATED_IMPROVEMENT_ORIGINS = ("kpi_missed", "sla_review", "major_complaint")
+HAND_RAISED_IMPROVEMENT_ORIGINS = ("audit", "management_review", "customer_visit", "other")
+IMPROVEMENT_STATUSES = ("open", "in_progress", "done", "verified", "not_effective")
+IMPROVEMENT_STATUS_RANKS = {"open": 0, "in_progress": 1, "done": 2, "verified": 3, "not_effective": 3}

@@ -19,6 +19,7 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
+from itss_warehouse.ingest.improvement_register import quarantine_register_rows
 from itss_warehouse.ingest.landing import landing_columns, landing_table, quarantine_problems
 from itss_warehouse.ingest.mapping import CHUNK_ROWS, Mapper, RawChunk, SourceFileError
 from itss_warehouse.ingest.sources import SourceSet
@@ -95,6 +96,9 @@ def _map_batch(conn: psycopg.Connection, reader: psycopg.Connection, batch: tupl
                 frame["closed_without_resolution"] = source.closed_without_resolution
             copy_frame(conn, sql.Identifier("raw", entity), frame)
             quarantine_problems(conn, batch_id, entity, file_name, mapped.problems)
+            if entity == "improvement_register":
+                # Rows filled in by people are held to the item's life too (status order, owner).
+                problems += quarantine_register_rows(conn, batch_id, file_name, frame)
             rows += len(frame)
             problems += len(mapped.problems)
         rejected = one_row(

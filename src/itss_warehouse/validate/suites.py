@@ -35,6 +35,9 @@ from itss_warehouse.ingest.canonical import (  # noqa: E402
     DEFAULT_SCALE,
     DELIVERY_MODES,
     FINDING_SEVERITIES,
+    GENERATED_IMPROVEMENT_ORIGINS,
+    HAND_RAISED_IMPROVEMENT_ORIGINS,
+    IMPROVEMENT_STATUSES,
     NUMERIC_SCALES,
     PRIORITIES,
     PROJECT_KINDS,
@@ -255,6 +258,14 @@ RAW_SUITES: dict[str, list[gxe.Expectation]] = {
         resolvable("customer_id", "customers", "customer_id"),
     ],
     "emergency_drills": [required("drill_id"), date("held_at"), unique_in_export(["drill_id"])],
+    # The rules of an item's life (known id, status order, owner) are checked as it is mapped
+    # (itss_warehouse.ingest.improvement_register); these are the fields'.
+    "improvement_register": [
+        required("item_id"), required("status"), one_of("status", IMPROVEMENT_STATUSES),
+        one_of("origin", GENERATED_IMPROVEMENT_ORIGINS + HAND_RAISED_IMPROVEMENT_ORIGINS),
+        *(date(c) for c in ("raised_date", "planned_date", "completed_date", "verified_date")),
+        unique_in_export(["item_id"], severity=WARNING),
+    ],
 }  # fmt: skip
 
 MART_SUITES: dict[str, list[gxe.Expectation]] = {

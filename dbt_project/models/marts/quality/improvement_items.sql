@@ -5,8 +5,13 @@
   var('sla_review_threshold') and one per major complaint, flagged for an ad-hoc review
   [004 §6.4.3]. Each has an
   owner (the project manager's pseudonym, the department, or var('organisation_owner')) and a due
-  date var('improvement_due_days') days after the period ends; cause analysis and
-  corrective action are for the owner to fill in.
+  date var('improvement_due_days') days after the period ends.
+
+  The quality department fills the items in through the improvement register (`itss
+  improvements export`, read back as source improvement_register): each item carries its
+  latest entry (int_improvement_register_latest), and items raised there by hand (audits,
+  management reviews, customer visits) join the generated ones. state and days_open are
+  judged on the as-of day (macro as_of_date), so a back-fill reproduces that day's answer.
 #}
 with scorecard as (
     select
@@ -73,7 +78,7 @@ items as (
     {% endfor %}
 ),
 
-final as (
+generated as (
     select
         md5(concat_ws(
             '|', items.kind, items.kpi_code, items.grain, items.grain_id, items.period_type,
@@ -95,13 +100,86 @@ final as (
             else '{{ var("organisation_owner") }}'
         end as owner,
         items.period_end + {{ var('improvement_due_days') }} as due_date,
-        null::text as cause_analysis,
-        null::text as corrective_action
+        items.period_end as raised_date
     from items
     left join {{ ref('dim_projects') }} as projects
         on items.grain = 'project' and items.grain_id = projects.project_id
     left join {{ ref('int_departments_deduplicated') }} as departments
         on items.grain = 'department' and items.grain_id = departments.dept_id
+),
+
+register as (
+    select * from {{ ref('int_improvement_register_latest') }}
+),
+
+-- Raised by hand: the organisation's, dated by the day raised; an entry naming a generated
+-- item is that item's, whatever its origin says.
+hand_raised as (
+    select
+        register.item_id,
+        register.origin as kind,
+        null as complaint_id,
+        null as kpi_code,
+        'organisation' as grain,
+        '{{ var("organisation_id") }}' as grain_id,
+        'month' as period_type,
+        date_trunc('month', register.raised_date)::date as period_start,
+        null::numeric as value,
+        null::numeric as target,
+        null::numeric as gap,
+        '{{ var("organisation_owner") }}' as owner,
+        coalesce(register.planned_date, register.raised_date + {{ var('improvement_due_days') }}) as due_date,
+        register.raised_date
+    from register
+    where register.origin in ('audit', 'management_review', 'customer_visit', 'other')
+        and register.item_id not in (select generated.item_id from generated)
+),
+
+all_items as (
+    select * from generated
+    union all
+    select * from hand_raised
+),
+
+final as (
+    select
+        all_items.item_id,
+        all_items.kind,
+        all_items.complaint_id,
+        all_items.kpi_code,
+        all_items.grain,
+        all_items.grain_id,
+        all_items.period_type,
+        all_items.period_start,
+        all_items.value,
+        all_items.target,
+        all_items.gap,
+        all_items.owner,
+        all_items.due_date,
+        register.cause_analysis,
+        register.corrective_action,
+        all_items.raised_date,
+        register.cause_category,
+        register.preventive_action,
+        -- The owner the register assigns, as a pseudonym (the name: restricted.improvement_register_people).
+        {{ pseudonym('register.owner') }} as assigned_owner_key,
+        register.planned_date,
+        coalesce(register.status, 'open') as status,
+        register.completed_date,
+        {{ pseudonym('register.verified_by') }} as verified_by_key,
+        register.verified_date,
+        register.verification_note,
+        case
+            when register.status = 'verified' then 'verified_effective'
+            when register.status = 'not_effective' then 'not_effective'
+            when register.status = 'done' then 'done'
+            when coalesce(register.planned_date, all_items.due_date) < {{ as_of_date() }} then 'overdue'
+            when register.status = 'in_progress' then 'in_progress'
+            else 'open'
+        end as state,
+        greatest(coalesce(register.completed_date, {{ as_of_date() }}) - all_items.raised_date, 0) as days_open
+    from all_items
+    left join register on all_items.item_id = register.item_id
 )
 
 select * from final
