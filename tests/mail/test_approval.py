@@ -15,7 +15,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from support.report_fixture import FIXTURE
-from support.smtp_server import PASSWORD, USER, make_certificate, running
+from support.smtp_server import PASSWORD, USER
 from typer.testing import CliRunner
 
 from itss_warehouse.cli import app
@@ -39,17 +39,6 @@ projects:
   PRJ-B: {{to: [desk@acme.example.com], language: en}}
 """
 APPROVE_A = ["report", "approve", "service", "--period", "2026-10", "--project", "PRJ-A"]
-
-
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory) -> tuple[Path, Path]:
-    return make_certificate(tmp_path_factory.mktemp("tls"))
-
-
-@pytest.fixture()
-def smtp(certificate):
-    with running(certificate) as server:
-        yield server
 
 
 @pytest.fixture()

@@ -12,7 +12,7 @@ from urllib.parse import unquote
 import psycopg
 import pytest
 from support.report_fixture import FIXTURE
-from support.smtp_server import PASSWORD, USER, make_certificate, running
+from support.smtp_server import PASSWORD, USER
 from typer.testing import CliRunner
 
 from itss_warehouse.cli import app
@@ -32,17 +32,6 @@ projects:
   PRJ-A: {{to: [张三 <ops@bank.example.cn>], cc: [pm@itss.example.cn], bcc: [audit@itss.example.cn]}}
   PRJ-B: {{to: [desk@acme.example.com], language: en}}
 """
-
-
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory) -> tuple[Path, Path]:
-    return make_certificate(tmp_path_factory.mktemp("tls"))
-
-
-@pytest.fixture()
-def smtp(certificate):
-    with running(certificate) as server:
-        yield server
 
 
 @pytest.fixture()
