@@ -14,7 +14,13 @@ from openpyxl import load_workbook
 from itss_warehouse.tools.demo import BAD_OPENED_AT, BAD_PRIORITY, generate
 
 MAPPING = Path(__file__).parents[2] / "src" / "itss_warehouse" / "mappings" / "demo.yml"
-SOURCES = yaml.safe_load(MAPPING.read_text(encoding="utf-8"))["sources"]
+# The sources the demo writes: every one but the improvement register, which people fill in
+# (itss improvements export).
+SOURCES = [
+    source
+    for source in yaml.safe_load(MAPPING.read_text(encoding="utf-8"))["sources"]
+    if source["entity"] != "improvement_register"
+]
 END_DATE = date(2026, 11, 21)
 CUTOFF = datetime.combine(END_DATE, time(23, 59, 59))
 FILE_NAMES = sorted(source["pattern"].replace("*", "") for source in SOURCES)
