@@ -141,6 +141,41 @@ all_items as (
     select * from hand_raised
 ),
 
+-- A KPI missed again opens a new item linked to the one before (recurring), never the same item twice.
+linked as (
+    select
+        all_items.*,
+        case
+            when all_items.kind in ('kpi_missed', 'sla_review')
+                then lag(all_items.item_id) over (
+                        partition by
+                            all_items.kind,
+                            all_items.kpi_code,
+                            all_items.grain,
+                            all_items.grain_id,
+                            all_items.period_type
+                        order by all_items.period_start
+                    )
+        end as previous_item_id
+    from all_items
+),
+
+-- The effect check a verifier relies on: has the KPI that opened the item been met in a later period?
+effects as (
+    select
+        all_items.item_id,
+        bool_or(later.status = 'met') as kpi_met_since
+    from all_items
+    inner join {{ ref('kpi_scorecard') }} as later
+        on all_items.kpi_code = later.kpi_code
+        and all_items.grain = later.grain
+        and all_items.grain_id = later.grain_id
+        and all_items.period_type = later.period_type
+        and all_items.period_start < later.period_start
+    where all_items.kind in ('kpi_missed', 'sla_review') and later.status in ('met', 'missed')
+    group by all_items.item_id
+),
+
 final as (
     select
         all_items.item_id,
@@ -177,9 +212,13 @@ final as (
             when register.status = 'in_progress' then 'in_progress'
             else 'open'
         end as state,
-        greatest(coalesce(register.completed_date, {{ as_of_date() }}) - all_items.raised_date, 0) as days_open
-    from all_items
+        greatest(coalesce(register.completed_date, {{ as_of_date() }}) - all_items.raised_date, 0) as days_open,
+        all_items.previous_item_id,
+        all_items.previous_item_id is not null as is_recurring,
+        effects.kpi_met_since
+    from linked as all_items
     left join register on all_items.item_id = register.item_id
+    left join effects on all_items.item_id = effects.item_id
 )
 
 select * from final
