@@ -51,14 +51,14 @@ class ReportKind:
     units: Callable[[Cursor, Period], list[Unit]]
     content: Callable[[Cursor, Unit, dict[str, Any]], dict[str, Any]]
     appendix: Callable[[Cursor, Unit, dict[str, Any], dict[str, Any]], list[Sheet]]
+    # The executive summary from the content and the data's as-of time (see reports/summary.py).
+    summary: Callable[[dict[str, Any], Unit, datetime | None, dict[str, Any]], Summary]
     # A customer's report shows no internal data (source rows, check texts); internal ones do.
     audience: str = "internal"
     # The KPIs the report shows, in its PDF, its workbook and its e-mail alike (None: the unit's whole
     # scorecard); the e-mail's headline is a few of them, for a reader who has not opened the attachment.
     kpi_codes: tuple[str, ...] | None = None
     headline_kpis: tuple[str, ...] = ()
-    # The executive summary from the content and the data's as-of time (see reports/summary.py).
-    summary: Callable[[dict[str, Any], Unit, datetime | None, dict[str, Any]], Summary] | None = None
 
     def __post_init__(self) -> None:
         if self.kpi_codes is not None and (hidden := set(self.headline_kpis) - set(self.kpi_codes)):

@@ -230,7 +230,7 @@ class Renderer:
                 approvals=approvals,
                 approval_state=approval.state(required, approvals),
                 draft=required and "approved" not in approvals,
-                summary=self.kind.summary(content, unit, as_of, catalogue) if self.kind.summary else None,
+                summary=self.kind.summary(content, unit, as_of, catalogue),
                 document=document,
                 **content,
             )
