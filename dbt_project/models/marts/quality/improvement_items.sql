@@ -12,12 +12,15 @@
   latest entry (int_improvement_register_latest), and items raised there by hand (audits,
   management reviews, customer visits) join the generated ones. state and days_open are
   judged on the as-of day (macro as_of_date), so a back-fill reproduces that day's answer.
+  It reads the scorecard of every KPI but the loop's own (int_kpi_scorecard_except_loop):
+  IMPROVEMENT_ON_TIME and IMPROVEMENT_EFFECTIVE are computed from these items, so a miss
+  of theirs opens no item here (the quality department raises one by hand if it wants).
 #}
 with scorecard as (
     select
         scorecard.*,
         (scorecard.period_start + {{ period_interval('scorecard.period_type') }})::date as period_end
-    from {{ ref('kpi_scorecard') }} as scorecard
+    from {{ ref('int_kpi_scorecard_except_loop') }} as scorecard
 ),
 
 missed as (
@@ -166,7 +169,7 @@ effects as (
         all_items.item_id,
         bool_or(later.status = 'met') as kpi_met_since
     from all_items
-    inner join {{ ref('kpi_scorecard') }} as later
+    inner join {{ ref('int_kpi_scorecard_except_loop') }} as later
         on all_items.kpi_code = later.kpi_code
         and all_items.grain = later.grain
         and all_items.grain_id = later.grain_id
