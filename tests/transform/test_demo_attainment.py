@@ -334,5 +334,5 @@ def test_the_annual_scorecard_has_every_catalogue_kpi(built: str):
     expected = {
         (code, "year" if "year" in periods.split("|") else periods.split("|")[0]) for code, periods in catalogue
     }
-    assert len(expected) == 28
+    assert len(expected) == 30
     assert expected - rows == set()

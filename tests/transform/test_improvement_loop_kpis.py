@@ -31,11 +31,18 @@ ENTRIES = [
     ("H5", "audit", "2026-07-01", "王五", "2026-08-31", "open", None, None),  # not yet due: not counted
 ]  # fmt: skip
 # (kpi_code, period_type, period_start): (numerator, denominator, value, status); the catalogue's target 0.9.
+# No ticket, quality record or survey answer: int_kpi_periods is empty, so no 0 / 0 rows.
 EXPECTED = {
+    ("IMPROVEMENT_ON_TIME", "month", "2026-03-01"): (1, 1, "1.000000", "met"),
+    ("IMPROVEMENT_ON_TIME", "month", "2026-04-01"): (0, 1, "0.000000", "missed"),
+    ("IMPROVEMENT_ON_TIME", "month", "2026-05-01"): (1, 1, "1.000000", "met"),
+    ("IMPROVEMENT_ON_TIME", "month", "2026-06-01"): (0, 1, "0.000000", "missed"),
     ("IMPROVEMENT_ON_TIME", "quarter", "2026-01-01"): (1, 1, "1.000000", "met"),
     ("IMPROVEMENT_ON_TIME", "quarter", "2026-04-01"): (1, 3, "0.333333", "missed"),
     ("IMPROVEMENT_ON_TIME", "half_year", "2026-01-01"): (2, 4, "0.500000", "missed"),
     ("IMPROVEMENT_ON_TIME", "year", "2026-01-01"): (2, 4, "0.500000", "missed"),
+    ("IMPROVEMENT_EFFECTIVE", "month", "2026-06-01"): (0, 1, "0.000000", "missed"),
+    ("IMPROVEMENT_EFFECTIVE", "month", "2026-07-01"): (1, 1, "1.000000", "met"),
     ("IMPROVEMENT_EFFECTIVE", "quarter", "2026-04-01"): (0, 1, "0.000000", "missed"),
     ("IMPROVEMENT_EFFECTIVE", "quarter", "2026-07-01"): (1, 1, "1.000000", "met"),
     ("IMPROVEMENT_EFFECTIVE", "half_year", "2026-01-01"): (0, 1, "0.000000", "missed"),

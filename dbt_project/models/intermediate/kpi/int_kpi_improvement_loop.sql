@@ -9,10 +9,11 @@
     in the period of the verified date.
   A project's item counts for the project, its department and the organisation; a
   department's for the department and the organisation; the organisation's (hand-raised
-  ones too) for the organisation. The organisation has a row for every year, half-year and
-  quarter with activity (int_kpi_periods), 0 / 0 (not applicable) when nothing is counted.
+  ones too) for the organisation. The organisation has a row for every quarter, half-year and
+  year with activity (int_kpi_periods), 0 / 0 (not applicable) when nothing is counted; a
+  month has a row only when something is counted in it.
 #}
-{% set period_types = ['quarter', 'half_year', 'year'] %}
+{% set period_types = ['month', 'quarter', 'half_year', 'year'] %}
 
 with items as (
     select * from {{ ref('improvement_items') }}
@@ -75,8 +76,8 @@ in_periods as (
     from counted
     union all
     {% endfor %}
-    -- The organisation's periods with nothing counted: 0 / 0.
-    {% for period_type in period_types %}
+    -- The organisation's quarters, half-years and years with nothing counted: 0 / 0.
+    {% for period_type in period_types[1:] %}
     select distinct
         codes.kpi_code,
         null,
