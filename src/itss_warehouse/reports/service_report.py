@@ -101,7 +101,7 @@ BREACHED_TICKETS = """
 # category (its labels from the seed), the reason as written (restricted, printed for the customer
 # whose document this is), the approving role and the attachment.
 EXEMPTED_BREACHES = """
-    select breaches.ticket_id, breaches.metric, breaches.opened_at, breaches.breach_minutes,
+    select breaches.ticket_id, breaches.metric, breaches.breach_minutes,
            breaches.exemption_counting, categories.name_zh, categories.name_en, reasons.reason,
            exemptions.approved_by_role, exemptions.approved_at, exemptions.attachment_ref
     from marts.sla_breaches as breaches
