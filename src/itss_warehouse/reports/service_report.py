@@ -278,6 +278,7 @@ def appendix(cur: Cursor, unit: Unit, content: dict[str, Any], catalogue: dict[s
     and its improvement register."""
     t = catalogue["appendix"]
     types = catalogue["ticket_types"]
+    sla_statuses = {**catalogue["workbook"]["sla_statuses"], "exempted": catalogue["exemptions"]["sla_status"]}
     moment = "yyyy-mm-dd hh:mm"
     return [
         sections.kpi_sheet(content["kpis"], catalogue),
@@ -293,7 +294,7 @@ def appendix(cur: Cursor, unit: Unit, content: dict[str, Any], catalogue: dict[s
             t["tickets"], t["ticket_headers"],
             [[row["ticket_id"], label(row["ticket_type"], types), row["priority"], row["opened_at"],
               row["resolved_at"], label(row["status"], catalogue["statuses"]),
-              label(row["sla_status"], catalogue["workbook"]["sla_statuses"])]
+              label(row["sla_status"], sla_statuses)]
              for row in cur.execute(PROJECT_TICKETS, unit.params).fetchall()],
             {3: moment, 4: moment},
         ),
