@@ -21,6 +21,7 @@
         'customer_visits': [none, 'visited_at'],
         'emergency_drills': [none, 'held_at'],
         'improvement_register': [none, 'raised_date'],
+        'sla_exemptions': ['via_ticket', 'approved_at'],
     }) }}
 {%- endmacro %}
 

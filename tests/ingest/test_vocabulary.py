@@ -22,6 +22,7 @@ VOCABULARY = {
     "improvement_items.kind": canonical.GENERATED_IMPROVEMENT_ORIGINS + canonical.HAND_RAISED_IMPROVEMENT_ORIGINS,
     "improvement_items.status": canonical.IMPROVEMENT_STATUSES,
     "stg_quality__improvement_register.status": canonical.IMPROVEMENT_STATUSES,
+    "stg_sla__exemptions.metric": canonical.SLA_EXEMPTION_METRICS,
 }
 
 

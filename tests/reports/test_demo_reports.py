@@ -231,3 +231,19 @@ def test_marts_name_managers_by_a_keyed_hash_and_keep_no_free_text(built):
         assert pseudonym == hmac.new(key, name.encode(), hashlib.sha256).hexdigest()[:16]
     assert {pseudonym for _, pseudonym in managers} <= set(keys.values())
     assert not columns & {"project_manager", "manager", "description", "comment", "assignee", "title", "contact_email"}
+
+
+def test_the_demos_exemptions_are_applied_and_reported(built, rendered):
+    """The demo exempts breaches it made sure of: each accepted and applied, none quarantined, and listed."""
+    with psycopg.connect(built) as conn:
+        effects = dict(conn.execute("select effect, count(*) from marts.sla_exemptions group by effect").fetchall())
+        quarantined = conn.execute("select count(*) from raw.quarantined_rows where entity = 'sla_exemptions'")
+        exempted = conn.execute(
+            "select ticket_id from marts.sla_breaches where is_exempted and project_id = 'P001'"
+            " and opened_month = '2026-06-01'"
+        ).fetchall()
+        assert quarantined.fetchone()[0] == 0
+    assert set(effects) == {"applied"} and effects["applied"] > 10
+    html = _compact(next(r for r in rendered["service_report", "zh-CN"] if r.unit_id == "P001").files["html"])
+    listed = html.split("SLA 豁免工单", 1)[1].split("</table>", 1)[0] if exempted else ""
+    assert all(f"<td>{ticket_id}</td>" in listed for (ticket_id,) in exempted)

@@ -30,7 +30,8 @@ TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "reports"
 OCTOBER = Period("month", date(2026, 10, 1))
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 # PRJ-A's data values in the fixture that are Chinese whatever the report's language.
-CHINESE_DATA = ["华东数据中心运维", "华东银行", "运维一部", "网络", "李四"]
+# The fixture's values (support/report_fixture.py), the exemption's reason and approving role among them.
+CHINESE_DATA = ["华东数据中心运维", "华东银行", "运维一部", "网络", "李四", "客户机房<关闭>，=1+1 无法进场", "客户代表"]
 
 # Sixty more of PRJ-A's October tickets (incidents and service requests, the widest labels) breached
 # their resolution or on-site target: the first by 3,114.65

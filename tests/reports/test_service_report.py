@@ -96,7 +96,9 @@ def test_header_and_sla_attainment(zh_reports):
     assert "未完成指标判定时点" not in report_for(zh_reports, "PRJ-B")  # every metric done
     # Not the September (100.0%) or department (50.0%) rows; September is named as the previous period only.
     sla_table = html.split('<table class="sla">', 1)[1].split("</table>", 1)[0]
-    assert "100.0%" not in sla_table and "50.0%" not in html
+    # (The fixture's attainment before its exemption is 2 / 4, 50.0% too: not the department's.)
+    without_before = re.sub(r'<table class="sla-before-exemptions">.*?</table>', "", html)
+    assert "100.0%" not in sla_table and "50.0%" not in without_before
 
 
 def test_sla_attainment_by_priority_and_metric(zh_reports):
@@ -133,6 +135,22 @@ def test_breach_list_shows_each_breached_metric_of_this_month(zh_reports):
     assert "INC-1002" not in breaches
     assert "INC-0901" not in html
     assert "法定节假日安排尚未发布" not in html
+
+
+def test_exempted_tickets_are_listed_apart_with_their_reason(zh_reports):
+    html = report_for(zh_reports, "PRJ-A")
+    breaches, exemptions = html.split("SLA 违约工单", 1)[1].split("SLA 豁免工单", 1)
+    assert "INC-1003" not in breaches  # exempted: not a breach against the SLA
+    assert "本期经客户确认豁免的违约 1 项" in exemptions
+    assert (
+        "<td>INC-1003</td><td>解决</td>" + durations("1小时0分")
+        + "<td>客户现场关闭</td><td>客户机房&lt;关闭&gt;，=1+1 无法进场</td><td>客户代表</td><td>2026-10-20</td>"
+        '<td class="reference">ATT-&lt;7&gt;</td><td>视为达标</td>'
+    ) in exemptions  # fmt: skip
+    # The attainment after the exemption (3 / 4, above) and before it, for comparison.
+    assert "<td>2026-10</td>" + numbers("50.0%", "2 / 4", 0) in html
+    assert "本期无豁免工单" in report_for(zh_reports, "PRJ-B")
+    assert "豁免前 SLA 达成率" not in report_for(zh_reports, "PRJ-B")
 
 
 def test_fallback_calendar_is_flagged(zh_reports):
@@ -197,6 +215,7 @@ def test_english_rendering_uses_english_labels(conn, url, tmp_path):
     assert '<span class="bad">Not met</span>' in html
     assert "2 source record(s) of this period are held back" in html
     assert "<td>INC-1001</td><td>Incident</td>" in html
+    assert "<td>Customer site closed</td>" in html and "<td>Counted as met</td>" in html
     labels_only = html.replace("华东数据中心运维", "").replace("华东银行", "").replace("运维一部", "")
     assert not re.search(r"[达标违约事件服务报告]", labels_only)
     assert "No SLA-measured tickets this period" in report_for(reports, "PRJ-B")

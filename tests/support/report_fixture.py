@@ -41,7 +41,9 @@ create table marts.kpi_scorecard (
     numerator numeric, denominator numeric, value numeric, target numeric, is_met boolean, status text
 );
 create table marts.sla_attainment_monthly (
-    grain text, grain_id text, month date, priority text, metric text, met integer, judged integer, rate numeric
+    grain text, grain_id text, month date, priority text, metric text, met integer, judged integer, rate numeric,
+    met_before_exemptions integer, judged_before_exemptions integer, rate_before_exemptions numeric,
+    exempted integer default 0
 );
 create table marts.kpi_catalogue (kpi_code text, name_zh text, name_en text, unit text, comparator text);
 create table marts.fct_tickets (
@@ -68,8 +70,14 @@ create table marts.fct_ticket_sla (
 create table marts.sla_breaches (
     ticket_id text, metric text, project_id text, opened_month date, priority_applied text,
     opened_at timestamptz, due_at timestamptz, done_at timestamptz, target_minutes integer,
-    net_minutes numeric, breach_minutes numeric
+    net_minutes numeric, breach_minutes numeric, is_exempted boolean default false, exemption_id text,
+    exemption_reason_category text, exemption_counting text
 );
+create table marts.sla_exemptions (
+    exemption_id text, ticket_id text, approved_by_role text, approved_at date, attachment_ref text
+);
+create table marts.sla_exemption_reason_categories (category_code text, name_zh text, name_en text);
+create table restricted.sla_exemption_reasons (exemption_id text, ticket_id text, reason text);
 
 insert into raw.validation_runs (scope, validated_at, checked, quarantined_rows) values
     ('raw', '2026-11-01 02:10+08', 2, 2),
@@ -162,4 +170,16 @@ insert into marts.sla_breaches values
      null, 240, 300, 60),
     ('INC-1001', 'response', 'PRJ-A', '2026-10-01', 'P1', '2026-10-05 01:30+00', '2026-10-05 02:00+00',
      '2026-10-05 02:15:30+00', 30, 45.5, 15.5);
+-- INC-1003's resolution was late while the customer's machine room was closed: exempted, counted as met.
+insert into marts.sla_breaches values
+    ('INC-1003', 'resolution', 'PRJ-A', '2026-10-01', 'P1', '2026-10-07 03:00+00', '2026-10-07 04:00+00',
+     '2026-10-07 05:00+00', 60, 120, 60, true, 'EX-1', 'customer_site_closed', 'counted_met');
+insert into marts.sla_exemptions values ('EX-1', 'INC-1003', '客户代表', '2026-10-20', 'ATT-<7>');
+insert into marts.sla_exemption_reason_categories values
+    ('customer_site_closed', '客户现场关闭', 'Customer site closed');
+insert into restricted.sla_exemption_reasons values ('EX-1', 'INC-1003', '客户机房<关闭>，=1+1 无法进场');
+-- Before the exemption, INC-1003 was breached: 2 of 4 instead of 3 of 4.
+update marts.sla_attainment_monthly
+    set met_before_exemptions = 2, judged_before_exemptions = 4, rate_before_exemptions = 0.5
+    where grain_id = 'PRJ-A' and month = '2026-10-01' and priority = 'all' and metric = 'all';
 """

@@ -47,6 +47,10 @@ ENTITIES: dict[str, tuple[str, ...]] = {
         "preventive_action", "owner", "planned_date", "status", "completed_date", "verified_by", "verified_date",
         "verification_note",
     ),
+    "sla_exemptions": (
+        "exemption_id", "ticket_id", "metric", "reason_category", "reason", "approved_by_role", "approved_at",
+        "attachment_ref",
+    ),
 }  # fmt: skip
 
 # The canonical codes, written once: the GX suites check raw values against them, the reports
@@ -78,3 +82,5 @@ GENERATED_IMPROVEMENT_ORIGINS = ("kpi_missed", "sla_review", "major_complaint")
 HAND_RAISED_IMPROVEMENT_ORIGINS = ("audit", "management_review", "customer_visit", "other")
 IMPROVEMENT_STATUSES = ("open", "in_progress", "done", "verified", "not_effective")
 IMPROVEMENT_STATUS_RANKS = {"open": 0, "in_progress": 1, "done": 2, "verified": 3, "not_effective": 3}
+# SLA exemptions (SLA 豁免登记表): the metric a breach is exempted on, or all of the ticket's.
+SLA_EXEMPTION_METRICS = ("response", "onsite", "resolution", "all")

@@ -22,6 +22,7 @@ from psycopg import sql
 from itss_warehouse.ingest.improvement_register import quarantine_register_rows
 from itss_warehouse.ingest.landing import landing_columns, landing_table, quarantine_problems
 from itss_warehouse.ingest.mapping import CHUNK_ROWS, Mapper, RawChunk, SourceFileError
+from itss_warehouse.ingest.sla_exemptions import quarantine_exemption_rows
 from itss_warehouse.ingest.sources import SourceSet
 from itss_warehouse.warehouse.connection import one_row
 from itss_warehouse.warehouse.raw import copy_frame
@@ -99,6 +100,9 @@ def _map_batch(conn: psycopg.Connection, reader: psycopg.Connection, batch: tupl
             if entity == "improvement_register":
                 # Rows filled in by people are held to the item's life too (status order, owner).
                 problems += quarantine_register_rows(conn, batch_id, file_name, frame)
+            if entity == "sla_exemptions":
+                # An exemption must name a known ticket and a breached metric.
+                problems += quarantine_exemption_rows(conn, batch_id, file_name, frame)
             rows += len(frame)
             problems += len(mapped.problems)
         rejected = one_row(

@@ -73,15 +73,43 @@ TICKET_VOLUME = f"""
         ticket_type
 """
 
-# One row per breached metric (marts.sla_breaches), so a ticket late on two metrics shows twice;
-# the report shows the largest overruns, the appendix every row.
+# The SLA attainment before exemptions per month of the period, beside the scorecard's after them
+# (marts.sla_attainment_monthly; a month without exempted breaches has the same figure).
+SLA_BEFORE_EXEMPTIONS = """
+    select month, met_before_exemptions, judged_before_exemptions, rate_before_exemptions, exempted
+    from marts.sla_attainment_monthly
+    where grain = 'project' and grain_id = %(project_id)s and month >= %(start)s and month < %(end)s
+      and priority = 'all' and metric = 'all'
+    order by month
+"""
+
+# One row per breached metric (marts.sla_breaches) not exempted, so a ticket late on two metrics shows
+# twice; the report shows the largest overruns, the appendix every row. Exempted ones are listed apart.
 BREACHED_TICKETS = """
     select breaches.ticket_id, tickets.ticket_type, breaches.priority_applied as priority, breaches.metric,
            breaches.opened_at, breaches.due_at, breaches.done_at, breaches.target_minutes, breaches.net_minutes,
            breaches.breach_minutes
     from marts.sla_breaches as breaches
     inner join marts.fct_tickets as tickets on breaches.ticket_id = tickets.ticket_id
-    where breaches.project_id = %(project_id)s
+    where breaches.project_id = %(project_id)s and not breaches.is_exempted
+      and breaches.opened_month >= %(start)s and breaches.opened_month < %(end)s
+    order by breaches.opened_at, breaches.ticket_id,
+        array_position(array['response', 'onsite', 'resolution'], breaches.metric)
+"""
+
+# The exempted breaches (SLA 豁免) with what the customer's representative agreed to: the reason
+# category (its labels from the seed), the reason as written (restricted, printed for the customer
+# whose document this is), the approving role and the attachment.
+EXEMPTED_BREACHES = """
+    select breaches.ticket_id, breaches.metric, breaches.breach_minutes,
+           breaches.exemption_counting, categories.name_zh, categories.name_en, reasons.reason,
+           exemptions.approved_by_role, exemptions.approved_at, exemptions.attachment_ref
+    from marts.sla_breaches as breaches
+    inner join marts.sla_exemptions as exemptions on breaches.exemption_id = exemptions.exemption_id
+    left join marts.sla_exemption_reason_categories as categories
+        on breaches.exemption_reason_category = categories.category_code
+    left join restricted.sla_exemption_reasons as reasons on breaches.exemption_id = reasons.exemption_id
+    where breaches.project_id = %(project_id)s and breaches.is_exempted
       and breaches.opened_month >= %(start)s and breaches.opened_month < %(end)s
     order by breaches.opened_at, breaches.ticket_id,
         array_position(array['response', 'onsite', 'resolution'], breaches.metric)
@@ -97,7 +125,7 @@ BREACH_CAUSES = """
         count(*) as total
     from marts.sla_breaches as breaches
     inner join marts.fct_tickets as tickets on breaches.ticket_id = tickets.ticket_id
-    where breaches.project_id = %(project_id)s
+    where breaches.project_id = %(project_id)s and not breaches.is_exempted
       and breaches.opened_month >= %(start)s and breaches.opened_month < %(end)s
     group by tickets.category
     order by total desc, tickets.category nulls last
@@ -196,6 +224,8 @@ def content(cur: Cursor, unit: Unit, catalogue: dict[str, Any]) -> dict[str, Any
         "leftover_issues": cur.execute(LEFTOVER_ISSUES, params).fetchall(),
         "improvements": sections.improvement_items(cur, unit),
         "sla": {"period": sla_period, "year": cur.execute(SLA_YEAR_TO_DATE, params).fetchone()},
+        "sla_before_exemptions": cur.execute(SLA_BEFORE_EXEMPTIONS, params).fetchall(),
+        "exempted_breaches": cur.execute(EXEMPTED_BREACHES, params).fetchall(),
         "sla_by_priority": by_priority,
         "volume": cur.execute(TICKET_VOLUME, params).fetchall(),
         "breaches": breaches,
@@ -248,6 +278,7 @@ def appendix(cur: Cursor, unit: Unit, content: dict[str, Any], catalogue: dict[s
     and its improvement register."""
     t = catalogue["appendix"]
     types = catalogue["ticket_types"]
+    sla_statuses = {**catalogue["workbook"]["sla_statuses"], "exempted": catalogue["exemptions"]["sla_status"]}
     moment = "yyyy-mm-dd hh:mm"
     return [
         sections.kpi_sheet(content["kpis"], catalogue),
@@ -263,7 +294,7 @@ def appendix(cur: Cursor, unit: Unit, content: dict[str, Any], catalogue: dict[s
             t["tickets"], t["ticket_headers"],
             [[row["ticket_id"], label(row["ticket_type"], types), row["priority"], row["opened_at"],
               row["resolved_at"], label(row["status"], catalogue["statuses"]),
-              label(row["sla_status"], catalogue["workbook"]["sla_statuses"])]
+              label(row["sla_status"], sla_statuses)]
              for row in cur.execute(PROJECT_TICKETS, unit.params).fetchall()],
             {3: moment, 4: moment},
         ),

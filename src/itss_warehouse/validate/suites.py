@@ -45,6 +45,7 @@ from itss_warehouse.ingest.canonical import (  # noqa: E402
     RATINGS,
     REPORT_FREQUENCIES,
     SERVICE_MODES,
+    SLA_EXEMPTION_METRICS,
     SURVEY_LEVELS,
     TICKET_STATUSES,
     TICKET_TYPES,
@@ -265,6 +266,13 @@ RAW_SUITES: dict[str, list[gxe.Expectation]] = {
         one_of("origin", GENERATED_IMPROVEMENT_ORIGINS + HAND_RAISED_IMPROVEMENT_ORIGINS),
         *(date(c) for c in ("raised_date", "planned_date", "completed_date", "verified_date")),
         unique_in_export(["item_id"], severity=WARNING),
+    ],
+    # Whether the ticket is known and its metric breached is checked as it is mapped
+    # (itss_warehouse.ingest.sla_exemptions); these are the fields'.
+    "sla_exemptions": [
+        required("exemption_id"), required("ticket_id"), required("metric"), one_of("metric", SLA_EXEMPTION_METRICS),
+        required("reason_category"), required("approved_by_role"), required("approved_at"), date("approved_at"),
+        unique_in_export(["exemption_id"], severity=WARNING),
     ],
 }  # fmt: skip
 

@@ -4,12 +4,16 @@
   minutes, due time and status (met, breached, in_progress, no_policy). The targets come
   from int_sla_targets_applied and the pauses from int_sla_pauses_summed; here the clock
   stops (when done, else at the as-of moment), and the due instant and the status are
-  found. Rules and worked examples: DECISIONS.md, "SLA engine".
+  found. Rules and worked examples: DECISIONS.md, "SLA engine". A breach the customer's
+  representative exempted (int_sla_exemptions_latest) keeps its status, the engine's
+  verdict, and gets counted_status, what the counts use: met or exempted per the policy's
+  exemption_counting (DECISIONS.md, "SLA exemptions").
 
   Incremental: a run re-measures the tickets with a newer version or new status changes
-  since the last run, and the tickets with a metric still open (their status depends on
-  the as-of moment); the rest of history is not touched, and both inputs are read for
-  those tickets only.
+  since the last run, the tickets with a metric still open (their status depends on the
+  as-of moment) and the tickets of exemptions entered since (the old and the new ticket of
+  an exemption moved to another); the rest of history is not touched, and the inputs are
+  read for those tickets only.
 #}
 {# Indexed by ticket for the incremental runs, and by project and month for the reports, which
    read one project's month at a time (an incremental table gets new indexes on a --full-refresh).
@@ -31,7 +35,8 @@
 with inputs_through as (
     {{ inputs_through([
         [ref('int_tickets_latest'), 'last_batch_id'],
-        [ref('stg_ticket_tool__status_changes'), 'batch_id']
+        [ref('stg_ticket_tool__status_changes'), 'batch_id'],
+        [ref('stg_sla__exemptions'), 'batch_id']
     ]) }}
 ),
 
@@ -51,6 +56,12 @@ touched as (
     union
     select ticket_id from {{ ref('stg_ticket_tool__status_changes') }}
     where batch_id > (select batch_id from watermark)
+    union
+    select ticket_id from {{ ref('stg_sla__exemptions') }}
+    where exemption_id in (
+            select exemption_id from {{ ref('stg_sla__exemptions') }}
+            where batch_id > (select batch_id from watermark)
+        )
 ),
 {% endif %}
 
@@ -132,42 +143,88 @@ dated as (
         on due.has_policy and due.calendar_id <> '7x24'
 ),
 
+judged as (
+    select
+        dated.*,
+        case
+            when not dated.has_policy then 'no_policy'
+            when dated.elapsed_business_minutes - dated.paused_minutes > dated.target_minutes then 'breached'
+            when dated.done_at is not null then 'met'
+            else 'in_progress'
+        end as status
+    from dated
+),
+
+{# The exemption of each breached metric: one for the metric itself before one for all of
+   the ticket's metrics, then the latest approved. #}
+exempted as (
+    select distinct on (judged.ticket_id, judged.metric)
+        judged.ticket_id,
+        judged.metric,
+        judged.policy_id,
+        exemptions.exemption_id,
+        exemptions.reason_category
+    from judged
+    inner join {{ ref('int_sla_exemptions_latest') }} as exemptions
+        on judged.ticket_id = exemptions.ticket_id
+        and exemptions.metric in (judged.metric, 'all')
+    where judged.status = 'breached'
+    order by
+        judged.ticket_id asc,
+        judged.metric asc,
+        exemptions.metric = judged.metric desc,
+        exemptions.approved_at desc nulls last,
+        exemptions.exemption_id asc
+),
+
+exemption_counting as (
+    {{ rows_for_policy('sla_policy_settings', 'exempted', ['exemption_counting']) }}
+),
+
 final as (
     select
-        ticket_id,
-        metric,
-        project_id,
-        opened_month,
-        policy_id,
-        calendar_id,
-        timezone,
-        priority_basis,
-        priority_applied,
-        target_minutes,
-        opened_at,
-        done_at,
-        case when has_policy then due_at end as due_at,
-        round(extract(epoch from measured_until - opened_at) / 60, 2) as elapsed_calendar_minutes,
-        round(elapsed_business_minutes, 2) as elapsed_business_minutes,
-        round(paused_minutes, 2) as paused_minutes,
-        round(elapsed_business_minutes - paused_minutes, 2) as net_minutes,
+        judged.ticket_id,
+        judged.metric,
+        judged.project_id,
+        judged.opened_month,
+        judged.policy_id,
+        judged.calendar_id,
+        judged.timezone,
+        judged.priority_basis,
+        judged.priority_applied,
+        judged.target_minutes,
+        judged.opened_at,
+        judged.done_at,
+        case when judged.has_policy then judged.due_at end as due_at,
+        round(extract(epoch from judged.measured_until - judged.opened_at) / 60, 2) as elapsed_calendar_minutes,
+        round(judged.elapsed_business_minutes, 2) as elapsed_business_minutes,
+        round(judged.paused_minutes, 2) as paused_minutes,
+        round(judged.elapsed_business_minutes - judged.paused_minutes, 2) as net_minutes,
+        judged.status,
         case
-            when not has_policy then 'no_policy'
-            when elapsed_business_minutes - paused_minutes > target_minutes then 'breached'
-            when done_at is not null then 'met'
-            else 'in_progress'
-        end as status,
-        case
-            when elapsed_business_minutes - paused_minutes > target_minutes
-                then round(elapsed_business_minutes - paused_minutes - target_minutes, 2)
+            when judged.status = 'breached'
+                then round(judged.elapsed_business_minutes - judged.paused_minutes - judged.target_minutes, 2)
         end as breach_minutes,
-        is_reopened,
-        is_done_at_closing,
-        'weekday_fallback' in (until_calendar_source, due_calendar_source) as uses_fallback_calendar,
+        judged.is_reopened,
+        judged.is_done_at_closing,
+        'weekday_fallback' in (judged.until_calendar_source, judged.due_calendar_source) as uses_fallback_calendar,
+        exempted.exemption_id is not null as is_exempted,
+        exempted.exemption_id,
+        exempted.reason_category as exemption_reason_category,
+        exemption_counting.exemption_counting,
+        case
+            when exempted.exemption_id is null then judged.status
+            when exemption_counting.exemption_counting = 'counted_met' then 'met'
+            else 'exempted'
+        end as counted_status,
         {{ as_of() }} as as_of,
         (select batch_id from inputs_through) as measured_through_batch,
         '{{ run_started_at }}'::timestamptz as measured_at
-    from dated
+    from judged
+    left join exempted
+        on judged.ticket_id = exempted.ticket_id
+        and judged.metric = exempted.metric
+    left join exemption_counting on exempted.policy_id = exemption_counting.policy_id
 )
 
 select * from final

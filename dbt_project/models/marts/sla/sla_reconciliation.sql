@@ -5,6 +5,7 @@
   pause rule or target between the tool and the contract as configured here.
   is_resolved_at_closing marks the verdicts that depend on the rule for tickets closed
   without a resolution time (DECISIONS.md): the tool may judge those differently.
+  The tool knows no exemption: its verdict is compared with the one before exemptions.
 #}
 select
     tickets.ticket_id,
@@ -13,8 +14,8 @@ select
     tickets.sla_policy_id,
     tickets.sla_priority,
     tickets.tool_sla_met,
-    tickets.sla_status = 'met' as warehouse_sla_met,
-    tickets.tool_sla_met = (tickets.sla_status = 'met') as agrees,
+    tickets.sla_status_before_exemptions = 'met' as warehouse_sla_met,
+    tickets.tool_sla_met = (tickets.sla_status_before_exemptions = 'met') as agrees,
     tickets.response_status,
     tickets.onsite_status,
     tickets.resolution_status,
@@ -22,4 +23,4 @@ select
     tickets.closed_without_resolution
 from {{ ref('fct_tickets') }} as tickets
 where tickets.tool_sla_met is not null
-    and tickets.sla_status in ('met', 'breached')
+    and tickets.sla_status_before_exemptions in ('met', 'breached')

@@ -2,7 +2,10 @@
   One row per ticket (its latest version) with its SLA outcome per metric and overall:
   `sla_status` is not_measured (problems, changes, releases), no_policy, breached (any
   metric breached), in_progress (any metric still open within target) or met (meeting
-  every target, SPEC §3). Metric detail and the rules: fct_ticket_sla, DECISIONS.md.
+  every target, SPEC §3), after exemptions: a breach exempted counts as its
+  counted_status (met, or exempted: a ticket whose only breaches are exempted and excluded
+  is exempted); sla_status_before_exemptions is the engine's verdict. Metric detail and
+  the rules: fct_ticket_sla, DECISIONS.md.
   Incremental: rebuilds the tickets with a new version or re-measured in this run.
 #}
 {# Indexed by ticket for the incremental runs; by newest batch, SLA measurement and resolution
@@ -54,6 +57,8 @@ sla as (
         {% endfor %}
         bool_or(status = 'no_policy') as has_no_policy,
         bool_or(status = 'breached') as has_breach,
+        bool_or(counted_status = 'breached') as has_counted_breach,
+        bool_or(counted_status = 'exempted') as has_excluded_breach,
         bool_or(status = 'in_progress') as has_open_metric
     from {{ ref('fct_ticket_sla') }}
     {% if is_incremental() %}
@@ -75,10 +80,18 @@ final as (
         case
             when tickets.ticket_type not in ('incident', 'service_request') then 'not_measured'
             when sla.has_no_policy or sla.ticket_id is null then 'no_policy'
+            when sla.has_counted_breach then 'breached'
+            when sla.has_open_metric then 'in_progress'
+            when sla.has_excluded_breach then 'exempted'
+            else 'met'
+        end as sla_status,
+        case
+            when tickets.ticket_type not in ('incident', 'service_request') then 'not_measured'
+            when sla.has_no_policy or sla.ticket_id is null then 'no_policy'
             when sla.has_breach then 'breached'
             when sla.has_open_metric then 'in_progress'
             else 'met'
-        end as sla_status,
+        end as sla_status_before_exemptions,
         coalesce(sla.uses_fallback_calendar, false) as uses_fallback_calendar,
         sla.sla_measured_at
     from tickets

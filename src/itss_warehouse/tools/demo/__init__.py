@@ -15,6 +15,8 @@ order (so within the first month of data):
 
 These four tickets get no status history and no callback, so every other file stays
 consistent whether the loader rejects them or not.
+
+``SLA豁免登记表.xlsx`` exempts a few breached resolutions a month (``ticketing.exemption_rows``).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from itss_warehouse.tools.demo.ticketing import (
     BAD_OPENED_AT,
     BAD_PRIORITY,
     callback_rows,
+    exemption_rows,
     exports_at,
     spoil,
     status_history,
@@ -121,6 +124,7 @@ def generate(
         "audit_findings.csv": findings,
         "management_reviews.csv": [review for review in reviews if review[1] in window],
         "customer_visits.csv": visits(rng, window),
+        "SLA豁免登记表.xlsx": exemption_rows(good, window),
     }
     if nights:
         if nights_dir is None:
