@@ -231,3 +231,22 @@ def test_marts_name_managers_by_a_keyed_hash_and_keep_no_free_text(built):
         assert pseudonym == hmac.new(key, name.encode(), hashlib.sha256).hexdigest()[:16]
     assert {pseudonym for _, pseudonym in managers} <= set(keys.values())
     assert not columns & {"project_manager", "manager", "description", "comment", "assignee", "title", "contact_email"}
+
+
+def test_the_demos_register_loads_without_quarantine_and_closes_the_loop(built, rendered):
+    with psycopg.connect(built) as conn:
+        quarantined = conn.execute(
+            "select source_row, reason from raw.quarantined_rows where entity = 'improvement_register'"
+        ).fetchall()
+        states = dict(
+            conn.execute(
+                "select state, count(*) from marts.improvement_items"
+                " where kind in ('audit', 'management_review', 'customer_visit') group by state"
+            ).fetchall()
+        )
+        recurring = conn.execute("select count(*) from marts.improvement_items where is_recurring").fetchone()[0]
+    assert quarantined == []  # on the first night, with no generated item known yet
+    assert set(states) == {"open", "in_progress", "overdue", "done", "verified_effective", "not_effective"}
+    assert recurring > 0  # from the generated KPI items
+    [report] = rendered["annual_report", "zh-CN"]
+    assert "本年提出改进事项" in _compact(report.path) and '<figure class="chart"><svg' in _compact(report.path)
