@@ -11,6 +11,7 @@ import psycopg
 import pytest
 from openpyxl import load_workbook
 from support.report_fixture import FIXTURE
+from support.report_pages import pdf_pages
 
 from itss_warehouse.reports.formatting import Period
 from itss_warehouse.reports.kinds import KINDS
@@ -95,17 +96,17 @@ def test_the_customers_service_report_shows_each_state_owner_due_day_and_effect(
     assert states == ["已逾期", "验证无效", "待处理", "待处理", "进行中", "已完成", "验证有效"]
     assert '<td class="bad">已逾期</td>' in section and '<td class="bad">验证无效</td>' in section
     late = row_with(section, "已逾期")
-    assert "<td>李四</td><td>2026-10-20</td>" in late  # the planned day, not the due day 2026-10-31
+    assert '<td>李四</td><td class="date">2026-10-20</td>' in late  # the planned day, not the due day 2026-10-31
     in_progress = row_with(section, "增加交接清单")
     # The register's owner by name, its planned day; the cause category and the actions.
-    assert "<td>王五</td><td>2026-11-15</td><td>进行中</td>" in in_progress
+    assert '<td>王五</td><td class="date">2026-11-15</td><td>进行中</td>' in in_progress
     assert '<span class="field">原因类别：</span>过程' in in_progress
     assert '<span class="field">纠正措施：</span>增加交接清单' in in_progress
     assert '<span class="field">预防措施：</span>每月抽查交接记录' in in_progress
-    assert "<td>验证有效</td><td>此后指标达标：是</td>" in row_with(section, "监控告警升级")
-    assert '<td class="bad">验证无效</td><td>此后指标达标：否</td>' in row_with(section, "二线支援")
+    assert "<td>验证有效</td><td>是</td>" in row_with(section, "监控告警升级")
+    assert '<td class="bad">验证无效</td><td>否</td>' in row_with(section, "二线支援")
     recurring = row_with(section, "重复发生")
-    assert "重复发生（上次：2026-08-01，验证有效）" in recurring and "此后指标达标：尚未判定" in recurring
+    assert "重复发生（上次：2026-08-01，验证有效）" in recurring and "<td>待处理</td><td>尚未判定</td>" in recurring
     # A customer's report: no cause analysis or verification note, no items of the organisation's.
     for internal in ("夜班交接遗漏", "十一月起达标", "仍未达标", "原因分析：", "验证说明：", "管理评审", "补充培训"):
         assert internal not in html, internal
@@ -137,7 +138,7 @@ def test_the_process_report_is_internal_and_shows_the_cause_analysis_and_the_org
     assert '<span class="field">原因分析：</span>夜班交接遗漏' in section
     assert '<span class="field">验证说明：</span>仍未达标' in section
     review = row_with(section, "管理评审")
-    assert '<td>管理者代表</td><td>2026-10-15</td><td class="bad">已逾期</td>' in review
+    assert '<td>管理者代表</td><td class="date">2026-10-15</td><td class="bad">已逾期</td>' in review
     # Two owners: counted by state, the one with overdue items first.
     owners = section.split('<table class="owners">', 1)[1].split("</table>", 1)[0]
     # 李四: overdue 1, not effective 1, open 2, in progress 0, done 1, verified effective 1, total 6.
@@ -181,3 +182,11 @@ def test_the_annual_report_summarises_the_years_loop(url, tmp_path):
     header = [cell.value for cell in sheet[1]]
     assert "Cause analysis" in header and "Verification note" in header
     assert sheet.max_row == 1 + 10
+
+
+@pytest.mark.parametrize("language", ["zh-CN", "en"])
+def test_the_improvement_table_stays_within_the_pages_margins(url, tmp_path, language):
+    [report] = render_period(KINDS["process_report"], url, OCTOBER, tmp_path, TEMPLATES_DIR, language=language,
+                             formats=("pdf",))  # fmt: skip
+    for number, page in enumerate(pdf_pages(report.files["pdf"]), start=1):
+        assert not page.beyond_the_right_margin(), (language, number)

@@ -304,7 +304,7 @@ def test_the_improvement_section_lists_overdue_first_and_at_most_ten(url, fourte
     )
     states = re.findall(r"<td(?: class=\"bad\")?>(已逾期|待处理|进行中)</td>", section)
     assert states == ["已逾期"] * 10
-    dues = re.findall(r"<td>(2026-1\d-\d\d)</td>", section)
+    dues = re.findall(r'<td class="date">(2026-1\d-\d\d)</td>', section)
     assert dues == [f"2026-10-{day:02d}" for day in range(10, 20)]
     assert "以下列出 14 项中的 10 项（逾期优先）；全部改进事项见 XLSX 附件「改进事项」工作表。" in section
     summary = html.split('<section class="summary">', 1)[1].split("</section>", 1)[0]
