@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 from support.report_fixture import FIXTURE
 from support.smtp_server import PASSWORD, USER
 
+from itss_warehouse.ingest.improvement_workbook import export_register
 from itss_warehouse.mail.recipients import RecipientsError, load_recipients
 from itss_warehouse.mail.sending import send_reports
 from itss_warehouse.reports.formatting import Period
@@ -93,3 +94,13 @@ def test_a_customers_group_cannot_ask_for_the_register(tmp_path):
     )
     with pytest.raises(RecipientsError, match=r"projects: .*the improvement register is internal"):
         load_recipients(path)
+
+
+def test_a_departments_register_holds_its_projects_items_only(url, tmp_path):
+    templates = Path(__file__).resolve().parents[2] / "reports"
+    half_year = Period.parse("2026-H2")
+    d1 = export_register(url, templates, tmp_path / "d1.xlsx", "en", half_year, department="D1")
+    d2 = export_register(url, templates, tmp_path / "d2.xlsx", "en", half_year, department="D2")
+    assert (d1.items, d2.items) == (2, 0)  # PRJ-A (D1)'s August and October misses; D2's PRJ-B has none
+    ids = [row[0] for row in load_workbook(d1.path)["Improvements"].iter_rows(min_row=2, values_only=True) if row[0]]
+    assert ids == ["i-a-08", "i-a-10"]
