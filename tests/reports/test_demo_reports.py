@@ -247,3 +247,25 @@ def test_the_demos_exemptions_are_applied_and_reported(built, rendered):
     html = _compact(next(r for r in rendered["service_report", "zh-CN"] if r.unit_id == "P001").files["html"])
     listed = html.split("SLA 豁免工单", 1)[1].split("</table>", 1)[0] if exempted else ""
     assert all(f"<td>{ticket_id}</td>" in listed for (ticket_id,) in exempted)
+
+
+def test_the_demos_register_loads_without_quarantine_and_closes_the_loop(built, rendered):
+    with psycopg.connect(built) as conn:
+        quarantined = conn.execute(
+            "select source_row, reason from raw.quarantined_rows where entity = 'improvement_register'"
+        ).fetchall()
+        states = dict(
+            conn.execute(
+                "select state, count(*) from marts.improvement_items"
+                " where kind in ('audit', 'management_review', 'customer_visit') group by state"
+            ).fetchall()
+        )
+        recurring = conn.execute("select count(*) from marts.improvement_items where is_recurring").fetchone()[0]
+    assert quarantined == []  # on the first night, with no generated item known yet
+    assert set(states) == {"open", "in_progress", "overdue", "done", "verified_effective", "not_effective"}
+    assert recurring > 0  # from the generated KPI items
+    [report] = rendered["annual_report", "zh-CN"]
+    loop = re.split(r"<h2[^>]*>改进事项</h2>", _compact(report.path), maxsplit=1)[1]
+    assert "本年提出改进事项" in loop and '<figure class="chart"><svg' in loop
+    # The loop's rates are the scorecard's rows, as dbt built them.
+    assert "<td>改进措施按期完成率</td>" in loop and "<td>改进措施验证有效率</td>" in loop

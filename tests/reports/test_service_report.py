@@ -339,10 +339,11 @@ def test_process_satisfaction_leftover_and_improvement_sections(zh_reports):
     assert "<td>LI-0901</td>" in html and "<td>LI-0903</td>" in html  # open at October's end
     assert "LI-0902" not in html and "LI-1101" not in html  # resolved in October; raised in November
     assert (
-        "<td>指标未达标</td><td>SLA达成率</td><td>PRJ-A</td><td>2026-10-01 (月)</td>" + numbers("75.0%", "95.0%")
+        "<td>指标未达标</td><td>SLA达成率</td><td>PRJ-A<br>2026-10-01 (月)<br>"
+        '<span class="recurring">重复发生（上次：2026-08-01，验证有效）</span></td><td class="num">75.0% / 95.0%</td>'
         in html
     )
-    assert "2026-08-01" not in html  # due before October began
+    assert "<br>2026-08-01 (月)" not in html  # due before October began: named as the earlier miss only
     # marts carry the manager's pseudonym only; the report names them
     assert html.count("<td>李四</td>") == 1 and "9c0ffee5d00d1e57" not in html  # once, though 李四 runs two projects
     quiet = report_for(zh_reports, "PRJ-B")

@@ -118,44 +118,52 @@ def test_an_unfinished_period_is_provisional_and_its_comparison_with_last_year_s
     )
 
 
-def item(due: str, action: str | None = None, owner: str = "李四", code: str = "SLA_ATTAINMENT") -> dict:
+def item(due: str, state: str = "open", owner: str = "李四", code: str = "SLA_ATTAINMENT") -> dict:
+    """An item as sections.improvement_items selects it, with the state the mart judged."""
     return {"kpi_code": code, "name_zh": code, "name_en": code, "grain_id": "PRJ-A", "owner": owner,
-            "due_date": date.fromisoformat(due), "corrective_action": action}  # fmt: skip
+            "due_date": date.fromisoformat(due), "state": state}  # fmt: skip
 
 
-def test_improvements_are_counted_by_state_and_owner_overdue_first_and_at_most_n():
+def test_improvements_are_counted_by_the_marts_state_and_owner_overdue_first_and_at_most_n():
     items = [
         item("2026-12-20"),
-        item("2026-11-05", action="加派二线"),
-        item("2026-11-30", owner="王五"),
-        *(item(f"2026-10-{day:02d}") for day in range(10, 22)),  # twelve overdue at 2026-11-01
+        item("2026-11-05", state="done"),
+        item("2026-11-30", state="in_progress", owner="王五"),
+        item("2026-10-01", state="verified_effective", owner="王五"),
+        item("2026-10-02", state="not_effective"),
+        *(item(f"2026-10-{day:02d}", state="overdue") for day in range(10, 22)),  # twelve overdue
     ]
-    overview = summary.improvement_overview(items, date(2026, 11, 1), shown=10)
-    assert overview.total == 15
-    assert overview.by_state == {"overdue": 12, "open": 2, "measures_recorded": 1}
+    overview = summary.improvement_overview(items, shown=10)
+    assert overview.total == 17
+    assert overview.by_state == {
+        "overdue": 12, "not_effective": 1, "open": 1, "in_progress": 1, "done": 1, "verified_effective": 1
+    }  # fmt: skip
     assert len(overview.shown) == 10
     assert [row["state"] for row in overview.shown] == ["overdue"] * 10
     assert [row["due_date"].day for row in overview.shown] == list(range(10, 20))  # the longest overdue first
-    assert [(row["owner"], row["overdue"], row["open"], row["total"]) for row in overview.by_owner] == [
-        ("李四", 12, 1, 14),
-        ("王五", 0, 1, 1),
+    assert [
+        (row["owner"], row["overdue"], row["open"], row["in_progress"], row["total"]) for row in overview.by_owner
+    ] == [
+        ("李四", 12, 1, 0, 15),
+        ("王五", 0, 0, 1, 2),
     ]
     assert texts(summary.improvement_sentences(overview)) == [
-        "改进事项 15 项：已逾期 12 项，未到期 2 项，已录入措施 1 项。"
+        "改进事项 17 项：已逾期 12 项，待处理 1 项，进行中 1 项，已完成 1 项，验证有效 1 项，验证无效 1 项。"
     ]
-    few = summary.improvement_overview(items[:3], date(2026, 11, 1))
-    assert [row["state"] for row in few.shown] == ["open", "open", "measures_recorded"]
-    assert texts(summary.improvement_sentences(summary.improvement_overview([], date(2026, 11, 1))), EN) == [
+    few = summary.improvement_overview(items[:5])
+    assert [row["state"] for row in few.shown] == ["not_effective", "open", "in_progress", "done", "verified_effective"]
+    assert texts(summary.improvement_sentences(summary.improvement_overview([])), EN) == [
         "No improvement items this period."
     ]
 
 
-def test_the_next_periods_plan_is_the_open_items_due_in_it():
-    items = [item("2026-11-30"), item("2026-11-10", action="已整改"), item("2026-12-01"), item("2026-10-31")]
-    plan = summary.next_period_plan(items, OCTOBER, date(2026, 11, 1))
-    assert [row["due_date"] for row in plan] == [date(2026, 11, 30)]
-    # Rendered late, on 2026-12-05: November's item is overdue, a risk, no longer a plan.
-    assert summary.next_period_plan(items, OCTOBER, date(2026, 12, 5)) == []
+def test_the_next_periods_plan_is_the_items_not_done_due_in_it():
+    items = [
+        item("2026-11-30"), item("2026-11-20", state="in_progress"), item("2026-11-10", state="done"),
+        item("2026-12-01"), item("2026-10-31", state="overdue"),
+    ]  # fmt: skip
+    plan = summary.next_period_plan(items, OCTOBER)
+    assert [row["due_date"] for row in plan] == [date(2026, 11, 20), date(2026, 11, 30)]
 
 
 def test_contributors_to_misses_and_risks():
@@ -274,13 +282,14 @@ def test_the_summary_is_on_the_first_page_before_the_detail(conn, url, tmp_path)
 
 @pytest.fixture
 def fourteen_items(conn):
-    """Twelve overdue items (due in late October, as of 2026-11-01), one with measures, with PRJ-A's open one."""
-    rows = [(f"2026-10-{day:02d}", None) for day in range(10, 22)] + [("2026-11-20", "加派二线工程师")]
-    for due, action in rows:
+    """Twelve overdue items (due in late October), one in progress, with PRJ-A's open one."""
+    rows = [(f"2026-10-{day:02d}", "overdue") for day in range(10, 22)] + [("2026-11-20", "in_progress")]
+    for number, (due, state) in enumerate(rows):
         conn.execute(
-            "insert into marts.improvement_items values ('sla_review', 'SLA_ATTAINMENT', 'project', 'PRJ-A', 'month',"
-            " '2026-09-01', 0.8, 0.95, -0.15, 'x', %s, null, %s)",
-            (due, action),
+            "insert into marts.improvement_items (item_id, kind, kpi_code, grain, grain_id, period_type,"
+            " period_start, value, target, gap, owner, due_date, state) values (%s, 'sla_review', 'SLA_ATTAINMENT',"
+            " 'project', 'PRJ-A', 'month', '2026-09-01', 0.8, 0.95, -0.15, 'x', %s, %s)",
+            (f"review-{number}", due, state),
         )
     yield
     conn.execute("delete from marts.improvement_items where kind = 'sla_review'")
@@ -290,14 +299,16 @@ def test_the_improvement_section_lists_overdue_first_and_at_most_ten(url, fourte
     report = service(url, tmp_path, formats=("html", "xlsx"))
     html = compact(report.path)
     section = re.split(r"<h2[^>]*>改进计划</h2>", html, maxsplit=1)[1]
-    assert "改进事项 14 项：已逾期 12 项，未到期 1 项，已录入措施 1 项。" in section
-    states = re.findall(r"<td(?: class=\"bad\")?>(已逾期|未到期|已录入措施)</td>", section)
+    assert (
+        "改进事项 14 项：已逾期 12 项，待处理 1 项，进行中 1 项，已完成 0 项，验证有效 0 项，验证无效 0 项。" in section
+    )
+    states = re.findall(r"<td(?: class=\"bad\")?>(已逾期|待处理|进行中)</td>", section)
     assert states == ["已逾期"] * 10
-    dues = re.findall(r"<td>(2026-1\d-\d\d)</td>", section)
+    dues = re.findall(r'<td class="date">(2026-1\d-\d\d)</td>', section)
     assert dues == [f"2026-10-{day:02d}" for day in range(10, 20)]
     assert "以下列出 14 项中的 10 项（逾期优先）；全部改进事项见 XLSX 附件「改进事项」工作表。" in section
     summary = html.split('<section class="summary">', 1)[1].split("</section>", 1)[0]
-    assert "已逾期未录入措施的改进事项 12 项。" in summary  # a risk in the summary
+    assert "超过计划完成日期仍未完成的改进事项 12 项。" in summary  # a risk in the summary
     sheet = load_workbook(report.files["xlsx"])["改进事项"]
     assert sheet.max_row == 1 + 14  # the whole register
 

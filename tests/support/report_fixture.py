@@ -57,12 +57,35 @@ create table marts.sla_attainment_year_to_date (
 );
 create table marts.ticket_backlog_daily (project_id text, day date, open_tickets integer, open_overdue_tickets integer);
 create table marts.fct_satisfaction_answers (
-    project_id text, level text, responded_date date, score_100 numeric, is_low_score boolean
+    project_id text, level text, responded_date date, score_100 numeric, is_low_score boolean, customer_id text,
+    responded_year date
 );
+-- Read by the annual report; empty here (its tests add the rows they need).
+create table marts.fct_audit_findings (
+    audit_id text, audited_on date, department_name text, finding_id text, severity text, is_closed boolean,
+    programme_year integer, raised_on date, closed_on date
+);
+create table marts.satisfaction_by_item (
+    level text, grain text, item text, answers integer, average_score numeric, low_scores integer, year_start date
+);
+create table marts.fct_complaints (complaint_id text, received_month date, is_major boolean, is_closed boolean,
+    is_major_not_escalated boolean);
+-- The columns of dbt_project/models/marts/quality/improvement_items.sql, in its order.
 create table marts.improvement_items (
-    kind text, kpi_code text, grain text, grain_id text, period_type text, period_start date,
-    value numeric, target numeric, gap numeric, owner text, due_date date,
-    cause_analysis text, corrective_action text
+    item_id text, kind text, complaint_id text, kpi_code text, grain text, grain_id text, period_type text,
+    period_start date, value numeric, target numeric, gap numeric, owner text, due_date date,
+    cause_analysis text, corrective_action text, raised_date date, cause_category text, preventive_action text,
+    assigned_owner_key text, planned_date date, status text not null default 'open', completed_date date,
+    verified_by_key text, verified_date date, verification_note text, state text not null default 'open',
+    days_open integer, previous_item_id text, is_recurring boolean not null default false, kpi_met_since boolean
+);
+create table marts.improvement_cause_categories (category_code text, name_zh text, name_en text, sort_order integer);
+insert into marts.improvement_cause_categories values
+    ('people', '人员', 'People', 1), ('process', '过程', 'Process', 2), ('tools_technology', '工具/技术', 'Tools/technology', 3),
+    ('resources', '资源', 'Resources', 4), ('supplier', '供应商', 'Supplier', 5), ('customer', '客户', 'Customer', 6),
+    ('other', '其他', 'Other', 7);
+create table restricted.improvement_register_people (
+    item_id text, owner text, assigned_owner_key text, verified_by text, description text, verified_by_key text
 );
 create table marts.fct_ticket_sla (
     project_id text, opened_month date, uses_fallback_calendar boolean, done_at timestamptz, as_of timestamptz
@@ -153,9 +176,15 @@ insert into marts.fct_satisfaction_answers values
     ('PRJ-A', 'project', '2026-10-20', 60, true),
     ('PRJ-A', 'project', '2026-10-20', 80, false),
     ('PRJ-A', 'annual', '2025-12-10', 90, false);
-insert into marts.improvement_items values
-    ('kpi_missed', 'SLA_ATTAINMENT', 'project', 'PRJ-A', 'month', '2026-10-01', 0.75, 0.95, -0.2, '9c0ffee5d00d1e57', '2026-11-30'),
-    ('kpi_missed', 'SLA_ATTAINMENT', 'project', 'PRJ-A', 'month', '2026-08-01', 0.8, 0.95, -0.15, '9c0ffee5d00d1e57', '2026-09-30');
+-- October's miss repeats August's (verified effective); its owner is still the project manager's.
+insert into marts.improvement_items (item_id, kind, kpi_code, grain, grain_id, period_type, period_start, value,
+    target, gap, owner, due_date, raised_date, state, previous_item_id, is_recurring, status, cause_category,
+    corrective_action, completed_date, verified_date, verification_note, kpi_met_since) values
+    ('i-a-10', 'kpi_missed', 'SLA_ATTAINMENT', 'project', 'PRJ-A', 'month', '2026-10-01', 0.75, 0.95, -0.2,
+     '9c0ffee5d00d1e57', '2026-11-30', '2026-11-01', 'open', 'i-a-08', true, 'open', null, null, null, null, null, null),
+    ('i-a-08', 'kpi_missed', 'SLA_ATTAINMENT', 'project', 'PRJ-A', 'month', '2026-08-01', 0.8, 0.95, -0.15,
+     '9c0ffee5d00d1e57', '2026-09-30', '2026-09-01', 'verified_effective', null, false, 'verified', 'people',
+     '加强值班', '2026-09-20', '2026-10-20', '九月达标', true);
 insert into marts.fct_ticket_sla values
     ('PRJ-A', '2026-10-01', false, '2026-10-05 02:15:30+00', '2026-10-31 16:00+00'),
     ('PRJ-A', '2026-10-01', false, null, '2026-10-31 16:00+00'),

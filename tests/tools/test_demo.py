@@ -14,18 +14,20 @@ from openpyxl import load_workbook
 from itss_warehouse.tools.demo import BAD_OPENED_AT, BAD_PRIORITY, generate
 
 MAPPING = Path(__file__).parents[2] / "src" / "itss_warehouse" / "mappings" / "demo.yml"
-# The sources the demo writes: every one but the improvement register, which people fill in
-# (itss improvements export), and the English exemption register (the demo's is Chinese).
+# The sources the demo writes: every one, in Chinese only where a register has an English source
+# too (it reads the same entity from an English workbook).
 SOURCES = [
     source
     for source in yaml.safe_load(MAPPING.read_text(encoding="utf-8"))["sources"]
-    if source["entity"] != "improvement_register" and source["name"] != "sla_exemptions_en"
+    if source["name"] not in ("improvement_register_en", "sla_exemptions_en")
 ]
 END_DATE = date(2026, 11, 21)
 CUTOFF = datetime.combine(END_DATE, time(23, 59, 59))
 FILE_NAMES = sorted(source["pattern"].replace("*", "") for source in SOURCES)
 BOM_FILES = {"tickets.csv", "ticket_status_history.csv", "incident_callbacks.csv"}
-PLANNED_DATES = {("pmo_projects", "end_date"), ("service_reports", "due_date")}  # deadlines, not events
+PLANNED_DATES = {
+    ("pmo_projects", "end_date"), ("service_reports", "due_date"), ("improvement_register_zh", "planned_date")
+}  # deadlines, not events  # fmt: skip
 TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 RUNS = {"default": {}, "small": {"months": 2, "tickets_per_project_month": 5}}
@@ -172,3 +174,22 @@ def test_held_back_nights_add_up_to_the_full_export(tmp_path: Path) -> None:
         )
     # The other exports do not hold back.
     assert (tmp_path / "held" / "complaints.csv").read_bytes() == (tmp_path / "full" / "complaints.csv").read_bytes()
+
+
+def test_the_register_has_items_raised_by_hand_in_every_state(landing: Path) -> None:
+    rows = _read(landing, _source("improvement_register_zh"))[1]
+    assert {row["来源"] for row in rows} == {"内部审核", "管理评审", "客户走访"}  # raised by hand, ids of their own
+    assert all(row["改进项编号"].startswith("NS-") and row["提出日期"] for row in rows)
+    statuses = [row["状态"] for row in rows]
+    end = datetime.combine(END_DATE, time())
+    assert {"待处理", "进行中"} <= set(statuses)
+    assert any(row["状态"] == "进行中" and row["计划完成日期"] < end for row in rows)  # overdue
+    assert all(row["责任人"] for row in rows)  # an open item has an owner
+    for row in rows:
+        if row["状态"] in ("验证有效", "验证无效"):
+            assert row["实际完成日期"] <= row["验证日期"] <= end, row["改进项编号"]
+    if len(rows) > 5:  # the default run's two years, not the small run's two months
+        assert set(statuses) == {"待处理", "进行中", "已完成", "验证有效", "验证无效"}
+        done = [row for row in rows if row["实际完成日期"]]
+        assert any(row["实际完成日期"] > row["计划完成日期"] for row in done)  # done late
+        assert any(row["实际完成日期"] <= row["计划完成日期"] for row in done)  # on time

@@ -60,7 +60,10 @@ REGISTER_ITEMS = """
         on items.grain = 'project' and items.grain_id = managers.project_id
     left join marts.kpi_catalogue as catalogue on items.kpi_code = catalogue.kpi_code
     left join marts.improvement_cause_categories as categories on items.cause_category = categories.category_code
+    left join marts.dim_projects as projects on items.grain = 'project' and items.grain_id = projects.project_id
     where (%(start)s::date is null or items.period_start >= %(start)s and items.period_start < %(end)s)
+      and (%(department)s::text is null or items.grain = 'department' and items.grain_id = %(department)s
+        or projects.dept_id = %(department)s)
     order by items.due_date, items.kind, items.kpi_code, items.grain_id, items.item_id
 """
 
@@ -100,11 +103,14 @@ def export_register(
     period: Period | None = None,
     owner: str | None = None,
     today: date | None = None,
+    department: str | None = None,
 ) -> Export:
-    """Write the register (of ``period``'s items, of ``owner``'s, or all) to ``output`` (a file or a folder)."""
+    """Write the register (of ``period``'s items, of ``owner``'s, of ``department``'s and its projects', or
+    all) to ``output`` (a file or a folder)."""
     source = register_source(language)
     labels = load_catalogue(templates_dir, language)
-    params = {"start": period.start if period else None, "end": period.end if period else None}
+    params = {"start": period.start if period else None, "end": period.end if period else None,
+              "department": department}  # fmt: skip
     with psycopg.connect(url, row_factory=dict_row) as conn:
         items = [row for row in conn.execute(REGISTER_ITEMS, params) if owner is None or row["owner"] == owner]
         categories = conn.execute(CATEGORIES).fetchall()

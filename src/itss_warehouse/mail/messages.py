@@ -49,13 +49,19 @@ def report_message(
     correction: bool,
     data_quality: dict[str, Any],
     data_owner: Group,
+    register: Path | None = None,
 ) -> EmailMessage:
+    """The report's message; ``register``, the improvement register workbook, attached too when given."""
     t = catalogue["mail"]
     title = catalogue["titles"][kind]
     name = unit.facts.get("project_name") or unit.facts.get("department_name") or t["organisation"]
     period = unit.period.label(catalogue)
     subject = t["subject"].format(title=title, name=name, period=period)
     attachments = {fmt: f"{title}-{unit.grain_id}-{unit.period.slug}.{fmt}" for fmt in ATTACHED if fmt in files}
+    files = dict(files)
+    if register is not None:
+        files["register"] = register
+        attachments["register"] = f"{catalogue['register']['title']}-{unit.grain_id}-{unit.period.slug}.xlsx"
     report = KINDS[kind]
     # The report's own KPI rows (the PDF's and the workbook's), of them the headline.
     kpis = [row for row in sections.scorecard(cur, unit, report.kpi_codes) if row["kpi_code"] in report.headline_kpis]
@@ -78,7 +84,7 @@ def report_message(
     message.set_content(t["plain_text"].format(title=title, name=name, period=period))
     message.add_alternative(inline_styles(html, stylesheet), subtype="html")
     for fmt, filename in attachments.items():
-        maintype, subtype = ATTACHED[fmt]
+        maintype, subtype = ATTACHED["xlsx" if fmt == "register" else fmt]
         message.add_attachment(files[fmt].read_bytes(), maintype=maintype, subtype=subtype)
         part = list(message.iter_attachments())[-1]
         content_type, disposition = attachment_headers(f"{maintype}/{subtype}", filename)

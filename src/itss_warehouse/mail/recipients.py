@@ -9,6 +9,10 @@ address is an error that names its entry, e.g. ``projects.P001.cc: [1] 'pm@' is 
 group (every report of that kind) makes those reports drafts until approved with
 ``itss report approve``, and holds back their e-mail until then (``reports.approval``).
 Off by default: reports are sent as soon as they are rendered.
+
+``improvement_register: true`` on an organisation report's group (the quality department's) attaches the
+improvement register workbook (``itss improvements export``) of the report's period, and of its
+department for a department's report, in the group's language; never to a customer's group.
 """
 
 from __future__ import annotations
@@ -52,6 +56,9 @@ class Group(BaseModel):
     bcc: tuple[str, ...] = ()
     language: Literal["zh-CN", "en"] = "zh-CN"
     approval: bool = False  # the reports this group receives are sent only once approved
+    # The quality department's: the improvement register workbook of the report's period (and department)
+    # attached, to fill in; internal, so for organisation reports only.
+    improvement_register: bool = False
 
     @field_validator("to", "cc", "bcc", mode="before")
     @classmethod
@@ -90,6 +97,20 @@ class Recipients(BaseModel):
     def _approval_is_for_reports(cls, value: Group) -> Group:
         if value.approval:
             raise ValueError("approval applies to the groups of projects and organisation reports, not to alerts")
+        return value
+
+    @field_validator("data_owner")
+    @classmethod
+    def _no_register_with_alerts(cls, value: Group) -> Group:
+        if value.improvement_register:
+            raise ValueError("the improvement register is attached to organisation reports, not to alerts")
+        return value
+
+    @field_validator("projects")
+    @classmethod
+    def _no_register_for_customers(cls, value: dict[str, Group]) -> dict[str, Group]:
+        if any(group.improvement_register for group in value.values()):
+            raise ValueError("the improvement register is internal: a project's group (the customer's) cannot have it")
         return value
 
     def for_report(self, kind: str, unit_id: str) -> Group | None:

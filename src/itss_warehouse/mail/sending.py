@@ -8,7 +8,8 @@ correction. A send that finally fails is logged, alerts the data owner, and leav
 report in the archive for the next run. When validation failed, nobody gets a report and
 the data owner gets the failed checks. A report whose recipients' group asks for approval
 goes out only once its archived file is approved (``reports.approval``); until then it is
-logged as awaiting approval and the data owner is reminded, with the commands to approve.
+logged as awaiting approval and the data owner is reminded, with the commands to approve. A
+group with ``improvement_register: true`` gets the improvement register workbook attached as well.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+import tempfile
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formataddr, parseaddr
@@ -26,6 +28,7 @@ import jinja2
 import psycopg
 from psycopg.rows import dict_row
 
+from itss_warehouse.ingest.improvement_workbook import export_register
 from itss_warehouse.mail import transport
 from itss_warehouse.mail.messages import alert_message, report_message
 from itss_warehouse.mail.recipients import Group, Recipients, load_recipients
@@ -162,10 +165,18 @@ def _send_unit(settings, url, recipients, config, kind_name, unit, group: Group,
         return
     catalogue, env = _templates(settings.templates_path, group.language)
     sender = sender_for(settings, config, group.language)
-    with psycopg.connect(url) as conn, conn.cursor(row_factory=dict_row) as cur:
-        message = report_message(cur, env, catalogue, kind_name, unit, files, group, sender,
-                                 correction=is_correction, data_quality=quality,
-                                 data_owner=recipients.data_owner)  # fmt: skip
+    with tempfile.TemporaryDirectory() as folder:
+        # The register as it is now, not part of the checksum: its workbook changes with every export.
+        register = (
+            export_register(url, settings.templates_path, Path(folder) / "register.xlsx", group.language,
+                            unit.period, department=unit.grain_id if unit.grain == "department" else None).path
+            if group.improvement_register
+            else None
+        )  # fmt: skip
+        with psycopg.connect(url) as conn, conn.cursor(row_factory=dict_row) as cur:
+            message = report_message(cur, env, catalogue, kind_name, unit, files, group, sender,
+                                     correction=is_correction, data_quality=quality,
+                                     data_owner=recipients.data_owner, register=register)  # fmt: skip
     stem = f"{kind_name}-{unit.period.slug}-{unit.grain_id}.{group.language}"
     if config is None:
         summary.written.append(transport.write_to_outbox(message, pending, settings.outbox_path, stem))

@@ -7,10 +7,11 @@ complaints, and the improvement register of the year.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from itss_warehouse.reports import sections
+from itss_warehouse.reports import charts, sections
 from itss_warehouse.reports.appendix import COUNT_FORMAT, label
 from itss_warehouse.reports.base import Cursor, ReportKind, Sheet, Unit
 from itss_warehouse.reports.formatting import Period
@@ -45,13 +46,25 @@ COMPLAINT_SUMMARY = """
     where received_month >= %(start)s and received_month < %(end)s
 """
 
-IMPROVEMENT_SUMMARY = """
-    select kind, count(*) as item_count, count(corrective_action) as with_action
-    from marts.improvement_items
-    where period_start >= %(start)s and period_start < %(end)s
-    group by kind
-    order by kind
+# The year's improvement loop (the management review's input [001 §7.3.2]): the items raised in the
+# year by cause category, counted by their state now (disjoint but for recurring and overdue); the
+# rates (closed on time, verified effective) are the scorecard's LOOP_KPIS, not computed here.
+LOOP_BY_CAUSE = """
+    select items.cause_category, categories.name_zh, categories.name_en, count(*) as raised,
+           count(*) filter (where items.is_recurring) as recurring,
+           count(*) filter (where items.state in ('open', 'in_progress', 'overdue')) as pending,
+           count(*) filter (where items.state = 'overdue') as overdue,
+           count(*) filter (where items.state = 'done') as done,
+           count(*) filter (where items.state = 'verified_effective') as verified_effective,
+           count(*) filter (where items.state = 'not_effective') as not_effective
+    from marts.improvement_items as items
+    left join marts.improvement_cause_categories as categories on items.cause_category = categories.category_code
+    where items.raised_date >= %(start)s and items.raised_date < %(end)s
+    group by items.cause_category, categories.name_zh, categories.name_en, categories.sort_order
+    order by categories.sort_order nulls last
 """
+LOOP_KPIS = ("IMPROVEMENT_ON_TIME", "IMPROVEMENT_EFFECTIVE")
+LOOP_COUNTS = ("raised", "recurring", "pending", "overdue", "done", "verified_effective", "not_effective")
 
 
 def units(cur: Cursor, year: Period) -> list[Unit]:
@@ -68,9 +81,32 @@ def content(cur: Cursor, unit: Unit, catalogue: dict[str, Any]) -> dict[str, Any
         "satisfaction_items": sections.satisfaction_items(cur, unit),
         "non_respondents": sections.non_respondents(cur, unit),
         "complaints": cur.execute(COMPLAINT_SUMMARY, params).fetchone(),
-        "improvement_summary": cur.execute(IMPROVEMENT_SUMMARY, params).fetchall(),
+        "improvement_loop": improvement_loop(cur, unit, catalogue),
         "improvements": sections.improvement_items(cur, unit),
         "charts": sections.trend_charts(cur, unit, catalogue),
+    }
+
+
+def improvement_loop(cur: Cursor, unit: Unit, catalogue: dict[str, Any]) -> dict[str, Any]:
+    """The year's loop: the scorecard's loop KPIs, the items raised by cause category with their total, a chart."""
+    t = catalogue["loop"]
+    by_cause = [
+        {**row, "name": row[catalogue["kpi_name_column"]] or t["uncategorised"]}
+        for row in cur.execute(LOOP_BY_CAUSE, unit.params).fetchall()
+    ]
+    total = {count: sum(row[count] for row in by_cause) for count in LOOP_COUNTS}
+    # The chart's stacks: the states, disjoint, so each bar is the category's items raised.
+    outcomes: dict[str, Sequence[int]] = {
+        t["outcomes"][outcome]: [row[outcome] for row in by_cause]
+        for outcome in ("pending", "done", "verified_effective", "not_effective")
+    }
+    return {
+        "kpis": sections.scorecard(cur, unit, LOOP_KPIS),
+        "by_cause": by_cause,
+        "total": total,
+        "chart": charts.stacked_counts([row["name"] for row in by_cause], outcomes, ylabel=t["items"])
+        if by_cause
+        else None,
     }
 
 

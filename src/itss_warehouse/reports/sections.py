@@ -32,23 +32,32 @@ SCORECARD = """
     order by scorecard.kpi_code
 """
 
-# Items of the unit (or of its projects) raised for a period overlapping this one.
+# Items of the unit (or of its projects) raised for a period overlapping this one, with the register's
+# entry: state as the mart judges it, the owner by name, the due day overdue is judged on, the effect.
 IMPROVEMENT_ITEMS = f"""
-    select items.kind, items.kpi_code, catalogue.name_zh, catalogue.name_en, catalogue.unit, items.grain,
-           items.grain_id, items.period_type, items.period_start, items.value, items.target,
-           coalesce(managers.project_manager, items.owner) as owner, items.due_date, items.cause_analysis,
-           items.corrective_action
+    select items.item_id, items.kind, items.kpi_code, catalogue.name_zh, catalogue.name_en, catalogue.unit,
+           items.grain, items.grain_id, items.period_type, items.period_start, items.value, items.target,
+           -- marts name people by pseudonym only; the report names them: the register's owner, else today's
+           coalesce(people.owner, managers.project_manager, items.owner) as owner,
+           coalesce(items.planned_date, items.due_date) as due_date, items.state, items.kpi_met_since,
+           items.kind in ('kpi_missed', 'sla_review') as has_effect_check,
+           items.cause_category, categories.name_zh as cause_name_zh, categories.name_en as cause_name_en,
+           items.cause_analysis, items.corrective_action, items.preventive_action, items.completed_date,
+           items.verified_date, items.verification_note, items.is_recurring,
+           previous.period_start as previous_period_start, previous.state as previous_state
     from marts.improvement_items as items
-    -- marts name a project manager by pseudonym only; the report names them
+    left join restricted.improvement_register_people as people on items.item_id = people.item_id
     left join restricted.project_managers as managers
         on items.grain = 'project' and items.grain_id = managers.project_id
     left join marts.kpi_catalogue as catalogue on items.kpi_code = catalogue.kpi_code
+    left join marts.improvement_cause_categories as categories on items.cause_category = categories.category_code
+    left join marts.improvement_items as previous on items.previous_item_id = previous.item_id
     left join marts.dim_projects as projects on items.grain = 'project' and items.grain_id = projects.project_id
     where items.period_start < %(end)s and items.due_date >= %(start)s
       and (items.grain = %(grain)s and (%(grain)s = 'organisation' or items.grain_id = %(grain_id)s)
         or items.grain = 'project' and {IN_SCOPE.format(projects="projects")}
         or %(grain)s = 'organisation')
-    order by items.due_date, items.kind, items.kpi_code, items.grain_id
+    order by items.due_date, items.kind, items.kpi_code, items.grain_id, items.item_id
 """
 
 # SLA attainment of the unit and tickets opened in its scope, by month.
@@ -81,7 +90,15 @@ def scorecard(cur: Cursor, unit: Unit, kpi_codes: tuple[str, ...] | None = None)
 
 
 def improvement_items(cur: Cursor, unit: Unit) -> list[dict[str, Any]]:
-    return cur.execute(IMPROVEMENT_ITEMS, unit.params).fetchall()
+    """The unit's items, each with ``met_since``: the effect check of an item a KPI opened (yes, no or
+    not_judged: has the KPI been met in a later period?), None for the others."""
+    return [{**row, "met_since": _met_since(row)} for row in cur.execute(IMPROVEMENT_ITEMS, unit.params).fetchall()]
+
+
+def _met_since(row: dict[str, Any]) -> str | None:
+    if not row["has_effect_check"]:
+        return None
+    return {True: "yes", False: "no", None: "not_judged"}[row["kpi_met_since"]]
 
 
 def trend_charts(cur: Cursor, unit: Unit, catalogue: dict[str, Any]) -> dict[str, str]:
@@ -127,28 +144,55 @@ def kpi_sheet(rows: list[dict[str, Any]], catalogue: dict[str, Any]) -> Sheet:
     )
 
 
-def improvement_sheet(rows: list[dict[str, Any]], catalogue: dict[str, Any]) -> Sheet:
+# The improvement sheet's columns (headers: the catalogue's loop.sheet_headers); a customer's lacks CUSTOMER_HIDDEN.
+IMPROVEMENT_COLUMNS = (
+    "kind", "kpi", "scope", "period", "value", "target", "owner", "due_date", "state", "met_since", "recurring",
+    "cause_category", "cause_analysis", "corrective_action", "preventive_action", "completed_date",
+    "verified_date", "verification_note",
+)  # fmt: skip
+# The quality department's own free text: internal documents only.
+CUSTOMER_HIDDEN = ("cause_analysis", "verification_note")
+
+
+def improvement_sheet(rows: list[dict[str, Any]], catalogue: dict[str, Any], *, internal: bool = True) -> Sheet:
+    """The items as an appendix sheet; a customer's (``internal`` false) without the cause analysis and
+    the verification note, as its report (macros.html.j2 improvement_table)."""
     t = catalogue["improvement"]
+    loop = catalogue["loop"]
     name = catalogue["kpi_name_column"]
+    columns = [column for column in IMPROVEMENT_COLUMNS if internal or column not in CUSTOMER_HIDDEN]
+
+    def cells(row: dict[str, Any]) -> dict[str, Any]:
+        recurring = loop["recurring"].format(
+            previous=row["previous_period_start"], state=label(row["previous_state"], catalogue["summary"]["states"])
+        )
+        return {
+            "kind": label(row["kind"], t["kinds"]),
+            "kpi": row[name] or row["kpi_code"],
+            "scope": row["grain_id"],
+            "period": f"{row['period_start']} ({label(row['period_type'], t['periods'])})",
+            "value": Formatted(row["value"], kpi_number_format(row["unit"])),
+            "target": Formatted(row["target"], kpi_number_format(row["unit"])),
+            "owner": row["owner"],
+            "due_date": row["due_date"],
+            "state": label(row["state"], catalogue["summary"]["states"]),
+            "met_since": label(row["met_since"], loop["met_since"]),
+            "recurring": recurring if row["is_recurring"] else None,
+            "cause_category": row[loop["cause_name_column"]],
+            "cause_analysis": row["cause_analysis"],
+            "corrective_action": row["corrective_action"],
+            "preventive_action": row["preventive_action"],
+            "completed_date": row["completed_date"],
+            "verified_date": row["verified_date"],
+            "verification_note": row["verification_note"],
+        }
+
+    dates = ("due_date", "completed_date", "verified_date")
     return Sheet(
         catalogue["appendix"]["improvements"],
-        catalogue["appendix"]["improvement_headers"],
-        [
-            [
-                label(row["kind"], t["kinds"]),
-                row[name] or row["kpi_code"],
-                row["grain_id"],
-                f"{row['period_start']} ({label(row['period_type'], t['periods'])})",
-                Formatted(row["value"], kpi_number_format(row["unit"])),
-                Formatted(row["target"], kpi_number_format(row["unit"])),
-                row["owner"],
-                row["due_date"],
-                row["cause_analysis"],
-                row["corrective_action"],
-            ]
-            for row in rows
-        ],
-        number_formats={7: "yyyy-mm-dd"},
+        [loop["sheet_headers"][column] for column in columns],
+        [[values[column] for column in columns] for values in map(cells, rows)],
+        number_formats={columns.index(column): "yyyy-mm-dd" for column in dates},
     )
 
 

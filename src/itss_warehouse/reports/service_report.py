@@ -298,7 +298,7 @@ def appendix(cur: Cursor, unit: Unit, content: dict[str, Any], catalogue: dict[s
              for row in cur.execute(PROJECT_TICKETS, unit.params).fetchall()],
             {3: moment, 4: moment},
         ),
-        sections.improvement_sheet(content["improvements"], catalogue),
+        sections.improvement_sheet(content["improvements"], catalogue, internal=False),
     ]  # fmt: skip
 
 

@@ -23,8 +23,10 @@ IMPROVEMENTS_SHOWN = 10
 # How many names a sentence lists before it says "and N more".
 NAMES_SHOWN = 5
 JUDGED = ("met", "missed")
-# An item's state at the as-of date; the order is the order a reader should act in.
-STATES = ("overdue", "open", "measures_recorded")
+# The states marts.improvement_items judges (one rule, in the mart); the order is the order a reader should act in.
+STATES = ("overdue", "not_effective", "open", "in_progress", "done", "verified_effective")
+# Not done yet: an item of the next period's plan.
+PENDING = ("open", "in_progress")
 
 
 @dataclass(frozen=True)
@@ -203,26 +205,17 @@ def breach_cause_sentences(causes: Sequence[dict[str, Any]], catalogue: dict[str
     return [Sentence("breach_causes", {"categories": names(leaders, catalogue), "count": top})]
 
 
-def state(item: dict[str, Any], judged_on: date) -> str:
-    """measures_recorded once a corrective action is entered; else overdue after its due date, else open."""
-    if item["corrective_action"]:
-        return "measures_recorded"
-    return "overdue" if item["due_date"] < judged_on else "open"
-
-
-def improvement_overview(items: Sequence[dict[str, Any]], judged_on: date,
-                         shown: int = IMPROVEMENTS_SHOWN) -> ImprovementOverview:  # fmt: skip
-    """The items counted by state and owner; the first ``shown``, overdue first, then by due date."""
-    stated = [{**item, "state": state(item, judged_on)} for item in items]
-    by_state = {name: sum(item["state"] == name for item in stated) for name in STATES}
+def improvement_overview(items: Sequence[dict[str, Any]], shown: int = IMPROVEMENTS_SHOWN) -> ImprovementOverview:
+    """The items counted by their state and owner; the first ``shown``, overdue first, then by due date."""
+    by_state = {name: sum(item["state"] == name for item in items) for name in STATES}
     owners: dict[str, dict[str, Any]] = {}
-    for item in stated:
+    for item in items:
         owner = owners.setdefault(item["owner"] or "", {"owner": item["owner"], "total": 0, **dict.fromkeys(STATES, 0)})
         owner[item["state"]] += 1
         owner["total"] += 1
     ranked_owners = sorted(owners.values(), key=lambda row: (-row["overdue"], -row["total"], row["owner"] or ""))
-    ordered = sorted(stated, key=lambda item: (STATES.index(item["state"]), item["due_date"]))
-    return ImprovementOverview(len(stated), by_state, ranked_owners[:shown], ordered[:shown])
+    ordered = sorted(items, key=lambda item: (STATES.index(item["state"]), item["due_date"]))
+    return ImprovementOverview(len(items), by_state, ranked_owners[:shown], ordered[:shown])
 
 
 def improvement_sentences(overview: ImprovementOverview) -> list[Sentence]:
@@ -232,14 +225,13 @@ def improvement_sentences(overview: ImprovementOverview) -> list[Sentence]:
     return [Sentence("improvements", {"total": overview.total, **overview.by_state}, tone)]
 
 
-def next_period_plan(items: Sequence[dict[str, Any]], period: Period, judged_on: date) -> list[dict[str, Any]]:
-    """Open items (no measures yet, not overdue: those are risks) falling due in the period after this one."""
+def next_period_plan(items: Sequence[dict[str, Any]], period: Period) -> list[dict[str, Any]]:
+    """Items not done (and not overdue: those are risks) falling due in the period after this one."""
     following = Period(period.type, period.end)
     return sorted(
-        (item for item in items if state(item, judged_on) == "open"
-         and following.start <= item["due_date"] < following.end),
+        (item for item in items if item["state"] in PENDING and following.start <= item["due_date"] < following.end),
         key=lambda item: item["due_date"],
-    )  # fmt: skip
+    )
 
 
 def build(
@@ -256,12 +248,12 @@ def build(
     """A report's summary: conclusions (targets, changes, contributors, improvement status), risks, plan."""
     provisional = is_provisional(period, as_of)
     judged_on = as_of_date(as_of, period)
-    overview = improvement_overview(improvements, judged_on)
+    overview = improvement_overview(improvements)
     conclusions = [Sentence("provisional", {"as_of": f"{judged_on:%Y-%m-%d}"}, "bad")] if provisional else []
     conclusions += kpi_sentences(kpis, catalogue, provisional=provisional)
     conclusions += [*contributors, *breach_cause_sentences(breach_causes, catalogue), *improvement_sentences(overview)]
     all_risks = [*missed_twice(kpis, catalogue), *risks, *count_risk("overdue_items", overview.by_state["overdue"])]
-    plan = next_period_plan(improvements, period, judged_on)
+    plan = next_period_plan(improvements, period)
     return Summary(
         provisional, conclusions, all_risks, overview, plan[:IMPROVEMENTS_SHOWN], len(plan), list(breach_causes)
     )

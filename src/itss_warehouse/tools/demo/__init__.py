@@ -26,7 +26,7 @@ import random
 from datetime import date, timedelta
 from pathlib import Path
 
-from itss_warehouse.tools.demo import organisation, quality
+from itss_warehouse.tools.demo import organisation, quality, register
 from itss_warehouse.tools.demo.files import BOM_FILES, HEADERS, LAYOUTS, SHEETS, Row, write_csv, write_xlsx
 from itss_warehouse.tools.demo.organisation import (
     CUSTOMERS,
@@ -125,6 +125,8 @@ def generate(
         "management_reviews.csv": [review for review in reviews if review[1] in window],
         "customer_visits.csv": visits(rng, window),
         "SLA豁免登记表.xlsx": exemption_rows(good, window),
+        # Its own random stream: the register changes no other file's rows.
+        register.FILE: register.register_rows(random.Random(f"improvement-register-{seed}"), window),
     }
     if nights:
         if nights_dir is None:
