@@ -217,7 +217,7 @@ def test_a_long_report_has_a_table_of_contents_with_page_numbers(zh, conn, url, 
         '<li><a href="#section-3">SLA 达成情况</a></li>'
     ) in contents
     assert '<h2 id="section-3">SLA 达成情况</h2>' in html
-    assert contents.count("<li>") == html.count("<h2 id=") == 11 and '<a href="#section-11">改进计划</a>' in contents
+    assert contents.count("<li>") == html.count("<h2 id=") == 12 and '<a href="#section-12">改进计划</a>' in contents
     pages = pdf_pages(zh["PRJ-L"].files["pdf"])
     # Each section's page number in the contents is the page its heading is on.
     assert "目录" in pages[1] and "目录" not in pages[0]
