@@ -18,6 +18,8 @@ import yaml
 from support.report_fixture import FIXTURE
 from support.report_pages import Page, pdf_pages, save_pages
 
+from itss_warehouse.ingest.improvement_register import RegisterEntry, entry_problems
+from itss_warehouse.ingest.sla_exemptions import ExemptionEntry, exemption_problem
 from itss_warehouse.reports import charts, quarantine_reasons
 from itss_warehouse.reports.formatting import Period, build_environment, format_number, load_catalogue
 from itss_warehouse.reports.kinds import KINDS
@@ -241,6 +243,28 @@ def test_every_quarantine_reason_of_the_validation_suites_is_translated():
     # The mapping's reasons, joined; an unknown reason as written.
     assert quarantine_reasons.translate("not a date; does not match ^P\\d$", formats) == "不是日期; 不符合格式 ^P\\d$"
     assert quarantine_reasons.translate("something new", formats) == "something new"
+
+
+def test_every_reason_of_the_registers_rules_is_translated():
+    """The improvement and exemption registers' rules, as they write their reasons, read in Chinese and as written in English."""
+    zh, en = (load_catalogue(TEMPLATES_DIR, language)["layout"]["reasons"] for language in ("zh-CN", "en"))
+    items = [
+        RegisterEntry(1, "X", None, None, "in_progress", None, None, None),
+        RegisterEntry(2, None, "audit", None, "verified", "王工", None, None),
+        RegisterEntry(3, None, "audit", "2026-01-05", "verified", "王工", "2026-03-01", "2026-02-01"),
+    ]
+    reasons = [reason for entry in items for _, _, reason in entry_problems(entry, set(), "done")]
+    exemptions = [
+        exemption_problem(ExemptionEntry(1, "T9", "all"), {"T1"}, {}),
+        exemption_problem(ExemptionEntry(2, "T1", "all"), {"T1"}, {"T1": {"resolution": "met"}}),
+        exemption_problem(ExemptionEntry(3, "T1", "response"), {"T1"}, {"T1": {"response": "met"}}),
+    ]
+    reasons += [problem[2] for problem in exemptions if problem]
+    assert len(reasons) == 9
+    for reason in reasons:
+        assert CJK.search(quarantine_reasons.translate(reason, zh)), reason
+        assert quarantine_reasons.translate(reason, en) == reason
+    assert quarantine_reasons.translate(reasons[-1], zh) == "未违约：该工单的 response 指标为 met"
 
 
 def test_validation_warnings_are_translated_with_their_checks():

@@ -1,7 +1,8 @@
 """The reasons a record was quarantined, and the validation warnings, in the report's language.
 
 Validation (``validate/suites.py``: the checks' descriptions) and mapping
-(``ingest/mapping.py``: the problems it flags) write their reasons in English, with the
+(``ingest/mapping.py``: the problems it flags; the registers' rules in
+``ingest/improvement_register.py`` and ``ingest/sla_exemptions.py``) write their reasons in English, with the
 column and values they concern. Each known form is matched here and rewritten by the
 catalogue's ``layout.reasons`` entry of the same key, keeping its column names and
 values; a reason of unknown form is shown as written rather than dropped. A validation
@@ -33,6 +34,19 @@ REASONS: dict[str, re.Pattern[str]] = {
         "not_a_date": r"not a date",
         "no_match": r"does not match (?P<pattern>.+)",
         "field_count": r"expected (?P<expected>\d+) fields, found (?P<found>\d+)",
+        # The improvement register's rules (ingest/improvement_register.py).
+        "unknown_item": r"unknown item id: .+",
+        "raised_date_needed": r"an item raised by hand needs the day it was raised",
+        "status_backwards": r"status goes backwards: the item is already (?P<status>\w+)",
+        "verified_without_completion": r"verified before done: no completed date",
+        "verified_before_completion": (
+            r"verified before done: verified date is before the completed date (?P<completed>\S+)"
+        ),
+        "owner_missing": r"missing owner on an open item",
+        # The SLA exemption register's rules (ingest/sla_exemptions.py).
+        "unknown_ticket": r"unknown ticket: no ticket with this id has been loaded",
+        "no_metric_breached": r"did not breach: no metric of the ticket is breached",
+        "metric_not_breached": r"did not breach: the (?P<metric>\w+) metric is (?P<status>.+)",
     }.items()
 }
 # key in layout.warnings → the form of validate/runner.py's failure messages.
