@@ -56,7 +56,9 @@ prioritised as (
         end as priority_applied
     from tickets
     left join {{ ref('int_projects_deduplicated') }} as projects on tickets.project_id = projects.project_id
-    left join policy_settings on projects.sla_policy_id = policy_settings.policy_id
+    left join policy_settings
+        on projects.sla_policy_id = policy_settings.policy_id
+        and {{ opened_on('tickets.opened_at', 'policy_settings') }}
 ),
 
 targeted as (

@@ -8,10 +8,6 @@ with versions as (
     select * from {{ ref('int_sla_policies_deduplicated') }}
 ),
 
-policy_settings as (
-    {{ rows_for_policy('sla_policy_settings', 'versions', ['priority_basis']) }}
-),
-
 final as (
     select
         versions.policy_id,
@@ -27,10 +23,8 @@ final as (
         versions.resolution_target_minutes,
         versions.calendar as calendar_id,
         versions.timezone,
-        coalesce(policy_settings.priority_basis, 'at_open') as priority_basis,
         versions.changed_in_batch
     from versions
-    left join policy_settings on versions.policy_id = policy_settings.policy_id
 )
 
 select * from final
