@@ -3,7 +3,8 @@
   A version is in force from valid_from (empty: from the beginning) through valid_to
   (empty: until the next version of that policy and priority begins, or for good), both
   local dates of the policy's time zone; valid_through is that last day. A ticket is
-  judged by the version in force on the day it opened (DECISIONS.md, "Dated policies").
+  judged by the version in force on the day it opened (DECISIONS.md, "Dated policies and
+  calendars").
 
   changed_in_batch is the batch from which the version has read as it does now: the
   exports repeat unchanged rows every night, and only a changed version makes the
