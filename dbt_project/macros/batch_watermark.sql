@@ -46,12 +46,14 @@
 {%- endmacro %}
 
 {# A pre-hook of the incremental SLA models keyed by ticket: before a run measures the tickets
-   with a version newer than the table's inputs again, their rows go, so one no longer
+   with a version newer than the table's inputs again (or under a changed policy version,
+   macros/sla_policy_changes.sql), their rows go, so one no longer
    measured (now a problem, say) keeps none; delete+insert replaces only the rows it writes.
    The ids are looked up through the table's ticket index (macros/among.sql): as a hash join
    the delete read the whole table, 0.2 s a night at 100,000 tickets. #}
 {% macro delete_tickets_with_new_versions() -%}
     {% if is_incremental() %}delete from {{ this }} where {{ among('ticket_id',
         "select ticket_id from " ~ ref('int_tickets_latest') ~ " where last_batch_id > (" ~ previous_inputs_through() ~ ")"
+        ~ " union " ~ tickets_under_changed_policies(previous_inputs_through())
     ) }}{% endif %}
 {%- endmacro %}

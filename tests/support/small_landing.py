@@ -91,7 +91,7 @@ TICKETS = [
 ]
 
 POLICY_ROWS = [
-    ["SLA-7X24", priority, response, onsite, resolution, "7x24", "Asia/Shanghai"]
+    ["SLA-7X24", priority, response, onsite, resolution, "7x24", "Asia/Shanghai", "", ""]  # undated: always
     for priority, response, onsite, resolution in (
         ("P1", 15, 120, 240),
         ("P2", 30, 240, 480),

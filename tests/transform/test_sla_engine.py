@@ -83,11 +83,12 @@ def _at(local: str, zone: ZoneInfo = SHANGHAI) -> dt.datetime:
     return dt.datetime.fromisoformat(local).replace(tzinfo=zone)
 
 
-def _insert(conn: psycopg.Connection, entity: str, columns: list[str], rows: list[tuple]) -> None:
+def _insert(conn: psycopg.Connection, entity: str, columns: list[str], rows: list[tuple], export: str = "") -> None:
+    """One batch of raw rows; `export` tells a later export of the entity from the first."""
     batch_id = conn.execute(
         "insert into raw.load_batches (source_name, entity, file_name, checksum, row_count, mapped_at)"
         " values ('fixture', %s, %s, %s, %s, now()) returning batch_id",
-        (entity, f"{entity}.csv", entity, len(rows)),
+        (entity, f"{entity}.csv", entity + export, len(rows)),
     ).fetchone()[0]
     names = ["_batch_id", "_source_file", "_source_row", "_loaded_at", *columns]
     statement = sql.SQL("insert into {} ({}) values ({})").format(

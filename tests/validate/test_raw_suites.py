@@ -197,13 +197,33 @@ def test_a_company_calendar_id_is_not_quarantined(url, small_landing, tmp_path):
     with (landing / "sla_policies.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(HEADERS["sla_policies.csv"])
-        writer.writerow(["SLA-5X8", "P1", 30, 240, 480, "5x8", "Asia/Shanghai"])
+        writer.writerow(["SLA-5X8", "P1", 30, 240, 480, "5x8", "Asia/Shanghai", "", ""])
     validate_raw_batches(url, _load(url, landing), Settings(_env_file=None))
     with psycopg.connect(url) as conn:
         assert conn.execute("select count(*) from raw.quarantined_rows where entity = 'sla_policies'").fetchone() == (
             0,
         )
         assert conn.execute("select calendar from raw.sla_policies").fetchall() == [("5x8",)]
+
+
+def test_overlapping_policy_versions_stop_the_run(url, small_landing, tmp_path):
+    # A version ending on or after the next one's start: which judges a ticket would be a guess.
+    landing = tmp_path / "landing"
+    shutil.copytree(small_landing, landing)
+    with (landing / "sla_policies.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADERS["sla_policies.csv"])
+        writer.writerow(["SLA-A", "P1", 30, 240, 480, "7x24", "Asia/Shanghai", "", "2027-01-01"])
+        writer.writerow(["SLA-A", "P1", 15, 120, 240, "7x24", "Asia/Shanghai", "2027-01-01", ""])
+        writer.writerow(["SLA-A", "P2", 60, 240, 960, "7x24", "Asia/Shanghai", "", "2026-12-31"])
+        writer.writerow(["SLA-A", "P2", 30, 240, 480, "7x24", "Asia/Shanghai", "2027-01-01", ""])
+    with pytest.raises(ValidationFailed) as failure:
+        validate_raw_batches(url, _load(url, landing), Settings(_env_file=None))
+    # Row 2 ends on the day row 3 begins; P2's versions (rows 4, 5) meet without overlapping.
+    assert str(failure.value) == (
+        "raw validation failed (critical):\n  sla_policies.csv, column valid_to: 1 row(s) fail 'a policy version's"
+        " valid_to is before the valid_from of the next version of its priority' (rows 2)"
+    )
 
 
 def _tree(root: Path) -> dict[str, bytes]:

@@ -16,6 +16,7 @@ ENTITIES: dict[str, tuple[str, ...]] = {
     ),
     "sla_policies": (
         "policy_id", "priority", "response_minutes", "onsite_minutes", "resolution_minutes", "calendar", "timezone",
+        "valid_from", "valid_to",
     ),
     "tickets": (
         "ticket_id", "ticket_type", "project_id", "priority", "impact", "urgency", "category", "title", "opened_at",

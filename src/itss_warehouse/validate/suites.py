@@ -139,6 +139,24 @@ def resolvable(column: str, table: str, key: str) -> gxe.Expectation:
     )
 
 
+def policy_versions_apart() -> gxe.Expectation:
+    # Critical: which of two versions in force on one day judges a ticket would be a guess.
+    return gxe.UnexpectedRowsExpectation(
+        unexpected_rows_query=(
+            "select earlier._source_file, earlier._source_row, earlier.valid_to"
+            " from (select * from {batch} as batch_rows) as earlier"
+            " join (select * from {batch} as batch_rows) as later"
+            " on later.policy_id = earlier.policy_id and later.priority is not distinct from earlier.priority"
+            # Canonical dates are YYYY-MM-DD text, so text order is date order; no valid_from sorts first.
+            " where coalesce(earlier.valid_from, '') < coalesce(later.valid_from, '')"
+            " and later.valid_from <= earlier.valid_to"
+        ),
+        meta={"column": "valid_to"},
+        severity=CRITICAL,
+        description="a policy version's valid_to is before the valid_from of the next version of its priority",
+    )
+
+
 def volume_like_recent_batches() -> gxe.Expectation:
     return gxe.UnexpectedRowsExpectation(
         # GX leaves {batch} unaliased in a query with a join; PostgreSQL 15 requires the alias.
@@ -211,7 +229,8 @@ RAW_SUITES: dict[str, list[gxe.Expectation]] = {
         whole_number("onsite_minutes", what="a whole number of minutes"),
         whole_number("resolution_minutes", what="a whole number of minutes"),
         # Any calendar id: dbt checks it names 7x24 or a calendar of seeds/sla_calendars.csv.
-        required("calendar"), unique_in_export(["policy_id", "priority"]),
+        required("calendar"), date("valid_from"), date("valid_to"), not_before("valid_to", "valid_from", 1.0),
+        unique_in_export(["policy_id", "priority", "valid_from"]), policy_versions_apart(),
     ],
     "departments": [required("dept_id"), one_of("in_management_system", BOOLEANS),
                     unique_in_export(["dept_id"])],

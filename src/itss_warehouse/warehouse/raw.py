@@ -211,6 +211,17 @@ def ensure_raw_tables(conn: psycopg.Connection) -> None:
         )
         """
     )
+    if conn.execute(
+        "select 1 from information_schema.tables where table_schema = 'raw' and table_name = 'sla_policies'"
+        " and not exists (select 1 from information_schema.columns where table_schema = 'raw'"
+        " and table_name = 'sla_policies' and column_name = 'valid_from')"
+    ).fetchone():
+        # A warehouse from before dated SLA policies: dbt reloads a seed into its existing table, which
+        # lacks the seeds' new valid_from/valid_to columns, so the next build must be a full one.
+        conn.execute(
+            "insert into raw.rebuild_requests (reason) values"
+            " ('the SLA seeds gained valid_from and valid_to (dated policies and calendars)')"
+        )
     # Every canonical entity gets its table, fed or not, so staging and validation can rely on it.
     for entity, fields in ENTITIES.items():
         table = sql.Identifier("raw", entity)

@@ -10,7 +10,9 @@
   A day is worked when its weekday has hours in seeds/sla_calendars.csv, except that
   statutory holidays and company days off are not, and adjusted working days (调休) and
   company working days are: with that weekday's hours if the calendar has them, else
-  with the hours of the calendar's first weekday.
+  with the hours of the calendar's first weekday. Only the rows in force on the day
+  count (valid_from through valid_to): a change of hours from a date changes the days
+  from that date, and no earlier total.
 #}
 {{ config(
     materialized='table',
@@ -36,14 +38,10 @@ hours as (
         extract(epoch from start_time::time) / 60 as start_minute,
         extract(epoch from end_time::time) / 60 as end_minute,
         extract(epoch from nullif(lunch_start, '')::time) / 60 as lunch_start_minute,
-        extract(epoch from nullif(lunch_end, '')::time) / 60 as lunch_end_minute
+        extract(epoch from nullif(lunch_end, '')::time) / 60 as lunch_end_minute,
+        coalesce(valid_from, '-infinity') as valid_from,
+        coalesce(valid_to, 'infinity') as valid_to
     from {{ ref('sla_calendars') }}
-),
-
-first_weekday_hours as (
-    select distinct on (calendar_id) *
-    from hours
-    order by calendar_id, weekday
 ),
 
 days as (
@@ -55,27 +53,23 @@ days as (
         case
             when calendar.is_company_override or calendar.is_statutory_holiday or calendar.is_adjusted_workday
                 then calendar.is_workday
-            else weekday_hours.calendar_id is not null
+            else coalesce(day_hours.weekday = calendar.iso_weekday, false)
         end as is_worked,
-        -- A weekday's own row, lunch included; the first weekday's only for days without one.
-        case when weekday_hours.calendar_id is null then first_weekday_hours.start_minute
-            else weekday_hours.start_minute
-        end as start_minute,
-        case when weekday_hours.calendar_id is null then first_weekday_hours.end_minute
-            else weekday_hours.end_minute
-        end as end_minute,
-        case when weekday_hours.calendar_id is null then first_weekday_hours.lunch_start_minute
-            else weekday_hours.lunch_start_minute
-        end as lunch_start_minute,
-        case when weekday_hours.calendar_id is null then first_weekday_hours.lunch_end_minute
-            else weekday_hours.lunch_end_minute
-        end as lunch_end_minute
+        day_hours.start_minute,
+        day_hours.end_minute,
+        day_hours.lunch_start_minute,
+        day_hours.lunch_end_minute
     from policy_calendars
-    inner join first_weekday_hours on policy_calendars.calendar_id = first_weekday_hours.calendar_id
     cross join {{ ref('dim_calendar') }} as calendar
-    left join hours as weekday_hours
-        on policy_calendars.calendar_id = weekday_hours.calendar_id
-        and calendar.iso_weekday = weekday_hours.weekday
+    -- Of the calendar's rows in force that day, the weekday's own, else the first weekday's.
+    left join lateral (
+        select hours.*
+        from hours
+        where hours.calendar_id = policy_calendars.calendar_id
+            and calendar.calendar_date between hours.valid_from and hours.valid_to
+        order by hours.weekday <> calendar.iso_weekday, hours.weekday
+        limit 1
+    ) as day_hours on true
 ),
 
 window_minutes as (

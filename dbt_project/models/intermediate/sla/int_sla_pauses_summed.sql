@@ -54,6 +54,7 @@ pauses as (
     inner join pause_statuses
         on targets.policy_id = pause_statuses.policy_id
         and status_intervals.status = pause_statuses.status
+        and {{ opened_on('targets.opened_at', 'pause_statuses') }}
 ),
 
 paused_spans as (

@@ -8,8 +8,9 @@
   engine", "Priority applied".
 
   Incremental, keyed by ticket like fct_ticket_sla, which reads it for the tickets it
-  measures: a run recomputes the tickets with a newer version only. The pre-hook drops
-  their rows first, so a ticket no longer measured (now a problem, say) keeps none.
+  measures: a run recomputes the tickets with a newer version, and those a changed policy
+  version judges (macros/sla_policy_changes.sql). The pre-hook drops their rows first,
+  so a ticket no longer measured (now a problem, say) keeps none.
 #}
 {{ config(
     materialized='incremental',
@@ -21,8 +22,9 @@
     post_hook="{{ analyze_if_written() }}"
 ) }}
 
+{% set changed_policy_tickets = tickets_under_changed_policies(previous_inputs_through()) %}
 with inputs_through as (
-    {{ inputs_through([[ref('int_tickets_latest'), 'last_batch_id']]) }}
+    {{ inputs_through([[ref('int_tickets_latest'), 'last_batch_id'], [ref('stg_pmo__sla_policies'), 'batch_id']]) }}
 ),
 
 tickets as (
@@ -31,7 +33,7 @@ tickets as (
     where ticket_type in ('incident', 'service_request')
         and opened_at is not null
         {% if is_incremental() %}
-        and last_batch_id > ({{ previous_inputs_through() }})
+        and (last_batch_id > ({{ previous_inputs_through() }}) or {{ among('ticket_id', changed_policy_tickets) }})
         {% endif %}
 ),
 
@@ -54,7 +56,9 @@ prioritised as (
         end as priority_applied
     from tickets
     left join {{ ref('int_projects_deduplicated') }} as projects on tickets.project_id = projects.project_id
-    left join policy_settings on projects.sla_policy_id = policy_settings.policy_id
+    left join policy_settings
+        on projects.sla_policy_id = policy_settings.policy_id
+        and {{ opened_on('tickets.opened_at', 'policy_settings') }}
 ),
 
 targeted as (
@@ -70,6 +74,9 @@ targeted as (
     left join policies
         on prioritised.policy_id = policies.policy_id
         and prioritised.priority_applied = policies.priority
+        -- The version in force on the day the ticket opened, in the policy's time zone.
+        and (prioritised.opened_at at time zone policies.timezone)::date
+        between coalesce(policies.valid_from, '-infinity') and coalesce(policies.valid_through, 'infinity')
 ),
 
 metrics as (

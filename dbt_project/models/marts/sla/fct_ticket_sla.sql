@@ -10,10 +10,11 @@
   exemption_counting (DECISIONS.md, "SLA exemptions").
 
   Incremental: a run re-measures the tickets with a newer version or new status changes
-  since the last run, the tickets with a metric still open (their status depends on the
-  as-of moment) and the tickets of exemptions entered since (the old and the new ticket of
-  an exemption moved to another); the rest of history is not touched, and the inputs are
-  read for those tickets only.
+  since the last run, those a changed policy version judges, the tickets with a metric
+  still open (their status depends on the as-of moment) or a due time still ahead, and the
+  tickets of exemptions entered since (the old and the new ticket of an exemption moved to
+  another); the rest of history is not touched, and the inputs are read for those tickets
+  only.
 #}
 {# Indexed by ticket for the incremental runs, and by project and month for the reports, which
    read one project's month at a time (an incremental table gets new indexes on a --full-refresh).
@@ -32,11 +33,13 @@
     ]
 ) }}
 
+-- depends_on: {{ ref('int_sla_policies_deduplicated') }}, {{ ref('int_projects_deduplicated') }}
 with inputs_through as (
     {{ inputs_through([
         [ref('int_tickets_latest'), 'last_batch_id'],
         [ref('stg_ticket_tool__status_changes'), 'batch_id'],
-        [ref('stg_sla__exemptions'), 'batch_id']
+        [ref('stg_sla__exemptions'), 'batch_id'],
+        [ref('stg_pmo__sla_policies'), 'batch_id']
     ]) }}
 ),
 
@@ -51,8 +54,14 @@ touched as (
     select ticket_id from {{ ref('int_tickets_latest') }}
     where last_batch_id > (select batch_id from watermark)
     union
+    {# A due time still ahead at the last run can move with a calendar change dated after it
+       (DECISIONS.md, "Dated policies and calendars"); the last run's rows carry its as-of. #}
     select ticket_id from {{ this }}
     where done_at is null
+        or due_at > (
+            select max(as_of) from {{ this }}
+            where measured_through_batch = (select max(measured_through_batch) from {{ this }})
+        )
     union
     select ticket_id from {{ ref('stg_ticket_tool__status_changes') }}
     where batch_id > (select batch_id from watermark)
@@ -62,6 +71,8 @@ touched as (
             select exemption_id from {{ ref('stg_sla__exemptions') }}
             where batch_id > (select batch_id from watermark)
         )
+    union
+    {{ tickets_under_changed_policies('select batch_id from watermark') }}
 ),
 {% endif %}
 
@@ -224,7 +235,9 @@ final as (
     left join exempted
         on judged.ticket_id = exempted.ticket_id
         and judged.metric = exempted.metric
-    left join exemption_counting on exempted.policy_id = exemption_counting.policy_id
+    left join exemption_counting
+        on exempted.policy_id = exemption_counting.policy_id
+        and {{ opened_on('judged.opened_at', 'exemption_counting') }}
 )
 
 select * from final

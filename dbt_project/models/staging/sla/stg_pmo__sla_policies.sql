@@ -12,6 +12,8 @@ renamed as (
         {{ safe_integer('resolution_minutes') }} as resolution_target_minutes,
         calendar,
         coalesce(timezone, '{{ var("timezone") }}') as timezone,
+        {{ safe_date('valid_from') }} as valid_from,
+        {{ safe_date('valid_to') }} as valid_to,
         _batch_id as batch_id,
         _source_row as source_row
     from source

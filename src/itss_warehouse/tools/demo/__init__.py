@@ -109,7 +109,7 @@ def generate(
             for p in projects
         ],
         "sla_policies.csv": [
-            [policy, priority, *targets, calendar, "Asia/Shanghai"]
+            [policy, priority, *targets, calendar, "Asia/Shanghai", "", ""]  # undated: always in force
             for policy, (calendar, targets_by_priority) in SLA_POLICIES.items()
             for priority, targets in targets_by_priority.items()
         ],
