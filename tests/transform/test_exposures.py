@@ -34,7 +34,11 @@ def test_every_report_has_an_exposure_listing_the_marts_it_reads():
     assert set(exposures) == set(KINDS)
     models = REPO / "dbt_project" / "models"
     marts = {path.stem for folder in ("marts", "restricted") for path in (models / folder).rglob("*.sql")}
-    marts |= {"kpi_catalogue", "improvement_cause_categories", "sla_exemption_reason_categories"}  # the seeds reports read
+    marts |= {
+        "kpi_catalogue",
+        "improvement_cause_categories",
+        "sla_exemption_reason_categories",
+    }  # the seeds reports read
     for kind, depends_on in exposures.items():
         shared = ("rendering.py", "data_quality.py")
         assert _tables(f"{kind}.py", *shared) <= depends_on, kind  # what the report itself queries
