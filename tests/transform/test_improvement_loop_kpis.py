@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import psycopg
 import pytest
-from psycopg import sql
+from support.raw_rows import insert_raw
 
 from itss_warehouse.transform import dbt
 from itss_warehouse.warehouse.pseudonym import ensure_key
@@ -52,21 +52,7 @@ EXPECTED = {
 
 
 def _insert_register(conn: psycopg.Connection) -> None:
-    batch_id = conn.execute(
-        "insert into raw.load_batches (source_name, entity, file_name, checksum, row_count, mapped_at)"
-        " values ('fixture', 'improvement_register', 'register.xlsx', 'register', %s, now()) returning batch_id",
-        (len(ENTRIES),),
-    ).fetchone()[0]
-    names = ["_batch_id", "_source_file", "_source_row", "_loaded_at", *COLUMNS]
-    statement = sql.SQL("insert into raw.improvement_register ({}) values ({})").format(
-        sql.SQL(", ").join(map(sql.Identifier, names)), sql.SQL(", ").join(sql.Placeholder() * len(names))
-    )
-    with conn.cursor() as cursor:
-        cursor.executemany(
-            statement,
-            [(batch_id, "register.xlsx", row, "2026-07-15T00:00:00+0800", *entry) for row, entry in
-             enumerate(ENTRIES, start=2)],
-        )  # fmt: skip
+    insert_raw(conn, "improvement_register", COLUMNS, ENTRIES, loaded_at="2026-07-15T00:00:00+0800")
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
-from psycopg import sql
 from support.dbt_build import NIGHTLY_BUILD
+from support.raw_rows import insert_raw
 
 from itss_warehouse.transform import dbt
 from itss_warehouse.warehouse.raw import ensure_raw_tables
@@ -84,24 +84,7 @@ def _at(local: str, zone: ZoneInfo = SHANGHAI) -> dt.datetime:
 
 
 def _insert(conn: psycopg.Connection, entity: str, columns: list[str], rows: list[tuple], export: str = "") -> None:
-    """One batch of raw rows; `export` tells a later export of the entity from the first."""
-    batch_id = conn.execute(
-        "insert into raw.load_batches (source_name, entity, file_name, checksum, row_count, mapped_at)"
-        " values ('fixture', %s, %s, %s, %s, now()) returning batch_id",
-        (entity, f"{entity}.csv", entity + export, len(rows)),
-    ).fetchone()[0]
-    names = ["_batch_id", "_source_file", "_source_row", "_loaded_at", *columns]
-    statement = sql.SQL("insert into {} ({}) values ({})").format(
-        sql.Identifier("raw", entity),
-        sql.SQL(", ").join(map(sql.Identifier, names)),
-        sql.SQL(", ").join(sql.Placeholder() * len(names)),
-    )
-    with conn.cursor() as cursor:
-        cursor.executemany(
-            statement,
-            [(batch_id, f"{entity}.csv", number, "2027-01-10T00:00:00+0800", *row) for number, row in
-             enumerate(rows, start=2)],
-        )  # fmt: skip
+    insert_raw(conn, entity, columns, rows, loaded_at="2027-01-10T00:00:00+0800", export=export)
 
 
 @pytest.fixture(scope="module")

@@ -27,6 +27,7 @@ from openpyxl import Workbook
 from psycopg import sql
 from support.dbt_build import NIGHTLY_BUILD
 from support.ingest import ingest
+from support.raw_rows import insert_raw
 
 from itss_warehouse.ingest import sources
 from itss_warehouse.settings import PACKAGE_DIR
@@ -88,23 +89,7 @@ def _stamp(day_time: str, minutes: int = 0) -> str:
 
 
 def _insert(conn: psycopg.Connection, entity: str, columns: list[str], rows: list[tuple]) -> None:
-    batch_id = conn.execute(
-        "insert into raw.load_batches (source_name, entity, file_name, checksum, row_count, mapped_at)"
-        " values ('fixture', %s, %s, %s, %s, now()) returning batch_id",
-        (entity, f"{entity}.csv", f"{entity}-{len(rows)}-{rows[0][0]}", len(rows)),
-    ).fetchone()[0]
-    names = ["_batch_id", "_source_file", "_source_row", "_loaded_at", *columns]
-    statement = sql.SQL("insert into {} ({}) values ({})").format(
-        sql.Identifier("raw", entity),
-        sql.SQL(", ").join(map(sql.Identifier, names)),
-        sql.SQL(", ").join(sql.Placeholder() * len(names)),
-    )
-    with conn.cursor() as cursor:
-        cursor.executemany(
-            statement,
-            [(batch_id, f"{entity}.csv", number, "2026-03-31T00:00:00+0800", *row)
-             for number, row in enumerate(rows, start=2)],
-        )  # fmt: skip
+    insert_raw(conn, entity, columns, rows, loaded_at="2026-03-31T00:00:00+0800")
 
 
 def _tickets(conn: psycopg.Connection, tickets: list[tuple]) -> None:
