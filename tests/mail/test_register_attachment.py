@@ -94,6 +94,9 @@ def test_a_customers_group_cannot_ask_for_the_register(tmp_path):
     )
     with pytest.raises(RecipientsError, match=r"projects: .*the improvement register is internal"):
         load_recipients(path)
+    path.write_text("data_owner: {to: [ok@itss.example.cn], improvement_register: true}\n")
+    with pytest.raises(RecipientsError, match=r"data_owner: .*attached to organisation reports, not to alerts"):
+        load_recipients(path)
 
 
 def test_a_departments_register_holds_its_projects_items_only(url, tmp_path):

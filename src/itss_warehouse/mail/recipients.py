@@ -94,14 +94,9 @@ class Recipients(BaseModel):
 
     @field_validator("data_owner")
     @classmethod
-    def _approval_is_for_reports(cls, value: Group) -> Group:
+    def _alerts_take_no_report_options(cls, value: Group) -> Group:
         if value.approval:
             raise ValueError("approval applies to the groups of projects and organisation reports, not to alerts")
-        return value
-
-    @field_validator("data_owner")
-    @classmethod
-    def _no_register_with_alerts(cls, value: Group) -> Group:
         if value.improvement_register:
             raise ValueError("the improvement register is attached to organisation reports, not to alerts")
         return value
