@@ -23,30 +23,30 @@ YEAR = Period("year", date(2026, 1, 1))
 
 # PRJ-A's items of October (with the fixture's i-a-10, open and recurring on August's i-a-08) in every state,
 # and two the organisation raised by hand. Columns: item_id, kind, kpi_code, grain, grain_id, period_start,
-# due_date, raised_date, owner, state, planned_date, cause_category, cause_analysis, corrective_action,
+# due_date, raised_date, owner, status, state, planned_date, cause_category, cause_analysis, corrective_action,
 # preventive_action, verification_note, kpi_met_since.
 LOOP_ITEMS = """
 insert into marts.improvement_items (item_id, kind, kpi_code, grain, grain_id, period_type, period_start, due_date,
-    raised_date, owner, state, planned_date, cause_category, cause_analysis, corrective_action, preventive_action,
+    raised_date, owner, status, state, planned_date, cause_category, cause_analysis, corrective_action, preventive_action,
     verification_note, kpi_met_since) values
     ('L-OPEN', 'kpi_missed', 'CALLBACK_COVERAGE', 'project', 'PRJ-A', 'month', '2026-10-01', '2026-11-30',
-     '2026-11-01', '9c0ffee5d00d1e57', 'open', null, null, null, null, null, null, null),
+     '2026-11-01', '9c0ffee5d00d1e57', 'open', 'open', null, null, null, null, null, null, null),
     ('L-PROG', 'sla_review', 'SLA_ATTAINMENT', 'project', 'PRJ-A', 'month', '2026-10-01', '2026-11-30',
-     '2026-11-01', '9c0ffee5d00d1e57', 'in_progress', '2026-11-15', 'process', '夜班交接遗漏', '增加交接清单',
+     '2026-11-01', '9c0ffee5d00d1e57', 'in_progress', 'in_progress', '2026-11-15', 'process', '夜班交接遗漏', '增加交接清单',
      '每月抽查交接记录', null, null),
     ('L-LATE', 'kpi_missed', 'SLA_ATTAINMENT', 'project', 'PRJ-A', 'month', '2026-09-01', '2026-10-31',
-     '2026-10-01', '9c0ffee5d00d1e57', 'overdue', '2026-10-20', 'process', null, null, null, null, null),
+     '2026-10-01', '9c0ffee5d00d1e57', 'open', 'overdue', '2026-10-20', 'process', null, null, null, null, null),
     ('L-DONE', 'kpi_missed', 'CALLBACK_COVERAGE', 'project', 'PRJ-A', 'month', '2026-10-01', '2026-11-30',
-     '2026-11-01', '9c0ffee5d00d1e57', 'done', null, 'tools_technology', null, '回访系统提醒', null, null, null),
+     '2026-11-01', '9c0ffee5d00d1e57', 'done', 'done', null, 'tools_technology', null, '回访系统提醒', null, null, null),
     ('L-VER', 'kpi_missed', 'SLA_ATTAINMENT', 'project', 'PRJ-A', 'month', '2026-10-01', '2026-11-30',
-     '2026-11-01', '9c0ffee5d00d1e57', 'verified_effective', null, 'tools_technology', null, '监控告警升级', null,
+     '2026-11-01', '9c0ffee5d00d1e57', 'verified', 'verified_effective', null, 'tools_technology', null, '监控告警升级', null,
      '十一月起达标', true),
     ('L-NOT', 'kpi_missed', 'SLA_ATTAINMENT', 'project', 'PRJ-A', 'month', '2026-10-01', '2026-11-30',
-     '2026-11-01', '9c0ffee5d00d1e57', 'not_effective', null, 'people', null, '二线支援', null, '仍未达标', false),
+     '2026-11-01', '9c0ffee5d00d1e57', 'not_effective', 'not_effective', null, 'people', null, '二线支援', null, '仍未达标', false),
     ('H-AUDIT', 'audit', null, 'organisation', 'ORG', 'month', '2026-03-01', '2026-04-10',
-     '2026-03-10', '管理者代表', 'verified_effective', null, 'people', null, '补充培训', null, null, null),
+     '2026-03-10', '管理者代表', 'verified', 'verified_effective', null, 'people', null, '补充培训', null, null, null),
     ('H-MR', 'management_review', null, 'organisation', 'ORG', 'month', '2026-06-01', '2026-10-15',
-     '2026-06-01', '管理者代表', 'overdue', '2026-10-15', null, null, null, null, null, null);
+     '2026-06-01', '管理者代表', 'open', 'overdue', '2026-10-15', null, null, null, null, null, null);
 insert into restricted.improvement_register_people (item_id, owner, description) values
     ('L-PROG', '王五', null), ('H-MR', null, '管理评审：供应商考核');
 insert into marts.kpi_catalogue values
@@ -103,8 +103,9 @@ def test_the_customers_service_report_shows_each_state_owner_due_day_and_effect(
     assert '<span class="field">原因类别：</span>过程' in in_progress
     assert '<span class="field">纠正措施：</span>增加交接清单' in in_progress
     assert '<span class="field">预防措施：</span>每月抽查交接记录' in in_progress
-    assert "<td>验证有效</td><td>是</td>" in row_with(section, "监控告警升级")
-    assert '<td class="bad">验证无效</td><td>否</td>' in row_with(section, "二线支援")
+    # The effect counts the later periods over within the report's period: none for October's items.
+    assert "<td>验证有效</td><td>尚未判定</td>" in row_with(section, "监控告警升级")
+    assert '<td class="bad">验证无效</td><td>尚未判定</td>' in row_with(section, "二线支援")
     recurring = row_with(section, "重复发生")
     assert "重复发生（上次：2026-08-01，验证有效）" in recurring and "<td>待处理</td><td>尚未判定</td>" in recurring
     # A customer's report: no cause analysis or verification note, no items of the organisation's.
@@ -178,6 +179,11 @@ def test_the_annual_report_summarises_the_years_loop(url, tmp_path):
         in (section)
     )
     assert '<span class="field">Cause analysis: </span>夜班交接遗漏' in section  # internal
+    # The effect from the scorecard's later periods over by 2026-11-01: August's item, September met;
+    # September's, October missed; October's, not yet.
+    assert "<td>Verified effective</td><td>yes</td>" in row_with(section, "九月达标")
+    assert '<td class="bad">Overdue</td><td>no</td>' in row_with(section, "2026-10-20")
+    assert "<td>not yet judged</td>" in row_with(section, "监控告警升级")
     sheet = load_workbook(report.files["xlsx"])["Improvement items"]
     header = [cell.value for cell in sheet[1]]
     assert "Cause analysis" in header and "Verification note" in header

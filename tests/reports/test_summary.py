@@ -287,9 +287,9 @@ def fourteen_items(conn):
     for number, (due, state) in enumerate(rows):
         conn.execute(
             "insert into marts.improvement_items (item_id, kind, kpi_code, grain, grain_id, period_type,"
-            " period_start, value, target, gap, owner, due_date, state) values (%s, 'sla_review', 'SLA_ATTAINMENT',"
-            " 'project', 'PRJ-A', 'month', '2026-09-01', 0.8, 0.95, -0.15, 'x', %s, %s)",
-            (f"review-{number}", due, state),
+            " period_start, value, target, gap, owner, due_date, status, state) values (%s, 'sla_review',"
+            " 'SLA_ATTAINMENT', 'project', 'PRJ-A', 'month', '2026-09-01', 0.8, 0.95, -0.15, 'x', %s, %s, %s)",
+            (f"review-{number}", due, "in_progress" if state == "in_progress" else "open", state),
         )
     yield
     conn.execute("delete from marts.improvement_items where kind = 'sla_review'")

@@ -47,20 +47,24 @@ COMPLAINT_SUMMARY = """
 """
 
 # The year's improvement loop (the management review's input [001 §7.3.2]): the items raised in the
-# year by cause category, counted by their state now (disjoint but for recurring and overdue); the
-# rates (closed on time, verified effective) are the scorecard's LOOP_KPIS, not computed here.
-LOOP_BY_CAUSE = """
-    select items.cause_category, categories.name_zh, categories.name_en, count(*) as raised,
-           count(*) filter (where items.is_recurring) as recurring,
-           count(*) filter (where items.state in ('open', 'in_progress', 'overdue')) as pending,
-           count(*) filter (where items.state = 'overdue') as overdue,
-           count(*) filter (where items.state = 'done') as done,
-           count(*) filter (where items.state = 'verified_effective') as verified_effective,
-           count(*) filter (where items.state = 'not_effective') as not_effective
-    from marts.improvement_items as items
-    left join marts.improvement_cause_categories as categories on items.cause_category = categories.category_code
-    where items.raised_date >= %(start)s and items.raised_date < %(end)s
-    group by items.cause_category, categories.name_zh, categories.name_en, categories.sort_order
+# year by cause category, counted by their state on the judged day (disjoint but for recurring and
+# overdue); the rates (closed on time, verified effective) are the scorecard's LOOP_KPIS, not computed here.
+LOOP_BY_CAUSE = f"""
+    with judged as (
+        select items.cause_category, items.is_recurring, {sections.state_on_judged_day("items")} as state
+        from marts.improvement_items as items
+        where items.raised_date >= %(start)s and items.raised_date < %(end)s
+    )
+    select judged.cause_category, categories.name_zh, categories.name_en, count(*) as raised,
+           count(*) filter (where judged.is_recurring) as recurring,
+           count(*) filter (where judged.state in ('open', 'in_progress', 'overdue')) as pending,
+           count(*) filter (where judged.state = 'overdue') as overdue,
+           count(*) filter (where judged.state = 'done') as done,
+           count(*) filter (where judged.state = 'verified_effective') as verified_effective,
+           count(*) filter (where judged.state = 'not_effective') as not_effective
+    from judged
+    left join marts.improvement_cause_categories as categories on judged.cause_category = categories.category_code
+    group by judged.cause_category, categories.name_zh, categories.name_en, categories.sort_order
     order by categories.sort_order nulls last
 """
 LOOP_KPIS = ("IMPROVEMENT_ON_TIME", "IMPROVEMENT_EFFECTIVE")

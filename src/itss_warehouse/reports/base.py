@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, TypeAlias
 
 import psycopg
@@ -29,6 +29,7 @@ class Unit:
     grain_id: str  # file stem: the project or department id, or "organisation"
     period: Period
     facts: dict[str, Any] = field(default_factory=dict)  # e.g. the dim_projects row
+    judged_on: date | None = None  # the day improvement items are judged on; rendering sets the data's as-of day
 
     @property
     def params(self) -> dict[str, Any]:
@@ -39,6 +40,7 @@ class Unit:
             "period_type": self.period.type,
             "start": self.period.start,
             "end": self.period.end,
+            "judged_on": self.judged_on or self.period.end,
             **self.facts,
         }
 

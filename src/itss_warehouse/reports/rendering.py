@@ -18,7 +18,7 @@ import os
 import tempfile
 from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ from itss_warehouse.reports.document_control import DocumentSettings
 from itss_warehouse.reports.formatting import IN_SCOPE, Period, build_environment, load_catalogue
 from itss_warehouse.reports.pdf import html_to_pdf
 from itss_warehouse.reports.quality_statement import quality_statement
+from itss_warehouse.reports.summary import as_of_date
 from itss_warehouse.reports.xlsx import LOCAL_TIMEZONE, table_workbook
 from itss_warehouse.settings import get_settings
 from itss_warehouse.warehouse.connection import one_row
@@ -198,9 +199,10 @@ class Renderer:
     def render(self, unit: Unit) -> RenderedReport:
         job, catalogue = self.job, self.catalogue
         with approval.FingerprintingCursor(self.conn) as cur:
+            as_of = job.as_of or one_row(cur.execute(DATA_AS_OF, unit.params))["loaded_at"]
+            unit = replace(unit, judged_on=as_of_date(as_of, unit.period))
             content = self.kind.content(cur, unit, catalogue)
             fallback = one_row(cur.execute(USES_FALLBACK_CALENDAR, unit.params))["uses_fallback_calendar"]
-            as_of = job.as_of or one_row(cur.execute(DATA_AS_OF, unit.params))["loaded_at"]
             internal = self.kind.audience == "internal"
             judged_as_of = one_row(cur.execute(JUDGED_AS_OF, unit.params))["as_of"]
             quarantine = data_quality.quarantined(cur, unit.params)

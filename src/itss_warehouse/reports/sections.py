@@ -32,19 +32,47 @@ SCORECARD = """
     order by scorecard.kpi_code
 """
 
+
+# The day after a later scorecard period ends (its start plus its length), for IMPROVEMENT_ITEMS' effect.
+LATER_PERIOD_END = (
+    "later.period_start + case later.period_type when 'month' then interval '1 month'"
+    " when 'quarter' then interval '3 months' when 'half_year' then interval '6 months' else interval '1 year' end"
+)
+
+
+def state_on_judged_day(items: str) -> str:
+    """The mart's state rule (improvement_items.state) on the report's judged day instead of the last
+    build's: a past period's report reads the same after later nights."""
+    return f"""case
+               when {items}.state in ('verified_effective', 'not_effective', 'done') then {items}.state
+               when coalesce({items}.planned_date, {items}.due_date) < %(judged_on)s then 'overdue'
+               when {items}.status = 'in_progress' then 'in_progress'
+               else 'open'
+           end"""
+
+
 # Items of the unit (or of its projects) raised for a period overlapping this one, with the register's
-# entry: state as the mart judges it, the owner by name, the due day overdue is judged on, the effect.
+# entry: state on the judged day, the owner by name, the due day overdue is judged on, the effect (the
+# mart's kpi_met_since, counting only the later periods over by the judged day and within the report's
+# period: the data a later night loads for later periods never changes a report already issued).
 IMPROVEMENT_ITEMS = f"""
     select items.item_id, items.kind, items.kpi_code, catalogue.name_zh, catalogue.name_en, catalogue.unit,
            items.grain, items.grain_id, items.period_type, items.period_start, items.value, items.target,
            -- marts name people by pseudonym only; the report names them: the register's owner, else today's
            coalesce(people.owner, managers.project_manager, items.owner) as owner,
-           coalesce(items.planned_date, items.due_date) as due_date, items.state, items.kpi_met_since,
+           coalesce(items.planned_date, items.due_date) as due_date, {state_on_judged_day("items")} as state,
+           (
+               select bool_or(later.status = 'met') from marts.kpi_scorecard as later
+               where later.kpi_code = items.kpi_code and later.grain = items.grain
+                 and later.grain_id = items.grain_id and later.period_type = items.period_type
+                 and later.period_start > items.period_start and later.status in ('met', 'missed')
+                 and {LATER_PERIOD_END} <= least(%(judged_on)s, %(end)s)
+           ) as kpi_met_since,
            items.kind in ('kpi_missed', 'sla_review') as has_effect_check,
            items.cause_category, categories.name_zh as cause_name_zh, categories.name_en as cause_name_en,
            items.cause_analysis, items.corrective_action, items.preventive_action, items.completed_date,
            items.verified_date, items.verification_note, items.is_recurring,
-           previous.period_start as previous_period_start, previous.state as previous_state
+           previous.period_start as previous_period_start, {state_on_judged_day("previous")} as previous_state
     from marts.improvement_items as items
     left join restricted.improvement_register_people as people on items.item_id = people.item_id
     left join restricted.project_managers as managers
