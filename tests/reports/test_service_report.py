@@ -153,6 +153,23 @@ def test_exempted_tickets_are_listed_apart_with_their_reason(zh_reports):
     assert "豁免前 SLA 达成率" not in report_for(zh_reports, "PRJ-B")
 
 
+def test_resolution_breaches_are_shared_by_the_teams_that_held_the_tickets(zh_reports, url, tmp_path):
+    html = report_for(zh_reports, "PRJ-A")
+    teams = html.split("<h3>按处理组的解决超时</h3>", 1)[1].split("</table>", 1)[0]
+    # INC-1001 only: INC-1003's breach is exempted, INC-0901's of September, Network PRJ-Z's.
+    assert re.findall(r"<tr><td>(.*?)</td>", teams) == ["&lt;b&gt;Vendor&lt;/b&gt;", "Service Desk"]
+    assert "<td>&lt;b&gt;Vendor&lt;/b&gt;</td>" + numbers(1, "0.75", 1) + durations("3小时45分") in teams
+    assert "<td>Service Desk</td>" + numbers(0, "0.25", 1) + durations("1小时15分") in teams
+    assert "Network" not in html
+    assert "按处理组的解决超时" not in report_for(zh_reports, "PRJ-B")  # no breach held by a team
+    # The organisation's process report: every project's teams, the largest share first.
+    [process] = render_period(KINDS["process_report"], url, OCTOBER, tmp_path, TEMPLATES_DIR, formats=("html",))
+    section = re.split(r"<h2[^>]*>按处理组的解决超时</h2>", compact(process.path), maxsplit=1)[1]
+    rows = section.split("</table>", 1)[0]
+    assert re.findall(r"<tr><td>(.*?)</td>", rows) == ["Network", "&lt;b&gt;Vendor&lt;/b&gt;", "Service Desk"]
+    assert "<td>Network</td>" + numbers(1, "1", 1) + durations("2小时0分") in rows
+
+
 def test_fallback_calendar_is_flagged(zh_reports):
     assert "部分时长按周一至周五工作日推算：该年度的法定节假日安排尚未发布。" in report_for(zh_reports, "PRJ-B")
 

@@ -96,6 +96,10 @@ create table marts.sla_breaches (
     net_minutes numeric, breach_minutes numeric, is_exempted boolean default false, exemption_id text,
     exemption_reason_category text, exemption_counting text
 );
+create table marts.sla_breach_attribution (
+    ticket_id text, project_id text, opened_month date, is_exempted boolean, assignment_group text, holds bigint,
+    held_minutes numeric, is_holder_at_due boolean, share numeric
+);
 create table marts.sla_exemptions (
     exemption_id text, ticket_id text, approved_by_role text, approved_at date, attachment_ref text
 );
@@ -203,6 +207,14 @@ insert into marts.sla_breaches values
 insert into marts.sla_breaches values
     ('INC-1003', 'resolution', 'PRJ-A', '2026-10-01', 'P1', '2026-10-07 03:00+00', '2026-10-07 04:00+00',
      '2026-10-07 05:00+00', 60, 120, 60, true, 'EX-1', 'customer_site_closed', 'counted_met');
+-- INC-1001's resolution breach: the service desk then a vendor whose name is hostile HTML; INC-1003's is
+-- exempted (left out), INC-0901's of September; INC-9001 of a project without a service report.
+insert into marts.sla_breach_attribution values
+    ('INC-1001', 'PRJ-A', '2026-10-01', false, 'Service Desk', 1, 75, false, 0.25),
+    ('INC-1001', 'PRJ-A', '2026-10-01', false, '<b>Vendor</b>', 1, 225, true, 0.75),
+    ('INC-1003', 'PRJ-A', '2026-10-01', true, 'Service Desk', 1, 60, true, 1),
+    ('INC-0901', 'PRJ-A', '2026-09-01', false, 'Service Desk', 1, 60, true, 1),
+    ('INC-9001', 'PRJ-Z', '2026-10-01', false, 'Network', 2, 120, true, 1);
 insert into marts.sla_exemptions values ('EX-1', 'INC-1003', '客户代表', '2026-10-20', 'ATT-<7>');
 insert into marts.sla_exemption_reason_categories values
     ('customer_site_closed', '客户现场关闭', 'Customer site closed');

@@ -209,7 +209,7 @@ def _guide_queries() -> list[str]:
 
 
 def test_analyst_guide_queries_answer_on_the_small_organisation(built: str):
-    missed, trend, csat, satisfaction, audits, improvements, backlog = _guide_queries()
+    missed, trend, csat, satisfaction, audits, improvements, backlog, teams = _guide_queries()
     with psycopg.connect(built) as conn:
         # October: P1 0.75 (INC-2 responded 15 minutes late), P2 0.5 (INC-7 resolved a day late).
         # Runs before test_incremental_day_equals_full_rebuild adds a later export.
@@ -242,6 +242,8 @@ def test_analyst_guide_queries_answer_on_the_small_organisation(built: str):
         assert items[("kpi_missed", "SLA_ATTAINMENT", "project", "P1")] == (manager, dt.date(2026, 12, 1), "open", 21)
         assert items[("sla_review", "SLA_ATTAINMENT", "project", "P2")] == (manager, dt.date(2026, 12, 1), "open", 21)
         days = {day.day: counts for day, *counts in conn.execute(backlog).fetchall()}
+        # INC-7, October's one resolution breach, held by 一线支持 from opening to resolution: 2,880 minutes.
+        assert conn.execute(teams).fetchall() == [("一线支持", 1, Decimal(1), Decimal(2880))]
     # INC-7 (P3, due a day after opening on 15 October 09:00) is open at the end of the
     # 15th and 16th, and overdue at the end of the 16th; INC-6 was resolved the day it opened.
     assert (min(days), max(days)) == (3, 31)

@@ -62,6 +62,7 @@ def content(cur: Cursor, unit: Unit, catalogue: dict[str, Any]) -> dict[str, Any
         "kpis": sections.scorecard(cur, unit),
         "matrix": sections.kpi_matrix(cur, unit, "project", PROJECT_KPIS),
         "deviations": cur.execute(DEVIATIONS, unit.params).fetchall(),
+        "breaches_by_team": sections.breaches_by_team(cur, unit),
         # Raised for this month: the improvement query also lists earlier items not yet due.
         "reviews": [
             item for item in items if item["kind"] in AD_HOC_REVIEWS and item["period_start"] >= unit.period.start

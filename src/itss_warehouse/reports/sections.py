@@ -117,6 +117,27 @@ def scorecard(cur: Cursor, unit: Unit, kpi_codes: tuple[str, ...] | None = None)
     return cur.execute(SCORECARD, {**unit.params, "kpi_codes": codes, "previous_start": previous_start}).fetchall()
 
 
+# The period's resolution breaches (not exempted) by the assignment groups that held the tickets
+# (marts.sla_breach_attribution): how many each held when they fell due, its share of them (its share of
+# each ticket's held minutes, summed), the tickets it touched and its minutes on them. {scope} narrows
+# to the unit's project.
+BREACHES_BY_TEAM = """
+    select attribution.assignment_group, count(*) filter (where attribution.is_holder_at_due) as held_at_due,
+           sum(attribution.share) as share, count(*) as tickets, sum(attribution.held_minutes) as held_minutes
+    from marts.sla_breach_attribution as attribution
+    where not attribution.is_exempted {scope}
+      and attribution.opened_month >= %(start)s and attribution.opened_month < %(end)s
+    group by attribution.assignment_group
+    order by share desc nulls last, held_at_due desc, attribution.assignment_group
+"""
+
+
+def breaches_by_team(cur: Cursor, unit: Unit) -> list[dict[str, Any]]:
+    """The unit's resolution breaches by team: of its project, or of every project for the organisation."""
+    scope = "and attribution.project_id = %(grain_id)s" if unit.grain == "project" else ""
+    return cur.execute(BREACHES_BY_TEAM.format(scope=scope), unit.params).fetchall()
+
+
 def improvement_items(cur: Cursor, unit: Unit) -> list[dict[str, Any]]:
     """The unit's items, each with ``met_since``: the effect check of an item a KPI opened (yes, no or
     not_judged: has the KPI been met in a later period?), None for the others."""

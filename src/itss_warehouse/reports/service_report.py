@@ -231,6 +231,7 @@ def content(cur: Cursor, unit: Unit, catalogue: dict[str, Any]) -> dict[str, Any
         "breaches": breaches,
         "largest_breaches": sorted(breaches, key=lambda row: -row["breach_minutes"]),
         "breaches_by_metric": _count_by_metric(breaches, catalogue),
+        "breaches_by_team": sections.breaches_by_team(cur, unit),
         "charts": {
             **sections.trend_charts(cur, unit, catalogue),
             "priority": _priority_chart(by_priority, sla_period, unit, catalogue) if by_priority else None,

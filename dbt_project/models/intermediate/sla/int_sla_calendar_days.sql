@@ -1,5 +1,5 @@
 {#
-  One row per business calendar, time zone and date: the day's working windows as
+  One row per business calendar (a policy's or an OLA's), time zone and date: the day's working windows as
   instants (a lunch break splits the day in two) and the working minutes accumulated
   before the day starts. Business minutes between two instants are then a difference of
   two lookups by local date (macros/business_minutes.sql), and a due time one indexed
@@ -23,12 +23,25 @@
     post_hook="{{ analyze_if_written() }}"
 ) }}
 
-with policy_calendars as (
-    select distinct
+with policy_zones as (
+    select distinct timezone
+    from {{ ref('int_sla_policies_deduplicated') }}
+),
+
+policy_calendars as (
+    select
         calendar as calendar_id,
         timezone
     from {{ ref('int_sla_policies_deduplicated') }}
     where calendar <> '7x24'
+    -- An OLA's own calendar runs in the time zone of the policy of the ticket a group holds.
+    union
+    select
+        ola.calendar_id,
+        policy_zones.timezone
+    from {{ ref('ola_targets') }} as ola
+    cross join policy_zones
+    where ola.calendar_id <> '7x24'
 ),
 
 hours as (

@@ -51,7 +51,14 @@ QUIET_NIGHT = NIGHT + dt.timedelta(days=1)  # the night after, with nothing new 
 # When and from which batches a row was last computed: differs between an incremental run and a full one by design.
 # ``as_of`` too: a ticket whose metrics were done is not measured again, and they do not depend on it;
 # one still open is measured again every night.
-RUN_STAMPS = ("sla_measured_at", "measured_at", "measured_through_batch", "sla_measured_through", "as_of")
+RUN_STAMPS = (
+    "sla_measured_at",
+    "measured_at",
+    "measured_through_batch",
+    "status_through_batch",
+    "sla_measured_through",
+    "as_of",
+)
 COMPARED_SCHEMAS = ("marts", "restricted")
 SNAPSHOT_SCHEMA = "bench_incremental"
 # The generator draws a month's volume at 0.7–1.3 × the rate it is given; with its seed this rate gives June
