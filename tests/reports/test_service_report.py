@@ -277,7 +277,7 @@ def test_every_format_in_both_languages(all_formats):
     assert "SLA 达成情况" in zh and "第 1 页 / 共" in zh
     assert "SLA attainment" in en and "Page 1 of" in en
     workbook = load_workbook(all_formats["en"].files["xlsx"])
-    assert workbook.sheetnames == ["Cover", "KPIs", "SLA breaches", "Tickets", "Improvement items"]
+    assert workbook.sheetnames == ["Cover", "KPIs", "SLA breaches", "Breaches by team", "Tickets", "Improvement items"]
     assert [cell.value for cell in workbook["Tickets"]["A"]] == [
         "Ticket", "INC-1001", "INC-1002", "INC-1003", "SR-1001", "CHG-1001"
     ]  # fmt: skip

@@ -167,7 +167,7 @@ def service_workbooks(url, tmp_path_factory) -> dict[str, object]:
 
 def test_the_cover_sheet_comes_first_with_period_as_of_and_the_customers_data_quality(service_workbooks):
     zh = service_workbooks["zh-CN"]
-    assert zh.sheetnames == ["封面", "指标", "SLA违约", "工单明细", "改进事项"]
+    assert zh.sheetnames == ["封面", "指标", "SLA违约", "处理组超时", "工单明细", "改进事项"]
     rows = {row[0].value: row[1].value for row in zh["封面"].iter_rows(min_row=2) if row[0].value}
     assert rows["报告"] == "服务报告" and rows["项目"] == "华东数据中心运维 (PRJ-A)" and rows["客户"] == "华东银行"
     assert rows["报告周期"] == "2026年10月"
@@ -177,7 +177,14 @@ def test_the_cover_sheet_comes_first_with_period_as_of_and_the_customers_data_qu
     assert lines[:2] == ["数据校验通过", "本期有 2 条源记录因数据质量问题暂未计入本报告，已通知数据负责人核实"]
     texts = " ".join(str(cell.value) for row in zh["封面"].iter_rows() for cell in row)
     assert "tickets_2026-10.xlsx" not in texts and "not a timestamp" not in texts
-    assert service_workbooks["en"].sheetnames == ["Cover", "KPIs", "SLA breaches", "Tickets", "Improvement items"]
+    assert service_workbooks["en"].sheetnames == [
+        "Cover",
+        "KPIs",
+        "SLA breaches",
+        "Breaches by team",
+        "Tickets",
+        "Improvement items",
+    ]
 
 
 def test_codes_are_translated_in_a_chinese_workbook(service_workbooks):
@@ -202,6 +209,14 @@ def test_breach_durations_are_hours_and_minutes(service_workbooks):
     assert minutes == [[30, 46, 16], [240, 300, 60]]
     assert {cell.number_format for row in breaches.iter_rows(min_row=2) for cell in row[7:]} == {"[h]:mm"}
     assert [row[3].value for row in breaches.iter_rows(min_row=2)] == ["响应", "解决"]
+
+
+def test_the_breaches_by_team_sheet_has_the_reports_rows(service_workbooks):
+    teams = service_workbooks["zh-CN"]["处理组超时"]
+    rows = [[cell.value for cell in row] for row in teams.iter_rows(min_row=2)]
+    # INC-1001's resolution breach: the vendor (a name that is HTML, kept as text) 0.75, the desk 0.25.
+    assert [row[:4] for row in rows] == [["<b>Vendor</b>", 1, 0.75, 1], ["Service Desk", 0, 0.25, 1]]
+    assert [round(row[4].total_seconds() / 60) for row in rows] == [225, 75]
 
 
 def test_the_service_workbook_and_email_show_the_kpis_of_the_pdf(service_workbooks):

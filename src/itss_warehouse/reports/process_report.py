@@ -93,6 +93,7 @@ def appendix(cur: Cursor, unit: Unit, content: dict[str, Any], catalogue: dict[s
               Formatted(row["value"], kpi_number_format(row["unit"])),
               Formatted(row["target"], kpi_number_format(row["unit"]))] for row in content["deviations"]],
         ),
+        sections.team_sheet(content["breaches_by_team"], catalogue),
         sections.improvement_sheet(content["improvements"], catalogue),
         Sheet(
             t["backlog"], t["backlog_headers"],

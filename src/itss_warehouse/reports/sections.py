@@ -6,7 +6,7 @@ from typing import Any
 
 from itss_warehouse.ingest.canonical import PRIORITIES
 from itss_warehouse.reports import charts
-from itss_warehouse.reports.appendix import label, quantity
+from itss_warehouse.reports.appendix import duration, label, quantity
 from itss_warehouse.reports.base import Cursor, Sheet, Unit
 from itss_warehouse.reports.formatting import IN_SCOPE, MONTHS_IN, add_months, kpi_number_format, priority_counts
 from itss_warehouse.reports.xlsx import Formatted
@@ -136,6 +136,16 @@ def breaches_by_team(cur: Cursor, unit: Unit) -> list[dict[str, Any]]:
     """The unit's resolution breaches by team: of its project, or of every project for the organisation."""
     scope = "and attribution.project_id = %(grain_id)s" if unit.grain == "project" else ""
     return cur.execute(BREACHES_BY_TEAM.format(scope=scope), unit.params).fetchall()
+
+
+def team_sheet(rows: list[dict[str, Any]], catalogue: dict[str, Any]) -> Sheet:
+    """The breaches by team as an appendix sheet (macros.html.j2 breaches_by_team)."""
+    t = catalogue["teams"]
+    return Sheet(
+        t["sheet"], t["sheet_headers"],
+        [[row["assignment_group"], row["held_at_due"], quantity(row["share"]), row["tickets"],
+          duration(row["held_minutes"])] for row in rows],
+    )  # fmt: skip
 
 
 def improvement_items(cur: Cursor, unit: Unit) -> list[dict[str, Any]]:

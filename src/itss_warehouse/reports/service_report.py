@@ -291,6 +291,7 @@ def appendix(cur: Cursor, unit: Unit, content: dict[str, Any], catalogue: dict[s
              for row in content["breaches"]],
             {4: moment, 5: moment, 6: moment},
         ),
+        sections.team_sheet(content["breaches_by_team"], catalogue),
         Sheet(
             t["tickets"], t["ticket_headers"],
             [[row["ticket_id"], label(row["ticket_type"], types), row["priority"], row["opened_at"],
