@@ -2,11 +2,14 @@
 
 Policy FLAT: 7x24, P1 resolution 240 minutes; on_hold pauses the clock. As-of 2026-11-21 00:00
 Asia/Shanghai. OLA (seeds/ola_targets.csv of a copy of the project): SD 30 minutes for every
-priority, NET 60 for P1, VENDOR 600 on the business_hours calendar (09:00-18:00).
+priority, NET 60 for P1 (and 999 on business hours for its other priorities), VENDOR 600 on the
+business_hours calendar (09:00-18:00).
 
 - T-THREE (Tue 10 Nov) passes SD 09:00 → NET 09:30 (on hold 10:00-11:00) → VENDOR 12:00, resolved 15:00.
 - T-NIGHT (Tue 10 Nov) passes SD 17:00 → VENDOR 17:30, resolved Wed 10:00: the vendor's clock is its hours.
 - T-OPEN (Fri 20 Nov) passes SD 20:10 → NET 21:00 and is still open; the second night adds VENDOR at 23:00.
+- T-EDGE (Fri 20 Nov, opened 22:00) has changes stamped before its opening (SD 21:50, NET 21:55), two at one
+  moment told apart by the update counter (VENDOR then DB at 23:00), and one after the as-of moment (DESK 00:20).
 """
 
 from __future__ import annotations
@@ -26,11 +29,12 @@ from itss_warehouse.warehouse.raw import ensure_raw_tables
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-OLA = "SD,*,30,,,\nNET,P1,60,,,\nVENDOR,*,600,business_hours,,\n"
+OLA = "SD,*,30,,,\nNET,P1,60,,,\nNET,*,999,business_hours,,\nVENDOR,*,600,business_hours,,\n"
 VERSION_COLUMNS = ["ticket_id", "ticket_type", "project_id", "priority", "opened_at", "resolved_at", "status",
                    "assignment_group", "updated_at", "update_sequence", "delivery_mode"]  # fmt: skip
 # ticket, status, group, updated (Shanghai), sequence; opened and resolved are the ticket's
-OPENED = {"T-THREE": "2026-11-10 09:00", "T-NIGHT": "2026-11-10 17:00", "T-OPEN": "2026-11-20 20:10"}
+OPENED = {"T-THREE": "2026-11-10 09:00", "T-NIGHT": "2026-11-10 17:00", "T-OPEN": "2026-11-20 20:10",
+          "T-EDGE": "2026-11-20 22:00"}  # fmt: skip
 RESOLVED = {"T-THREE": "2026-11-10 15:00", "T-NIGHT": "2026-11-11 10:00"}
 EVENTS = [
     ("T-THREE", "new", "SD", "2026-11-10 09:00", 1),
@@ -44,6 +48,11 @@ EVENTS = [
     ("T-NIGHT", "resolved", "VENDOR", "2026-11-11 10:00", 3),
     ("T-OPEN", "new", "SD", "2026-11-20 20:10", 1),
     ("T-OPEN", "in_progress", "NET", "2026-11-20 21:00", 2),
+    ("T-EDGE", "new", "SD", "2026-11-20 21:50", 1),
+    ("T-EDGE", "new", "NET", "2026-11-20 21:55", 2),
+    ("T-EDGE", "in_progress", "VENDOR", "2026-11-20 23:00", 3),
+    ("T-EDGE", "in_progress", "DB", "2026-11-20 23:00", 4),
+    ("T-EDGE", "in_progress", "DESK", "2026-11-21 00:20", 5),
 ]
 LATER_EVENT = ("T-OPEN", "in_progress", "VENDOR", "2026-11-20 23:00", 3)
 HOLDS = ("ticket_id, hold_number, assignment_group, held_from, held_until, is_open, calendar_id, held_minutes,"
@@ -111,6 +120,13 @@ def _hold(ticket, number, group, held_from, held_until, minutes, paused, target,
 def test_each_group_holds_the_ticket_until_the_next_takes_it_net_of_pauses(nights):
     holds = nights["first"]["holds"]
     assert holds == [
+        # Before the opening: SD held it for no minute, NET from the opening; NET's P1 row's calendar (the
+        # policy's 7x24), not its `*` row's business hours. VENDOR then DB at 23:00, by the update counter; DB
+        # still holds it at the as-of moment, DESK's change of 00:20 lies after it.
+        _hold("T-EDGE", 1, "SD", "2026-11-20 22:00", "2026-11-20 22:00", 0, 0, 30, True),
+        _hold("T-EDGE", 2, "NET", "2026-11-20 22:00", "2026-11-20 23:00", 60, 0, 60, True),
+        _hold("T-EDGE", 3, "VENDOR", "2026-11-20 23:00", "2026-11-20 23:00", 0, 0, 600, True, "business_hours"),
+        _hold("T-EDGE", 4, "DB", "2026-11-20 23:00", None, 60, 0, None, None),
         _hold("T-NIGHT", 1, "SD", "2026-11-10 17:00", "2026-11-10 17:30", 30, 0, 30, True),
         # 17:30-18:00 and 09:00-10:00 on the vendor's business hours, not the 990 minutes of 7x24.
         _hold("T-NIGHT", 2, "VENDOR", "2026-11-10 17:30", "2026-11-11 10:00", 90, 0, 600, True, "business_hours"),
@@ -139,9 +155,9 @@ def test_a_resolution_breach_is_shared_by_the_groups_that_held_it(nights):
 def test_ola_attainment_counts_the_holds_ended_in_the_month(nights):
     november = dt.date(2026, 11, 1)
     assert nights["first"]["ola"] == [
-        ("NET", november, 1, 1, 0, 1, Decimal(0), Decimal(90)),
-        ("SD", november, 3, 3, 2, 1, Decimal("0.666667"), Decimal(110)),
-        ("VENDOR", november, 2, 2, 2, 0, Decimal(1), Decimal(270)),
+        ("NET", november, 2, 2, 1, 1, Decimal("0.5"), Decimal(150)),
+        ("SD", november, 4, 4, 3, 1, Decimal("0.75"), Decimal(110)),
+        ("VENDOR", november, 3, 3, 3, 0, Decimal(1), Decimal(270)),
     ]
 
 

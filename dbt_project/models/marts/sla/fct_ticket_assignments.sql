@@ -24,6 +24,9 @@
         {'columns': ['ticket_id', 'hold_number'], 'unique': True},
         {'columns': ['project_id', 'opened_month']},
         {'columns': ['is_open']},
+        {'columns': ['measured_through_batch']},
+        {'columns': ['status_through_batch']},
+        {'columns': ['assignment_group', 'held_until']},
     ],
     post_hook="{{ analyze_if_written() }}"
 ) }}
@@ -78,20 +81,22 @@ ola as (
     from {{ ref('ola_targets') }}
 ),
 
+{# A version without an update time says nothing of when its group took the ticket. #}
 versions as (
     select
         versions.ticket_id,
         versions.assignment_group,
         versions.updated_at,
+        versions.update_sequence,
+        versions.batch_id,
+        versions.source_row,
         lag(versions.assignment_group) over (
             partition by versions.ticket_id
-            order by
-                versions.updated_at nulls first, versions.update_sequence nulls first,
-                versions.batch_id, versions.source_row
+            order by versions.updated_at, versions.update_sequence nulls first, versions.batch_id, versions.source_row
         ) as previous_group
     from {{ ref('stg_ticket_tool__tickets') }} as versions
     inner join tickets on versions.ticket_id = tickets.ticket_id
-    where versions.assignment_group is not null
+    where versions.assignment_group is not null and versions.updated_at is not null
 ),
 
 changes as (
@@ -99,13 +104,16 @@ changes as (
         ticket_id,
         assignment_group,
         updated_at as changed_at,
-        row_number() over (partition by ticket_id order by updated_at nulls first) as hold_number,
-        lead(updated_at) over (partition by ticket_id order by updated_at nulls first) as next_changed_at
+        row_number() over in_order as hold_number,
+        lead(updated_at) over in_order as next_changed_at
     from versions
     where previous_group is distinct from assignment_group
+    window in_order as (
+        partition by ticket_id order by updated_at, update_sequence nulls first, batch_id, source_row
+    )
 ),
 
-holds as (
+spells as (
     select
         changes.ticket_id,
         changes.hold_number,
@@ -117,15 +125,23 @@ holds as (
         tickets.priority_applied,
         tickets.timezone,
         tickets.measured_through_batch,
-        -- The first group holds the ticket from its opening.
+        -- The first group seen holds the ticket from its opening (a snapshot export may first show
+        -- the group that resolved it); a change stamped before the opening counts from the opening.
         case
             when changes.hold_number = 1 then tickets.opened_at
             else greatest(changes.changed_at, tickets.opened_at)
         end as held_from,
-        least(coalesce(changes.next_changed_at, tickets.stopped_at), tickets.stopped_at) as clock_until,
-        changes.next_changed_at is null and tickets.is_unresolved as is_open,
-        coalesce(own.target_minutes, every_priority.target_minutes) as ola_target_minutes,
-        coalesce(own.calendar_id, every_priority.calendar_id, tickets.calendar_id) as calendar_id
+        least(coalesce(changes.next_changed_at, tickets.stopped_at), tickets.stopped_at) as held_to,
+        -- Still held at the as-of moment: no later change by then (a version of the night's export may
+        -- already be stamped after it), and not resolved.
+        tickets.is_unresolved and coalesce(changes.next_changed_at >= tickets.stopped_at, true) as is_open,
+        -- The group's row for the priority, else its `*` row: target and calendar from the same row.
+        case when own.assignment_group is not null then own.target_minutes else every_priority.target_minutes end
+            as ola_target_minutes,
+        coalesce(
+            case when own.assignment_group is not null then own.calendar_id else every_priority.calendar_id end,
+            tickets.calendar_id
+        ) as calendar_id
     from changes
     inner join tickets on changes.ticket_id = tickets.ticket_id
     left join ola as own
@@ -136,8 +152,15 @@ holds as (
         on changes.assignment_group = every_priority.assignment_group
         and every_priority.priority = '*'
         and {{ opened_on('tickets.opened_at', 'every_priority') }}
-    -- A group that took the ticket only after its clock stopped held none of it.
+    -- A later group that took the ticket only after its clock stopped held none of it.
     where changes.hold_number = 1 or changes.changed_at < tickets.stopped_at
+),
+
+holds as (
+    select
+        *,
+        greatest(held_to, held_from) as clock_until
+    from spells
 ),
 
 pause_statuses as (

@@ -5,7 +5,8 @@
   the business minutes held. A hold still open is judged in the month it ends; open
   holds already past their OLA are in fct_ticket_assignments (within_ola false, is_open).
 #}
-{# A view: its night would re-read every hold of history; a month's figures read one month's holds. #}
+{# A view: as a table each night would re-read every hold of history; a query for one group reads that
+   group's holds through fct_ticket_assignments' (assignment_group, held_until) index. #}
 {{ config(materialized='view') }}
 
 with ended as (

@@ -46,7 +46,10 @@ by_group as (
 final as (
     select
         *,
-        round(held_minutes / nullif(sum(held_minutes) over (partition by ticket_id), 0), 4) as share  -- noqa: RF04
+        -- Partitioned by the whole ticket key, so a report's project and month filter reaches the indexes.
+        round(
+            held_minutes / nullif(sum(held_minutes) over (partition by ticket_id, project_id, opened_month), 0), 4
+        ) as share  -- noqa: RF04
     from by_group
 )
 
