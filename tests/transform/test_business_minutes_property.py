@@ -271,7 +271,7 @@ def compiled(tmp_path_factory, create_warehouse) -> Iterator[CompiledSql]:
     os.environ["DBT_TARGET_PATH"] = str(home / "dbt_target")
     os.environ["DBT_LOG_PATH"] = str(home / "dbt_logs")
     try:
-        seeds_and_calendar = ["sla_calendars", "cn_statutory_days", "calendar_overrides", "dim_calendar"]
+        seeds_and_calendar = ["sla_calendars", "ola_targets", "cn_statutory_days", "calendar_overrides", "dim_calendar"]
         no_tests = ["--exclude-resource-type", "test", "unit_test"]
         _invoke(project, "build", "--select", *seeds_and_calendar, *no_tests)
         _invoke(project, "compile", "--select", "int_sla_calendar_days")
