@@ -7,6 +7,7 @@
     {{ return({
         'tickets': ['project_id', 'opened_at'],
         'ticket_status_changes': ['via_ticket', 'changed_at'],
+        'ticket_assignment_changes': ['via_ticket', 'changed_at'],
         'incident_callbacks': ['via_ticket', 'called_at'],
         'survey_responses': ['project_id', 'responded_at'],
         'complaints': ['project_id', 'received_at'],
@@ -22,6 +23,7 @@
         'emergency_drills': [none, 'held_at'],
         'improvement_register': [none, 'raised_date'],
         'sla_exemptions': ['via_ticket', 'approved_at'],
+        'tool_sla_records': ['via_ticket', 'started_at'],
     }) }}
 {%- endmacro %}
 

@@ -16,3 +16,7 @@
 {% macro safe_boolean(column) -%}
     case when {{ column }} in ('true', 'false') then {{ column }}::boolean end
 {%- endmacro %}
+
+{% macro safe_numeric(column) -%}
+    case when {{ column }} ~ '^-?\d+(\.\d+)?$' then {{ column }}::numeric end
+{%- endmacro %}

@@ -8,7 +8,15 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
-from itss_warehouse.ingest.mapping import HeaderError, Problem, SourceFileError, _iso_text, header_problems, read_mapped
+from itss_warehouse.ingest.mapping import (
+    HeaderError,
+    Problem,
+    SourceFileError,
+    _iso_text,
+    duration_minutes,
+    header_problems,
+    read_mapped,
+)
 from itss_warehouse.ingest.sources import Source, SourceDefinitionError, SourceSet
 
 GBK_SOURCE = Source(
@@ -234,3 +242,40 @@ def test_times_are_written_as_strftime_would_write_them(zone: str):
     expected = instants.dt.strftime("%Y-%m-%dT%H:%M:%S%z")
     assert _iso_text(instants, True).where(instants.notna()).equals(expected.where(instants.notna()))
     assert _iso_text(instants, False).where(instants.notna()).equals(instants.dt.strftime("%Y-%m-%d"))
+
+
+@pytest.mark.parametrize(
+    ("text", "minutes"),
+    [
+        ("1 Day 2 Hours 3 Minutes", 1563),  # ServiceNow's display value
+        ("3 Minutes 30 Seconds", 3.5),
+        ("0 Seconds", 0),
+        ("2h 30m", 150),  # Jira's short form
+        ("-1h 5m", -65),  # past the target
+        ("\u22122d", -2880),  # a typographic minus
+        ("1w 2d", 12960),
+        ("1mo", 40320),  # Jira: a month is four weeks
+        ("26:15", 1575),
+        ("-0:45:30", -45.5),
+        ("45", 45),
+        ("12.5", 12.5),
+    ],
+)
+def test_durations_as_the_tools_write_them(text: str, minutes: float):
+    assert duration_minutes(text) == minutes
+
+
+@pytest.mark.parametrize("text", ["an hour", "2 parsecs", "1h lunch", "h", "--5", ""])
+def test_what_is_no_duration_is_said_to_be_none(text: str):
+    assert duration_minutes(text) is None
+
+
+def test_a_value_that_is_no_duration_is_kept_and_reported(tmp_path: Path):
+    path = tmp_path / "slas.csv"
+    path.write_text("任务,用时\nT1,1 Hour 30 Minutes\nT2,a while\nT3,\n", encoding="utf-8")
+    source = Source(name="s", entity="tool_sla_records", pattern="*.csv", columns={"任务": "ticket_id", "用时": "business_elapsed_minutes"},
+                    durations=["business_elapsed_minutes"])  # fmt: skip
+    frame, problems = _frame(path, source)
+    assert frame["business_elapsed_minutes"].tolist()[:2] == ["90", "a while"]
+    assert pd.isna(frame["business_elapsed_minutes"].iloc[2])
+    assert problems == [Problem(3, "business_elapsed_minutes", "a while", "not a duration")]

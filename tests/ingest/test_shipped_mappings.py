@@ -172,6 +172,61 @@ def test_servicenow_audit_export_maps_every_update_as_a_version():
     )  # fmt: skip
 
 
+def test_servicenow_assignment_group_metric_gives_each_reassignment():
+    records, problems = _records(FIXTURES / "metric_instance_assignment_group.csv", "servicenow_assignment_history.yml")
+    assert [(row["_source_row"], row["ticket_id"], row["assignment_group"], row["changed_at"]) for row in records] == [
+        (2, "INC0010231", "Service Desk", "2026-03-02T09:00:00+0800"),
+        (3, "INC0010231", "Network", "2026-03-02T09:20:00+0800"),  # the table's label taken off
+        (4, "INC0010231", "Vendor Support", "2026-03-02T10:30:00+0800"),
+        (5, "CHG0030001", "Change Board", "2026-03-02T11:00:00+0800"),
+    ]
+    # A change request's metric is no incident's: its row is quarantined, with the reason.
+    assert problems == [Problem(5, "ticket_id", "CHG0030001", r"does not match (INC\d+)")]
+
+
+def test_servicenow_task_sla_export_maps_each_record_to_our_metric():
+    records, problems = _records(FIXTURES / "task_sla_servicenow.csv", "servicenow_task_sla.yml")
+    assert records[0] == {
+        "_source_row": 2,
+        "ticket_id": "INC0010231",
+        "metric": "response",
+        "stage": "completed",
+        "started_at": "2026-03-02T09:00:00+0800",
+        "stopped_at": "2026-03-02T09:12:00+0800",
+        "breach_at": "2026-03-02T09:15:00+0800",
+        "has_breached": "false",
+        "business_elapsed_minutes": "12",
+        "paused_minutes": "0",
+        "remaining_minutes": "3",
+    }
+    assert [
+        (row["metric"], row["stage"], row["business_elapsed_minutes"], row["paused_minutes"]) for row in records[1:4]
+    ] == [
+        ("resolution", "completed", "570", "0"),
+        ("resolution", "paused", "1563", "180"),  # 1 day 2 hours 3 minutes, 3 hours
+        ("response", "cancelled", "5", "0"),
+    ]
+    # An OLA's definition is no metric of the contract, and "an hour" no duration: reported, row by row.
+    assert problems == [
+        Problem(6, "metric", "Major incident OLA (network)", "value not in the mapping's value map"),
+        Problem(6, "business_elapsed_minutes", "an hour", "not a duration"),
+    ]
+
+
+def test_jira_sla_columns_give_one_record_per_sla_with_its_time_left():
+    records, problems = _records(FIXTURES / "jsm_sla_export.csv", "jira_service_management_sla.yml")
+    assert [(row["_source_row"], row["ticket_id"], row["metric"], row["remaining_minutes"]) for row in records] == [
+        (2, "YWJC-101", "response", "45"),
+        (2, "YWJC-101", "resolution", "-80"),  # past its target
+        (3, "YWJC-102", "resolution", "425"),  # no response SLA on this issue: no record
+        (4, "YWJC-103", "response", "-15"),
+        (5, "YWJC-104", "response", "about 2 hours"),
+        (5, "YWJC-104", "resolution", "1680"),
+    ]
+    assert problems == [Problem(5, "remaining_minutes", "about 2 hours", "not a duration")]
+    assert load_sources(MAPPINGS / "jira_service_management_sla.yml").sources[0].sla_clock == "tool"
+
+
 def test_every_awaiting_state_of_the_audit_mapping_is_an_sla_pause():
     _, source = _definitions("servicenow_audit.yml")
     pauses = set(

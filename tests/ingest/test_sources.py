@@ -57,3 +57,17 @@ def test_closed_without_resolution_defaults_to_the_closing_time():
 def test_closed_without_resolution_is_a_setting_with_known_values(settings):
     with pytest.raises(ValueError, match="closed_without_resolution"):
         _ticket_source(**settings)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"sla_clock": "theirs"},
+        {"constants": {"sla_clock": "tool"}},
+        {"columns": {"号": "ticket_id", "时钟": "sla_clock"}},
+    ],
+)
+def test_the_sla_clock_is_a_setting_with_known_values(settings):
+    with pytest.raises(ValueError, match="sla_clock"):
+        Source(**{"name": "s", "entity": "tool_sla_records", "pattern": "*.csv", "columns": {"号": "ticket_id"},
+                  **settings})  # fmt: skip

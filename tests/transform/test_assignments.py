@@ -10,6 +10,8 @@ business_hours calendar (09:00-18:00).
 - T-OPEN (Fri 20 Nov) passes SD 20:10 → NET 21:00 and is still open; the second night adds VENDOR at 23:00.
 - T-EDGE (Fri 20 Nov, opened 22:00) has changes stamped before its opening (SD 21:50, NET 21:55), two at one
   moment told apart by the update counter (VENDOR then DB at 23:00), and one after the as-of moment (DESK 00:20).
+- T-HIST (Tue 13 Oct, 09:00-11:00) comes as one snapshot version showing VENDOR; the second night brings its
+  assignment history (SD 09:00 → NET 09:20 → VENDOR 10:30), which alone must have it measured again.
 """
 
 from __future__ import annotations
@@ -34,8 +36,8 @@ VERSION_COLUMNS = ["ticket_id", "ticket_type", "project_id", "priority", "opened
                    "assignment_group", "updated_at", "update_sequence", "delivery_mode"]  # fmt: skip
 # ticket, status, group, updated (Shanghai), sequence; opened and resolved are the ticket's
 OPENED = {"T-THREE": "2026-11-10 09:00", "T-NIGHT": "2026-11-10 17:00", "T-OPEN": "2026-11-20 20:10",
-          "T-EDGE": "2026-11-20 22:00"}  # fmt: skip
-RESOLVED = {"T-THREE": "2026-11-10 15:00", "T-NIGHT": "2026-11-11 10:00"}
+          "T-EDGE": "2026-11-20 22:00", "T-HIST": "2026-10-13 09:00"}  # fmt: skip
+RESOLVED = {"T-THREE": "2026-11-10 15:00", "T-NIGHT": "2026-11-11 10:00", "T-HIST": "2026-10-13 11:00"}
 EVENTS = [
     ("T-THREE", "new", "SD", "2026-11-10 09:00", 1),
     ("T-THREE", "in_progress", "NET", "2026-11-10 09:30", 2),
@@ -53,8 +55,11 @@ EVENTS = [
     ("T-EDGE", "in_progress", "VENDOR", "2026-11-20 23:00", 3),
     ("T-EDGE", "in_progress", "DB", "2026-11-20 23:00", 4),
     ("T-EDGE", "in_progress", "DESK", "2026-11-21 00:20", 5),
+    ("T-HIST", "resolved", "VENDOR", "2026-10-13 11:00", None),
 ]
 LATER_EVENT = ("T-OPEN", "in_progress", "VENDOR", "2026-11-20 23:00", 3)
+HISTORY = [("T-HIST", "SD", "2026-10-13 09:00"), ("T-HIST", "NET", "2026-10-13 09:20"),
+           ("T-HIST", "VENDOR", "2026-10-13 10:30")]  # fmt: skip
 HOLDS = ("ticket_id, hold_number, assignment_group, held_from, held_until, is_open, calendar_id, held_minutes,"
          " paused_minutes, ola_target_minutes, within_ola")  # fmt: skip
 
@@ -73,7 +78,7 @@ def pipeline_settings(tmp_path_factory, small_landing: Path) -> Settings:
 
 def _versions(events: list[tuple]) -> list[tuple]:
     return [(ticket, "incident", "PF", "P1", _stamp(OPENED[ticket]), _stamp(RESOLVED.get(ticket, "")) if status ==
-             "resolved" else "", status, group, _stamp(updated), str(sequence), "remote")
+             "resolved" else "", status, group, _stamp(updated), str(sequence or ""), "remote")
             for ticket, status, group, updated, sequence in events]  # fmt: skip
 
 
@@ -87,7 +92,7 @@ def _read(url: str) -> dict[str, list]:
             ).fetchall(),
             "ola": conn.execute(
                 "select assignment_group, month, holds, judged, met, missed, attainment, held_minutes"
-                " from marts.ola_attainment_monthly order by 1"
+                " from marts.ola_attainment_monthly order by 1, 2"
             ).fetchall(),
         }
 
@@ -105,6 +110,8 @@ def nights(tool_environment: str, pipeline_settings: Settings) -> dict[str, dict
     first = _read(url)
     with psycopg.connect(url) as conn:
         _insert(conn, "tickets", VERSION_COLUMNS, _versions([LATER_EVENT]), export="-later")
+        _insert(conn, "ticket_assignment_changes", ["ticket_id", "assignment_group", "changed_at"],
+                [(ticket, group, _stamp(at)) for ticket, group, at in HISTORY], export="-history")  # fmt: skip
     _night(pipeline_settings)
     second = _read(url)
     _night(pipeline_settings, "--full-refresh")
@@ -127,6 +134,8 @@ def test_each_group_holds_the_ticket_until_the_next_takes_it_net_of_pauses(night
         _hold("T-EDGE", 2, "NET", "2026-11-20 22:00", "2026-11-20 23:00", 60, 0, 60, True),
         _hold("T-EDGE", 3, "VENDOR", "2026-11-20 23:00", "2026-11-20 23:00", 0, 0, 600, True, "business_hours"),
         _hold("T-EDGE", 4, "DB", "2026-11-20 23:00", None, 60, 0, None, None),
+        # A snapshot's one group holds the ticket from its opening, on the vendor's hours.
+        _hold("T-HIST", 1, "VENDOR", "2026-10-13 09:00", "2026-10-13 11:00", 120, 0, 600, True, "business_hours"),
         _hold("T-NIGHT", 1, "SD", "2026-11-10 17:00", "2026-11-10 17:30", 30, 0, 30, True),
         # 17:30-18:00 and 09:00-10:00 on the vendor's business hours, not the 990 minutes of 7x24.
         _hold("T-NIGHT", 2, "VENDOR", "2026-11-10 17:30", "2026-11-11 10:00", 90, 0, 600, True, "business_hours"),
@@ -153,10 +162,11 @@ def test_a_resolution_breach_is_shared_by_the_groups_that_held_it(nights):
 
 
 def test_ola_attainment_counts_the_holds_ended_in_the_month(nights):
-    november = dt.date(2026, 11, 1)
+    october, november = dt.date(2026, 10, 1), dt.date(2026, 11, 1)
     assert nights["first"]["ola"] == [
         ("NET", november, 2, 2, 1, 1, Decimal("0.5"), Decimal(150)),
         ("SD", november, 4, 4, 3, 1, Decimal("0.75"), Decimal(110)),
+        ("VENDOR", october, 1, 1, 1, 0, Decimal(1), Decimal(120)),
         ("VENDOR", november, 3, 3, 3, 0, Decimal(1), Decimal(270)),
     ]
 
@@ -170,7 +180,17 @@ def test_a_later_reassignment_ends_the_open_hold_and_a_full_refresh_agrees(night
         _hold("T-OPEN", 2, "NET", "2026-11-20 21:00", "2026-11-20 23:00", 120, 0, 60, False),
         _hold("T-OPEN", 3, "VENDOR", "2026-11-20 23:00", None, 0, 0, 600, None, "business_hours"),
     ]
-    assert [row for row in second["holds"] if row[0] != "T-OPEN"] == [
-        row for row in nights["first"]["holds"] if row[0] != "T-OPEN"
+    assert [row for row in second["holds"] if row[0] not in ("T-OPEN", "T-HIST")] == [
+        row for row in nights["first"]["holds"] if row[0] not in ("T-OPEN", "T-HIST")
     ]
     assert second == nights["full"]
+
+
+def test_assignment_history_splits_a_snapshot_hold_into_the_groups_that_held_it(nights):
+    # The history's batch alone has the resolved ticket measured again: SD 20 minutes, NET 70 against its 60,
+    # VENDOR 30 minutes of its hours; the snapshot's VENDOR at 11:00 is the group already holding it.
+    assert [hold for hold in nights["second"]["holds"] if hold[0] == "T-HIST"] == [
+        _hold("T-HIST", 1, "SD", "2026-10-13 09:00", "2026-10-13 09:20", 20, 0, 30, True),
+        _hold("T-HIST", 2, "NET", "2026-10-13 09:20", "2026-10-13 10:30", 70, 0, 60, False),
+        _hold("T-HIST", 3, "VENDOR", "2026-10-13 10:30", "2026-10-13 11:00", 30, 0, 600, True, "business_hours"),
+    ]

@@ -108,6 +108,8 @@ VALID_ROWS = {
         "breach_minutes": 30,
         "is_exempted": False,
         "counted_status": "breached",
+        "sla_clock": "ours",
+        "engine_status": "breached",
     },
     "marts.fct_tickets": {
         "ticket_id": "CONTRACT-1",

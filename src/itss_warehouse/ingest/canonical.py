@@ -25,6 +25,7 @@ ENTITIES: dict[str, tuple[str, ...]] = {
         "updated_at", "update_sequence", "tool_sla_met", "closed_without_resolution",
     ),
     "ticket_status_changes": ("ticket_id", "status", "changed_at"),
+    "ticket_assignment_changes": ("ticket_id", "assignment_group", "changed_at"),
     "incident_callbacks": ("callback_id", "ticket_id", "called_at", "rating", "comment"),
     "service_reports": ("project_id", "period", "report_type", "due_date", "delivered_at"),
     "acceptances": ("project_id", "kind", "applied_at", "decided_at", "result"),
@@ -52,7 +53,14 @@ ENTITIES: dict[str, tuple[str, ...]] = {
         "exemption_id", "ticket_id", "metric", "reason_category", "reason", "approved_by_role", "approved_at",
         "attachment_ref",
     ),
+    "tool_sla_records": (
+        "ticket_id", "metric", "stage", "started_at", "stopped_at", "breach_at", "has_breached",
+        "business_elapsed_minutes", "paused_minutes", "remaining_minutes", "sla_clock",
+    ),
 }  # fmt: skip
+
+# Fields a source's setting fills in on every row it loads (sources.py), never a column: the entity's setting.
+SOURCE_SETTINGS = {"closed_without_resolution": "tickets", "sla_clock": "tool_sla_records"}
 
 # The canonical codes, written once: the GX suites check raw values against them, the reports
 # lay their tables out by them, and a test holds dbt's check constraints and accepted values to
@@ -83,5 +91,10 @@ GENERATED_IMPROVEMENT_ORIGINS = ("kpi_missed", "sla_review", "major_complaint")
 HAND_RAISED_IMPROVEMENT_ORIGINS = ("audit", "management_review", "customer_visit", "other")
 IMPROVEMENT_STATUSES = ("open", "in_progress", "done", "verified", "not_effective")
 IMPROVEMENT_STATUS_RANKS = {"open": 0, "in_progress": 1, "done": 2, "verified": 3, "not_effective": 3}
+SLA_METRICS = ("response", "onsite", "resolution")
 # SLA exemptions (SLA 豁免登记表): the metric a breach is exempted on, or all of the ticket's.
-SLA_EXEMPTION_METRICS = ("response", "onsite", "resolution", "all")
+SLA_EXEMPTION_METRICS = (*SLA_METRICS, "all")
+# The ticket tool's own SLA records (ServiceNow task_sla): the stage of a record, and whose
+# clock judges a metric the tool has a record of (DECISIONS.md, "The tool's SLA records").
+TOOL_SLA_STAGES = ("in_progress", "paused", "completed", "cancelled")
+SLA_CLOCKS = ("ours", "tool")

@@ -19,6 +19,7 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
+from itss_warehouse.ingest.canonical import SOURCE_SETTINGS
 from itss_warehouse.ingest.improvement_register import quarantine_register_rows
 from itss_warehouse.ingest.landing import landing_columns, landing_table, quarantine_problems
 from itss_warehouse.ingest.mapping import CHUNK_ROWS, Mapper, RawChunk, SourceFileError
@@ -92,9 +93,9 @@ def _map_batch(conn: psycopg.Connection, reader: psycopg.Connection, batch: tupl
             frame.insert(0, "_batch_id", batch_id)
             frame.insert(1, "_source_file", file_name)
             frame["_loaded_at"] = loaded_at.isoformat()
-            if entity == "tickets":
-                # Each version carries its source's rule, so tools sharing a warehouse keep their own.
-                frame["closed_without_resolution"] = source.closed_without_resolution
+            # Each row carries its source's settings, so tools sharing a warehouse keep their own.
+            for setting in (field for field, of in SOURCE_SETTINGS.items() if of == entity):
+                frame[setting] = getattr(source, setting)
             copy_frame(conn, sql.Identifier("raw", entity), frame)
             quarantine_problems(conn, batch_id, entity, file_name, mapped.problems)
             if entity == "improvement_register":

@@ -1,8 +1,8 @@
 """Read a source file's records and map them to canonical fields, chunk by chunk.
 
 Everything a source definition says is applied here: header row, encoding, delimiter,
-null markers, regular-expression extraction, value maps, decimal comma, datetime formats
-and time zone. A value that cannot be mapped is kept as written and reported as a
+null markers, regular-expression extraction, value maps, decimal comma, durations, datetime
+formats and time zone. A value that cannot be mapped is kept as written and reported as a
 `Problem` (row, field, value, reason) so that validation can quarantine its row and a
 person can see why; nothing is dropped here.
 
@@ -119,21 +119,21 @@ class HeaderError(SourceFileError):
 def header_problems(header: list[str], source: Source) -> list[str]:
     """Every way ``header`` fails the source: missing and repeated mapped columns, with near misses named."""
     problems = []
-    missing = [name for name in source.columns if name not in header]
+    missing = [name for name in source.headers if name not in header]
     if missing:
         problems.append(f"missing column(s) {', '.join(missing)} required by source '{source.name}'")
     # A header differing only in case or spacing is the usual cause: name it beside the column it should be.
-    by_folded = {_folded(name): name for name in header if name not in source.columns}
+    by_folded = {_folded(name): name for name in header if name not in source.headers}
     problems += [
         f"column '{by_folded[_folded(name)]}' differs from the mapped column '{name}' only in case or spacing"
         for name in missing
         if _folded(name) in by_folded
     ]
-    if missing and len(missing) == len(source.columns):
+    if missing and len(missing) == len(source.headers):
         shown = ", ".join(repr(name) for name in header[:8]) + (", …" if len(header) > 8 else "")
         problems.append(f"none of the mapped columns is in header row {source.header_row} ({shown}): is header_row,"
                         f" delimiter '{source.delimiter}' or sheet right?")  # fmt: skip
-    repeated = sorted({name for name in source.columns if header.count(name) > 1})
+    repeated = sorted({name for name in source.headers if header.count(name) > 1})
     if repeated:
         problems.append(f"column(s) {', '.join(repeated)} appear more than once")
     return problems
@@ -195,11 +195,53 @@ def _offset_label(minutes: int) -> str:
     return f"{sign}{abs(minutes) // 60:02d}{abs(minutes) % 60:02d}"
 
 
+# Durations as the tools write them: ServiceNow's display value ("1 Day 2 Hours 3 Minutes"),
+# Jira's short form ("2h 30m", "-1h 5m"; a month is four weeks and a year twelve months, as
+# Jira counts them), a clock ("26:15:00", "-0:45") or a number of minutes.
+_DURATION_PART = re.compile(
+    r"(\d+(?:\.\d+)?)\s*(years?|yrs?|months?|mo|weeks?|w|days?|d|hours?|hrs?|h|minutes?|mins?|m|seconds?|secs?|s)\b",
+    re.IGNORECASE,
+)
+_CLOCK = re.compile(r"(\d+):(\d{2})(?::(\d{2}))?")
+_UNIT_MINUTES = {"y": 12 * 4 * 7 * 24 * 60, "mo": 4 * 7 * 24 * 60, "w": 7 * 24 * 60, "d": 24 * 60, "h": 60, "m": 1,
+                 "s": 1 / 60}  # fmt: skip
+
+
+def _unit_minutes(unit: str) -> float:
+    unit = unit.lower()
+    return _UNIT_MINUTES["mo" if unit.startswith("mo") else unit[0]]
+
+
+def duration_minutes(text: str) -> float | None:
+    """The minutes a duration names, negative for time past a target; None when it is no duration."""
+    body = text.strip()
+    sign = -1 if body[:1] in ("-", "\u2212") else 1
+    if body[:1] in ("+", "-", "\u2212"):
+        body = body[1:].lstrip()
+    if re.fullmatch(r"\d+(?:\.\d+)?", body):
+        return sign * float(body)
+    if clock := _CLOCK.fullmatch(body):
+        hours, minutes, seconds = (int(part or 0) for part in clock.groups())
+        return sign * (hours * 60 + minutes + seconds / 60)
+    parts = _DURATION_PART.findall(body)
+    if not parts or _DURATION_PART.sub("", body).strip(" ,"):
+        return None
+    return sign * sum(float(number) * _unit_minutes(unit) for number, unit in parts)
+
+
+def _minutes_text(minutes: float) -> str:
+    return f"{minutes:.4f}".rstrip("0").rstrip(".")
+
+
 def _wall_clock(values: pd.Series, timezone: str) -> pd.Series:
     # As the SLA calendars read them: a time skipped when daylight saving starts is the
     # moment of the skip, a time that repeats when it ends is its first occurrence.
     first_occurrence = np.ones(len(values), dtype=bool)
     return values.dt.tz_localize(timezone, ambiguous=first_occurrence, nonexistent="shift_forward")
+
+
+def _stripped(column: pd.Series) -> pd.Series:
+    return column.str.strip()
 
 
 class Mapper:
@@ -213,12 +255,9 @@ class Mapper:
         raw = chunk.frame
         raw.columns = [str(column).strip() for column in raw.columns]
         check_header(list(raw.columns), self.source, file_name)
-        frame = raw[list(self.source.columns)].rename(columns=self.source.columns).reset_index(drop=True)
-        frame = frame.apply(lambda column: column.str.strip())
-        frame = frame.mask(frame.isin(self.nulls))
+        frame, rows = self._records(raw, chunk.rows)
         for field, value in self.source.constants.items():
             frame[field] = value
-        rows = pd.Series(chunk.rows, dtype="int64")
         problems = list(chunk.rejected)
         for field, pattern in self.extract.items():
             extracted = frame[field].str.extract(pattern, expand=False)
@@ -229,15 +268,45 @@ class Mapper:
             column = frame[field]
             known = column.isin(translation.keys()) | column.isin(translation.values()) | column.isna()
             _flag(problems, rows, column, ~known, field, "value not in the mapping's value map")
-            frame[field] = column.map(lambda value, table=translation: table.get(value, value))
+            frame[field] = column.replace(translation)
         for field in self.source.numbers:
             frame[field] = self._number(frame[field], rows, field, problems)
+        for field in self.source.durations:
+            frame[field] = self._duration(frame[field], rows, field, problems)
         for field in self.source.timestamps:
             frame[field] = self._time(frame[field], rows, field, problems, self.source.datetime_formats, True)
         for field in self.source.dates:
             frame[field] = self._time(frame[field], rows, field, problems, self.source.date_formats, False)
         frame.insert(0, "_source_row", rows)
         return MappedChunk(frame, problems)
+
+    def _records(self, raw: pd.DataFrame, row_numbers: list[int]) -> tuple[pd.DataFrame, pd.Series]:
+        """The mapped columns under their fields, trimmed, null markers nulled, and each record's row number.
+
+        With a split, each row gives one record per key whose columns hold a value (an empty
+        group is no record: Jira leaves an SLA that does not apply to an issue empty).
+        """
+        rows = pd.Series(row_numbers, dtype="int64")
+        frame = self._cleaned(raw, self.source.columns)
+        split = self.source.split
+        if not split:
+            return frame, rows
+        parts, numbers = [], []
+        for key, group in split.columns.items():
+            values = self._cleaned(raw, group).reindex(columns=self.source.split_fields)
+            present = values.notna().any(axis=1)
+            part = pd.concat([frame[present], values[present]], axis=1)
+            part[split.field] = key
+            parts.append(part)
+            numbers.append(rows[present])
+        order = pd.concat(numbers).reset_index(drop=True).sort_values(kind="stable").index
+        records = pd.concat(parts, ignore_index=True).loc[order].reset_index(drop=True)
+        return records, pd.concat(numbers, ignore_index=True).loc[order].reset_index(drop=True)
+
+    def _cleaned(self, raw: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
+        frame = raw[list(columns)].rename(columns=columns).reset_index(drop=True)
+        frame = frame.apply(_stripped)
+        return frame.mask(frame.isin(self.nulls))
 
     def _number(self, column: pd.Series, rows: pd.Series, field: str, problems: list[Problem]) -> pd.Series:
         text = column.str.replace(" ", "", regex=False)
@@ -247,6 +316,13 @@ class Mapper:
         bad = column.notna() & valid.isna()
         _flag(problems, rows, column, bad, field, "not a number")
         return text.where(~bad, column)
+
+    def _duration(self, column: pd.Series, rows: pd.Series, field: str, problems: list[Problem]) -> pd.Series:
+        minutes = {text: duration_minutes(text) for text in column.dropna().unique()}
+        read = column.map({text: _minutes_text(value) for text, value in minutes.items() if value is not None})
+        bad = column.notna() & read.isna()
+        _flag(problems, rows, column, bad, field, "not a duration")
+        return read.where(~bad, column)
 
     def _time(
         self, column: pd.Series, rows: pd.Series, field: str, problems: list[Problem], formats: list[str], is_ts: bool

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from itss_warehouse.ingest.canonical import ENTITIES
+from itss_warehouse.ingest.canonical import ENTITIES, SOURCE_SETTINGS
 
 
 class SourceDefinitionError(ValueError):
@@ -30,6 +30,15 @@ def _check_timezone(name: str | None) -> str | None:
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone '{name}'") from None
     return name
+
+
+class Split(BaseModel):
+    """Several records from each row: one per key, with that key's columns (Jira's one column per SLA)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    field: str = Field(description="The canonical field each record's key is written to.")
+    columns: dict[str, dict[str, str]] = Field(min_length=1, description="Key → {source header: canonical field}.")
 
 
 class Source(BaseModel):
@@ -59,10 +68,12 @@ class Source(BaseModel):
         default=[""], description="Values meaning 'no value' besides the empty cell, e.g. ?, N/A."
     )
     columns: dict[str, str]
+    split: Split | None = None
     extract: dict[str, str] = Field(default={}, description="Field → regex whose one group is the value.")
     constants: dict[str, str] = Field(default={}, description="Field → the value every row of this source has.")
     values: dict[str, dict[str, str]] = {}
     numbers: list[str] = []
+    durations: list[str] = Field(default=[], description="Fields read as durations, kept as minutes.")
     timestamps: list[str] = []
     dates: list[str] = []
     datetime_formats: list[str] = Field(default=[], description="strptime formats tried before ISO 8601.")
@@ -72,6 +83,9 @@ class Source(BaseModel):
     # resolution time"): either way the ticket counts as resolved when closed; this says
     # whether its resolution SLA is judged on that time or not measured.
     closed_without_resolution: Literal["closed_at", "unmeasured"] = "closed_at"
+    # A tool_sla_records source: whether the tool's records only supply the times its ticket
+    # export lacks, judged by our policies and calendars (ours), or also give the verdict (tool).
+    sla_clock: Literal["ours", "tool"] = "ours"
 
     @field_validator("encoding")
     @classmethod
@@ -118,7 +132,11 @@ class Source(BaseModel):
         if both:
             raise ValueError(f"constants and columns both set: {', '.join(both)}")
         canonical |= set(self.constants)
-        for kind in ("extract", "values", "numbers", "timestamps", "dates"):
+        if self.split:
+            if self.split.field in canonical:
+                raise ValueError(f"split.field {self.split.field} is also in columns or constants")
+            canonical |= {self.split.field, *(f for group in self.split.columns.values() for f in group.values())}
+        for kind in ("extract", "values", "numbers", "durations", "timestamps", "dates"):
             unknown = sorted(set(getattr(self, kind)) - canonical)
             if unknown:
                 raise ValueError(f"{kind} names fields not in columns: {', '.join(unknown)}")
@@ -127,13 +145,26 @@ class Source(BaseModel):
         unknown = sorted(canonical - set(ENTITIES[self.entity]))
         if unknown:
             raise ValueError(f"columns map to fields that {self.entity} does not have: {', '.join(unknown)}")
-        if "closed_without_resolution" in canonical:
-            raise ValueError("closed_without_resolution is a setting of the source (a key), not a column or constant")
+        for setting in sorted(canonical & set(SOURCE_SETTINGS)):
+            raise ValueError(f"{setting} is a setting of the source (a key), not a column or constant")
         return self
 
     @property
     def fields(self) -> list[str]:
-        return [*self.columns.values(), *self.constants]
+        split = [self.split.field, *self.split_fields] if self.split else []
+        return [*self.columns.values(), *self.constants, *split]
+
+    @property
+    def split_fields(self) -> list[str]:
+        """The canonical fields the split's groups fill, once each."""
+        groups = self.split.columns.values() if self.split else []
+        return list(dict.fromkeys(field for group in groups for field in group.values()))
+
+    @property
+    def headers(self) -> list[str]:
+        """Every source header the mapping reads."""
+        groups = self.split.columns.values() if self.split else []
+        return [*self.columns, *(header for group in groups for header in group)]
 
 
 class SourceSet(BaseModel):

@@ -45,10 +45,13 @@ from itss_warehouse.ingest.canonical import (  # noqa: E402
     RATINGS,
     REPORT_FREQUENCIES,
     SERVICE_MODES,
+    SLA_CLOCKS,
     SLA_EXEMPTION_METRICS,
+    SLA_METRICS,
     SURVEY_LEVELS,
     TICKET_STATUSES,
     TICKET_TYPES,
+    TOOL_SLA_STAGES,
 )
 
 # Substituted by GX from the runtime environment itss_warehouse.validate.runner passes.
@@ -216,6 +219,10 @@ RAW_SUITES: dict[str, list[gxe.Expectation]] = {
         required("ticket_id", 0.99), required("status", 0.99), required("changed_at", 0.99), timestamp("changed_at"),
         one_of("status", TICKET_STATUSES, 0.99), resolvable("ticket_id", "tickets", "ticket_id"),
     ],
+    "ticket_assignment_changes": [
+        required("ticket_id", 0.99), required("assignment_group", 0.99), required("changed_at", 0.99),
+        timestamp("changed_at"), resolvable("ticket_id", "tickets", "ticket_id"),
+    ],
     "projects": [
         required("project_id"), required("sla_policy_id"), date("start_date"), date("end_date"),
         date("plan_reviewed_at"), one_of("kind", PROJECT_KINDS),
@@ -292,6 +299,12 @@ RAW_SUITES: dict[str, list[gxe.Expectation]] = {
         required("exemption_id"), required("ticket_id"), required("metric"), one_of("metric", SLA_EXEMPTION_METRICS),
         required("reason_category"), required("approved_by_role"), required("approved_at"), date("approved_at"),
         unique_in_export(["exemption_id"], severity=WARNING),
+    ],
+    "tool_sla_records": [
+        required("ticket_id"), required("metric"), one_of("metric", SLA_METRICS), one_of("stage", TOOL_SLA_STAGES),
+        *(timestamp(c, 1.0) for c in ("started_at", "stopped_at", "breach_at")),
+        one_of("has_breached", BOOLEANS), not_before("stopped_at", "started_at", 1.0), one_of("sla_clock", SLA_CLOCKS),
+        resolvable("ticket_id", "tickets", "ticket_id"),
     ],
 }  # fmt: skip
 

@@ -2,14 +2,15 @@
   One row per SLA-measured ticket (an incident or service request with an opening time)
   and metric (response; onsite for on-site tickets; resolution): the project's policy,
   the priority applied and the metric's target, when the metric was done according to
-  the ticket's latest version, and where its clock starts on the policy's calendar
-  (opened_total). Nothing here depends on the as-of moment: fct_ticket_sla and
+  the ticket's latest version (else the ticket tool's SLA record: done_at_source), what the
+  tool's record says and whose clock judges (int_tool_sla_records_latest), and where its
+  clock starts on the policy's calendar (opened_total). Nothing here depends on the as-of moment: fct_ticket_sla and
   int_sla_pauses_summed stop the clock (macros/as_of.sql). Rules: DECISIONS.md, "SLA
   engine", "Priority applied".
 
   Incremental, keyed by ticket like fct_ticket_sla, which reads it for the tickets it
-  measures: a run recomputes the tickets with a newer version, and those a changed policy
-  version judges (macros/sla_policy_changes.sql). The pre-hook drops their rows first,
+  measures: a run recomputes the tickets with a newer version or new SLA records of the
+  tool, and those a changed policy version judges (macros/sla_policy_changes.sql). The pre-hook drops their rows first,
   so a ticket no longer measured (now a problem, say) keeps none.
 #}
 {{ config(
@@ -22,9 +23,19 @@
     post_hook="{{ analyze_if_written() }}"
 ) }}
 
-{% set changed_policy_tickets = tickets_under_changed_policies(previous_inputs_through()) %}
+{# Measured again besides the tickets with a newer version: those a changed policy version
+   judges, and those with new SLA records of the tool. #}
+{% set retouched_tickets %}
+{{ tickets_under_changed_policies(previous_inputs_through()) }}
+union
+select ticket_id from {{ ref('stg_ticket_tool__sla_records') }} where batch_id > ({{ previous_inputs_through() }})
+{% endset %}
 with inputs_through as (
-    {{ inputs_through([[ref('int_tickets_latest'), 'last_batch_id'], [ref('stg_pmo__sla_policies'), 'batch_id']]) }}
+    {{ inputs_through([
+        [ref('int_tickets_latest'), 'last_batch_id'],
+        [ref('stg_pmo__sla_policies'), 'batch_id'],
+        [ref('stg_ticket_tool__sla_records'), 'batch_id']
+    ]) }}
 ),
 
 tickets as (
@@ -33,7 +44,7 @@ tickets as (
     where ticket_type in ('incident', 'service_request')
         and opened_at is not null
         {% if is_incremental() %}
-        and (last_batch_id > ({{ previous_inputs_through() }}) or {{ among('ticket_id', changed_policy_tickets) }})
+        and (last_batch_id > ({{ previous_inputs_through() }}) or {{ among('ticket_id', retouched_tickets) }})
         {% endif %}
 ),
 
@@ -93,7 +104,22 @@ metrics as (
         targeted.priority_basis,
         targeted.priority_applied,
         metric.target_minutes,
-        metric.done_at,
+        -- The export's time first; the tool's SLA record fills the times the export lacks.
+        coalesce(metric.done_at, tool.done_at) as done_at,
+        case when metric.done_at is not null then 'export' when tool.done_at is not null then 'tool' end
+            as done_at_source,
+        coalesce(tool.sla_clock, 'ours') as sla_clock,
+        -- The tool's verdict as of its export; fct_ticket_sla reads it as of the as-of moment.
+        case
+            when tool.ticket_id is null or tool.stage = 'cancelled' then null
+            when tool.is_breached then 'breached'
+            when tool.done_at is not null or (tool.stage is null and targeted.resolved_at is not null) then 'met'
+            else 'in_progress'
+        end as tool_status,
+        -- When the tool's record was over: its stop time, or for a record without a stage
+        -- (Jira's SLA columns) the ticket's resolution, by which every cycle has ended.
+        case when tool.stage is null then targeted.resolved_at else tool.done_at end as tool_done_by,
+        tool.breach_at as tool_due_at,
         targeted.reopen_count > 0 or targeted.status = 'reopened' as is_reopened,
         metric.metric = 'resolution' and targeted.is_resolved_at_closing as is_done_at_closing
     from targeted
@@ -104,6 +130,9 @@ metrics as (
             ('onsite', targeted.onsite_target_minutes, targeted.onsite_arrived_at),
             ('resolution', targeted.resolution_target_minutes, targeted.resolved_at)
         ) as metric (metric, target_minutes, done_at)
+    left join {{ ref('int_tool_sla_records_latest') }} as tool
+        on targeted.ticket_id = tool.ticket_id
+        and metric.metric = tool.metric
     where (metric.metric <> 'onsite' or targeted.delivery_mode = 'onsite')
         and (not targeted.has_policy or metric.target_minutes is not null)
         -- A source whose closed tickets lack a resolution time may ask not to judge them.

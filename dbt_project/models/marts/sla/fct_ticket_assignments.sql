@@ -1,10 +1,11 @@
 {#
   Grain: ticket × hold, one row per spell an assignment group held an SLA-measured ticket
   (hold_number 1 from opening), until the next group took it or the resolution clock stopped
-  (resolved, else the as-of moment: is_open). Groups come from the ticket's versions in
-  their order (event-style exports give each reassignment; a snapshot export only the
-  groups seen at each export), a change counting from the update time of the first version
-  showing the new group. held_minutes are business minutes on the group's OLA calendar
+  (resolved, else the as-of moment: is_open). Groups come from the ticket's versions and
+  its assignment history (stg_ticket_tool__assignment_changes, where a tool exports one),
+  merged in time order (event-style exports give each reassignment; a snapshot export only
+  the groups seen at each export), a change counting from the first record showing the new
+  group. held_minutes are business minutes on the group's OLA calendar
   (seeds/ola_targets.csv, else the ticket's policy calendar) less the ticket's pauses in the
   hold (the policy's pause statuses); within_ola judges them against the group's OLA for the
   ticket's priority applied: true or false for an ended hold, false for an open one already
@@ -12,7 +13,7 @@
 
   Incremental, keyed by ticket: a run recomputes the tickets the SLA engine re-measured
   (new versions, a changed policy), those with new status evidence, and those still held
-  (their minutes grow), so the night's cost follows the day's changes and the open tickets.
+  (their minutes grow), and those with new assignment history, so the night's cost follows the day's changes and the open tickets.
 #}
 {{ config(
     materialized='incremental',
@@ -26,6 +27,7 @@
         {'columns': ['is_open']},
         {'columns': ['measured_through_batch']},
         {'columns': ['status_through_batch']},
+        {'columns': ['assignments_through_batch']},
         {'columns': ['assignment_group', 'held_until']},
     ],
     post_hook="{{ analyze_if_written() }}"
@@ -40,6 +42,9 @@ touched as (
     union
     select ticket_id from {{ ref('int_ticket_status_history_derived') }}
     where last_batch_id > (select coalesce(max(status_through_batch), 0) from {{ this }})
+    union
+    select ticket_id from {{ ref('stg_ticket_tool__assignment_changes') }}
+    where batch_id > (select coalesce(max(assignments_through_batch), 0) from {{ this }})
     union
     select ticket_id from {{ this }}
     where is_open
@@ -81,22 +86,39 @@ ola as (
     from {{ ref('ola_targets') }}
 ),
 
-{# A version without an update time says nothing of when its group took the ticket. #}
-versions as (
+{# Every record of which group held the ticket when: its versions (one without an update time
+   says nothing of when its group took the ticket) and its assignment history. #}
+group_records as (
     select
         versions.ticket_id,
         versions.assignment_group,
         versions.updated_at,
         versions.update_sequence,
         versions.batch_id,
-        versions.source_row,
-        lag(versions.assignment_group) over (
-            partition by versions.ticket_id
-            order by versions.updated_at, versions.update_sequence nulls first, versions.batch_id, versions.source_row
-        ) as previous_group
+        versions.source_row
     from {{ ref('stg_ticket_tool__tickets') }} as versions
     inner join tickets on versions.ticket_id = tickets.ticket_id
     where versions.assignment_group is not null and versions.updated_at is not null
+    union all
+    select
+        history.ticket_id,
+        history.assignment_group,
+        history.changed_at,
+        null,
+        history.batch_id,
+        history.source_row
+    from {{ ref('stg_ticket_tool__assignment_changes') }} as history
+    inner join tickets on history.ticket_id = tickets.ticket_id
+),
+
+versions as (
+    select
+        *,
+        lag(assignment_group) over (
+            partition by ticket_id
+            order by updated_at, update_sequence nulls first, batch_id, source_row
+        ) as previous_group
+    from group_records
 ),
 
 changes as (
@@ -182,6 +204,11 @@ status_evidence_through as (
     from {{ ref('int_ticket_status_history_derived') }}
 ),
 
+assignment_history_through as (
+    select coalesce(max(batch_id), 0) as batch_id
+    from {{ ref('stg_ticket_tool__assignment_changes') }}
+),
+
 {# The ticket's time in a pause status of its policy, clipped to each hold. #}
 paused_in_holds as (
     select
@@ -253,7 +280,8 @@ final as (
             when not is_open then true
         end as within_ola,
         measured_through_batch,
-        (select batch_id from status_evidence_through) as status_through_batch
+        (select batch_id from status_evidence_through) as status_through_batch,
+        (select batch_id from assignment_history_through) as assignments_through_batch
     from measured
 )
 

@@ -7,10 +7,12 @@
   found. Rules and worked examples: DECISIONS.md, "SLA engine". A breach the customer's
   representative exempted (int_sla_exemptions_latest) keeps its status, the engine's
   verdict, and gets counted_status, what the counts use: met or exempted per the policy's
-  exemption_counting (DECISIONS.md, "SLA exemptions").
+  exemption_counting (DECISIONS.md, "SLA exemptions"). Where the ticket tool keeps an SLA
+  record of the metric and its source runs on the tool's clock, status and due_at are the
+  tool's and engine_status is ours (DECISIONS.md, "The tool's SLA records").
 
-  Incremental: a run re-measures the tickets with a newer version or new status changes
-  since the last run, those a changed policy version judges, the tickets with a metric
+  Incremental: a run re-measures the tickets with a newer version, new status changes or
+  new SLA records of the tool since the last run, those a changed policy version judges, the tickets with a metric
   still open (their status depends on the as-of moment) or a due time still ahead, and the
   tickets of exemptions entered since (the old and the new ticket of an exemption moved to
   another); the rest of history is not touched, and the inputs are read for those tickets
@@ -39,7 +41,8 @@ with inputs_through as (
         [ref('int_tickets_latest'), 'last_batch_id'],
         [ref('stg_ticket_tool__status_changes'), 'batch_id'],
         [ref('stg_sla__exemptions'), 'batch_id'],
-        [ref('stg_pmo__sla_policies'), 'batch_id']
+        [ref('stg_pmo__sla_policies'), 'batch_id'],
+        [ref('stg_ticket_tool__sla_records'), 'batch_id']
     ]) }}
 ),
 
@@ -64,6 +67,9 @@ touched as (
         )
     union
     select ticket_id from {{ ref('stg_ticket_tool__status_changes') }}
+    where batch_id > (select batch_id from watermark)
+    union
+    select ticket_id from {{ ref('stg_ticket_tool__sla_records') }}
     where batch_id > (select batch_id from watermark)
     union
     select ticket_id from {{ ref('stg_sla__exemptions') }}
@@ -112,7 +118,18 @@ stopped as (
         {{ clock_stopped_at('targets.done_at', 'targets.opened_at') }} as measured_until,
         targets.opened_total,
         targets.is_reopened,
-        targets.is_done_at_closing
+        targets.is_done_at_closing,
+        targets.done_at_source,
+        targets.sla_clock,
+        -- The tool's verdict as it stood at the as-of moment: a breach not yet due, or a record
+        -- not yet over, was still in progress.
+        case
+            when targets.tool_status = 'breached' and coalesce(targets.tool_due_at <= {{ as_of() }}, true)
+                then 'breached'
+            when targets.tool_status = 'met' and targets.tool_done_by <= {{ as_of() }} then 'met'
+            when targets.tool_status is not null then 'in_progress'
+        end as tool_status,
+        targets.tool_due_at
     from targets
 ),
 
@@ -154,7 +171,7 @@ dated as (
         on due.has_policy and due.calendar_id <> '7x24'
 ),
 
-judged as (
+engine_judged as (
     select
         dated.*,
         case
@@ -162,8 +179,23 @@ judged as (
             when dated.elapsed_business_minutes - dated.paused_minutes > dated.target_minutes then 'breached'
             when dated.done_at is not null then 'met'
             else 'in_progress'
-        end as status
+        end as engine_status
     from dated
+),
+
+{# Under the tool's clock (a source setting) the tool's verdict and breach time stand where it
+   has a record; our engine's verdict stays beside it (DECISIONS.md, "The tool's SLA records"). #}
+judged as (
+    select
+        engine_judged.*,
+        engine_judged.sla_clock = 'tool' and engine_judged.has_policy and engine_judged.tool_status is not null
+            as is_tool_judged,
+        case
+            when engine_judged.sla_clock = 'tool' and engine_judged.has_policy and engine_judged.tool_status is not null
+                then engine_judged.tool_status
+            else engine_judged.engine_status
+        end as status
+    from engine_judged
 ),
 
 {# The exemption of each breached metric: one for the metric itself before one for all of
@@ -206,7 +238,10 @@ final as (
         judged.target_minutes,
         judged.opened_at,
         judged.done_at,
-        case when judged.has_policy then judged.due_at end as due_at,
+        case
+            when judged.is_tool_judged then coalesce(judged.tool_due_at, judged.due_at)
+            when judged.has_policy then judged.due_at
+        end as due_at,
         round(extract(epoch from judged.measured_until - judged.opened_at) / 60, 2) as elapsed_calendar_minutes,
         round(judged.elapsed_business_minutes, 2) as elapsed_business_minutes,
         round(judged.paused_minutes, 2) as paused_minutes,
@@ -214,8 +249,15 @@ final as (
         judged.status,
         case
             when judged.status = 'breached'
-                then round(judged.elapsed_business_minutes - judged.paused_minutes - judged.target_minutes, 2)
+                then round(
+                        greatest(judged.elapsed_business_minutes - judged.paused_minutes - judged.target_minutes, 0), 2
+                    )
         end as breach_minutes,
+        judged.sla_clock,
+        judged.engine_status,
+        judged.tool_status,
+        judged.tool_due_at,
+        judged.done_at_source,
         judged.is_reopened,
         judged.is_done_at_closing,
         'weekday_fallback' in (judged.until_calendar_source, judged.due_calendar_source) as uses_fallback_calendar,

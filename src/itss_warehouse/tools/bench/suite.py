@@ -56,6 +56,7 @@ RUN_STAMPS = (
     "measured_at",
     "measured_through_batch",
     "status_through_batch",
+    "assignments_through_batch",
     "sla_measured_through",
     "as_of",
 )

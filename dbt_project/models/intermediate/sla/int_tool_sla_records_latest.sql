@@ -1,0 +1,37 @@
+{#
+  One row per ticket and metric the ticket tool keeps an SLA record of (ServiceNow task_sla,
+  Jira's SLA columns): the record that counts (not cancelled before cancelled, then the
+  latest started, then the latest loaded), the time it says the metric was done (its stop
+  time once completed), and whether it says the metric breached (its flag, else time left
+  below zero, else a stop after the breach time). A view: the SLA engine reads it for the
+  tickets it measures only. Rules: DECISIONS.md, "The tool's SLA records".
+#}
+with records as (
+    select * from {{ ref('stg_ticket_tool__sla_records') }}
+),
+
+counting as (
+    select distinct on (ticket_id, metric) *
+    from records
+    order by
+        ticket_id asc, metric asc, stage = 'cancelled' asc, started_at desc nulls last, batch_id desc, source_row desc
+),
+
+final as (
+    select
+        ticket_id,
+        metric,
+        stage,
+        started_at,
+        case when stage = 'completed' then stopped_at end as done_at,
+        breach_at,
+        coalesce(has_breached, remaining_minutes < 0, stopped_at > breach_at) as is_breached,
+        business_elapsed_minutes,
+        paused_minutes,
+        remaining_minutes,
+        sla_clock,
+        batch_id
+    from counting
+)
+
+select * from final
