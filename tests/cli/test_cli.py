@@ -27,7 +27,7 @@ def test_demo_generate_writes_into_the_landing_folder(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     written = result.output.split()
     assert str(tmp_path / "landing" / "tickets.csv") in written
-    assert len(written) == 17
+    assert len(written) == 19
 
 
 def test_source_check_previews_mapped_rows_and_problems_without_loading(small_landing):

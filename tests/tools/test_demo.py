@@ -31,6 +31,9 @@ PLANNED_DATES = {
 TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 RUNS = {"default": {}, "small": {"months": 2, "tickets_per_project_month": 5}}
+# The ticketing exports a night brings, the tickets first.
+NIGHT_STEMS = ("tickets", "ticket_status_history", "ticket_assignment_history", "ticket_sla_records",
+               "incident_callbacks")  # fmt: skip
 
 
 def _source(name: str) -> dict:
@@ -153,9 +156,7 @@ def test_held_back_nights_add_up_to_the_full_export(tmp_path: Path) -> None:
     generate(tmp_path / "held", **options, nights=2, nights_dir=tmp_path / "nights")
     nights = [tmp_path / "nights" / day for day in ("2026-06-29", "2026-06-30")]
     assert sorted(path.name for night in nights for path in night.iterdir()) == sorted(
-        f"{stem}_{night.name}.csv"
-        for night in nights
-        for stem in ("tickets", "ticket_status_history", "incident_callbacks")
+        f"{stem}_{night.name}.csv" for night in nights for stem in NIGHT_STEMS
     )
     latest: dict[str, tuple[str, ...]] = {}
     for path in [tmp_path / "held" / "tickets.csv", *(night / f"tickets_{night.name}.csv" for night in nights)]:
@@ -167,7 +168,7 @@ def test_held_back_nights_add_up_to_the_full_export(tmp_path: Path) -> None:
     # A night's export: tickets new that day and older ones that moved on.
     assert any(row[5] < "2026-06-30" for row in night_tickets) and any(row[5] >= "2026-06-30" for row in night_tickets)
     assert all(row[-1].startswith("2026-06-30") for row in night_tickets)
-    for stem in ("ticket_status_history", "incident_callbacks"):
+    for stem in NIGHT_STEMS[1:]:
         parts = [tmp_path / "held" / f"{stem}.csv", *(night / f"{stem}_{night.name}.csv" for night in nights)]
         assert sorted(row for path in parts for row in _csv_rows(path)) == sorted(
             _csv_rows(tmp_path / "full" / f"{stem}.csv")

@@ -268,7 +268,7 @@ class Mapper:
             column = frame[field]
             known = column.isin(translation.keys()) | column.isin(translation.values()) | column.isna()
             _flag(problems, rows, column, ~known, field, "value not in the mapping's value map")
-            frame[field] = column.replace(translation)
+            frame[field] = column.where(~column.isin(translation.keys()), column.map(translation))
         for field in self.source.numbers:
             frame[field] = self._number(frame[field], rows, field, problems)
         for field in self.source.durations:

@@ -3,11 +3,34 @@
   Jira's SLA columns): the record that counts (not cancelled before cancelled, then the
   latest started, then the latest loaded), the time it says the metric was done (its stop
   time once completed), and whether it says the metric breached (its flag, else time left
-  below zero, else a stop after the breach time). A view: the SLA engine reads it for the
-  tickets it measures only. Rules: DECISIONS.md, "The tool's SLA records".
+  below zero, else a stop after the breach time). Rules: DECISIONS.md, "The tool's SLA records".
+  Incremental, keyed by ticket: a run chooses again for the tickets with new records only.
 #}
-with records as (
-    select * from {{ ref('stg_ticket_tool__sla_records') }}
+{{ config(
+    materialized='incremental',
+    unique_key='ticket_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    indexes=[{'columns': ['ticket_id', 'metric'], 'unique': True}, {'columns': ['last_batch_id']}],
+    post_hook="{{ analyze_if_written() }}"
+) }}
+
+with
+{% if is_incremental() %}
+touched as (
+    select ticket_id from {{ ref('stg_ticket_tool__sla_records') }}
+    where batch_id > (select coalesce(max(last_batch_id), 0) from {{ this }})
+),
+{% endif %}
+
+records as (
+    select
+        *,
+        max(batch_id) over (partition by ticket_id) as last_batch_id
+    from {{ ref('stg_ticket_tool__sla_records') }}
+    {% if is_incremental() %}
+    where {{ among('ticket_id', 'select ticket_id from touched') }}
+    {% endif %}
 ),
 
 counting as (
@@ -30,7 +53,7 @@ final as (
         paused_minutes,
         remaining_minutes,
         sla_clock,
-        batch_id
+        last_batch_id
     from counting
 )
 

@@ -17,6 +17,8 @@ These four tickets get no status history and no callback, so every other file st
 consistent whether the loader rejects them or not.
 
 ``SLA豁免登记表.xlsx`` exempts a few breached resolutions a month (``ticketing.exemption_rows``).
+The first department's tool also exports its assignment log and its completed SLA records
+(``ticketing.assignment_history``, ``ticketing.sla_records``), derived without randomness.
 """
 
 from __future__ import annotations
@@ -40,9 +42,11 @@ from itss_warehouse.tools.demo.quality import complaints, management_review, sur
 from itss_warehouse.tools.demo.ticketing import (
     BAD_OPENED_AT,
     BAD_PRIORITY,
+    assignment_history,
     callback_rows,
     exemption_rows,
     exports_at,
+    sla_records,
     spoil,
     status_history,
     ticket_row,
@@ -70,10 +74,11 @@ def generate(
 
     ``project_count`` beyond the plan's ten repeat its rows (a larger company's benchmark), with ids P011 on.
 
-    ``nights`` holds the ticketing exports (tickets, status history, callbacks) back by that many days: the
-    landing files show them at the end of ``end_date - nights``, and ``nights_dir/<day>/`` gets each later day's
-    changes as a ticket tool's nightly export would: the tickets opened or changed that day (their whole row),
-    and that day's status changes and callbacks. The other exports are as of ``end_date``.
+    ``nights`` holds the ticketing exports (tickets, status history, assignment log, SLA records, callbacks) back
+    by that many days: the landing files show them at the end of ``end_date - nights``, and ``nights_dir/<day>/``
+    gets each later day's changes as a ticket tool's nightly export would: the tickets opened or changed that day
+    (their whole row), that day's status changes, reassignments and callbacks, and the SLA records of the tickets
+    closed that day. The other exports are as of ``end_date``.
     """
     rng = random.Random(seed)
     window = Window(shift_month(end_date.replace(day=1), -(months - 1)), end_date)
@@ -115,6 +120,8 @@ def generate(
         ],
         "tickets.csv": ticket_rows,
         "ticket_status_history.csv": status_history(good),
+        "ticket_assignment_history.csv": assignment_history(good),
+        "ticket_sla_records.csv": sla_records(good),
         "incident_callbacks.csv": callback_rows(rng, good, window),
         "service_reports.csv": service_reports(rng, projects, window),
         "acceptances.csv": [[a.project.project_id, a.kind, a.applied, a.decided, a.result] for a in acceptances],

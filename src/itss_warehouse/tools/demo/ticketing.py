@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter, defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
@@ -38,6 +38,9 @@ CATEGORIES = ["网络", "服务器", "存储", "数据库", "中间件", "应用
 
 
 GROUPS = {"一线支持": 40, "二线支持": 20, "网络组": 12, "系统组": 12, "数据库组": 6, "桌面组": 10}
+# The department whose projects' tool also exports its assignment log and SLA records.
+TOOL_LOG_DEPARTMENT = "D01"
+SLA_RECORD_NAMES = {"response": "响应时限", "resolution": "解决时限"}
 
 
 CALLBACK_COMMENTS = {
@@ -63,6 +66,8 @@ class Ticket:
     reassignments: int
     ticket_id: str = ""
     related_problem: str = ""
+    # The groups that held it in turn, from its opening; the last is the one it ends with.
+    handovers: list[tuple[str, datetime]] = field(default_factory=list)
 
     @property
     def opened(self) -> datetime:
@@ -81,18 +86,54 @@ class Ticket:
     @property
     def moments(self) -> list[datetime]:
         """Every time its exported row changes."""
-        return [at for _, at in self.events] + ([self.onsite_at] if self.onsite_at else [])
+        return [at for _, at in [*self.events, *self.handovers]] + ([self.onsite_at] if self.onsite_at else [])
 
     def at(self, cutoff: datetime) -> Ticket | None:
         """The ticket as exported at ``cutoff``: its status changes up to then; None before it was opened."""
         if self.opened > cutoff:
             return None
         onsite_at = self.onsite_at if self.onsite_at and self.onsite_at <= cutoff else None
-        return replace(self, events=[(status, at) for status, at in self.events if at <= cutoff], onsite_at=onsite_at)
+        return replace(
+            self,
+            events=[(status, at) for status, at in self.events if at <= cutoff],
+            onsite_at=onsite_at,
+            handovers=[(group, at) for group, at in self.handovers if at <= cutoff],
+        )
+
+    @property
+    def current_group(self) -> str:
+        return self.handovers[-1][0]
+
+    @property
+    def keeps_tool_log(self) -> bool:
+        return self.project.dept_id == TOOL_LOG_DEPARTMENT
 
 
 def status_history(tickets: list[Ticket]) -> list[Row]:
     return [[t.ticket_id, status, at] for t in tickets for status, at in t.events]
+
+
+def assignment_history(tickets: list[Ticket]) -> list[Row]:
+    """The assignment log of the reassigned tickets whose tool keeps one: each group that took the ticket, when."""
+    return [[t.ticket_id, group, at] for t in tickets if t.keeps_tool_log and t.reassignments for group, at in
+            t.handovers]  # fmt: skip
+
+
+def sla_records(tickets: list[Ticket]) -> list[Row]:
+    """The tool's completed SLA records of its closed incidents and service requests, where it keeps them: its
+    clock counts the policy's hours but neither holidays nor pauses, so some verdicts differ from the warehouse's."""
+    rows: list[Row] = []
+    for t in tickets:
+        if not (t.keeps_tool_log and t.status == "已关闭" and t.ticket_type in ("事件", "服务请求")):
+            continue
+        calendar, targets = SLA_POLICIES[t.project.policy]
+        response, _, resolution = targets[PRIORITIES[t.priority][0]]
+        for metric, target, stopped in (("response", response, t.events[1][1]), ("resolution", resolution,
+                                                                                   t.resolved_at)):  # fmt: skip
+            due = add_minutes(t.opened, target, calendar).replace(microsecond=0)
+            rows.append([t.ticket_id, SLA_RECORD_NAMES[metric], "已完成", t.opened, stopped, due,
+                         "是" if stopped and stopped > due else "否"])  # fmt: skip
+    return rows
 
 
 def exports_at(
@@ -103,9 +144,12 @@ def exports_at(
     rows = [ticket_row(t) for t in tickets]
     if spoil(rows, tickets) != spoiled:
         raise ValueError("the deliberate bad rows must be tickets closed before the held-back nights")
+    good = [t for t in tickets if t.ticket_id not in spoiled]
     return {
         "tickets.csv": rows,
-        "ticket_status_history.csv": status_history([t for t in tickets if t.ticket_id not in spoiled]),
+        "ticket_status_history.csv": status_history(good),
+        "ticket_assignment_history.csv": assignment_history(good),
+        "ticket_sla_records.csv": sla_records(good),
         "incident_callbacks.csv": [row for row in callbacks if row[2] <= cutoff],
     }
 
@@ -119,7 +163,8 @@ def write_night(
     spoiled: set[str],
 ) -> None:
     """The ticketing files of the night that ends at ``after``: each ticket opened or changed since ``before``
-    (its whole row, as the tool exports it then), and the status changes and callbacks since."""
+    (its whole row, as the tool exports it then), the status changes, reassignments and callbacks since, and the
+    SLA records of the tickets closed since (closing is a ticket's last change)."""
     changed = [
         t
         for t in (timeline.at(after) for timeline in timelines if timeline.ticket_id not in spoiled)
@@ -128,6 +173,8 @@ def write_night(
     rows = {
         "tickets.csv": [ticket_row(t) for t in changed],
         "ticket_status_history.csv": [row for row in status_history(changed) if before < row[2] <= after],
+        "ticket_assignment_history.csv": [row for row in assignment_history(changed) if before < row[2] <= after],
+        "ticket_sla_records.csv": sla_records(changed),
         "incident_callbacks.csv": [row for row in callbacks if before < row[2] <= after],
     }
     folder.mkdir(parents=True, exist_ok=True)
@@ -197,7 +244,7 @@ def new_ticket(rng: random.Random, project: Project, opened: datetime) -> Ticket
         resolved = resumed + timedelta(hours=rng.uniform(1, 8))
         events += [("重新打开", reopened), ("处理中", resumed), ("已解决", resolved)]
     events.append(("已关闭", resolved + timedelta(hours=rng.uniform(2, 72))))
-    return Ticket(
+    ticket = Ticket(
         project=project,
         ticket_type=ticket_type,
         priority=priority,
@@ -211,6 +258,17 @@ def new_ticket(rng: random.Random, project: Project, opened: datetime) -> Ticket
         group="二线支持" if ticket_type == "问题" else rng.choices(list(GROUPS), list(GROUPS.values()))[0],
         reassignments=rng.choices([0, 1, 2, 3], [60, 25, 10, 5])[0],
     )
+    ticket.handovers = handovers(ticket.group, ticket.reassignments, opened, responded, resolved)
+    return ticket
+
+
+def handovers(group: str, reassignments: int, opened: datetime, responded: datetime, resolved: datetime) -> list:
+    """The groups that hold a ticket in turn, the first from its opening, ``group`` last: each reassignment at an
+    even step between the first response and the final resolution. No randomness: no other file changes."""
+    groups = [*[other for other in GROUPS if other != group][:reassignments], group]
+    step = (resolved - responded) / len(groups)
+    return [(held, opened if turn == 0 else (responded + step * turn).replace(microsecond=0))
+            for turn, held in enumerate(groups)]  # fmt: skip
 
 
 def ticket_row(t: Ticket) -> Row:
@@ -230,14 +288,14 @@ def ticket_row(t: Ticket) -> Row:
         closed,
         t.status,
         t.assignee,
-        t.group,
+        t.current_group,
         t.reassignments,
         reopens,
         "是" if t.is_major else "否",
         t.delivery_mode,
         t.outcome if t.resolved_at else "",
         t.related_problem,
-        max(t.events[-1][1], t.onsite_at or t.opened),
+        max(t.events[-1][1], t.onsite_at or t.opened, t.handovers[-1][1]),
     ]
 
 
