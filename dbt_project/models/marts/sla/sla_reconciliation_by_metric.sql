@@ -4,7 +4,11 @@
   disagree, the due times show why: a tool's breach time differing from ours points at a
   calendar, pause rule or target configured differently. Our engine's verdict is compared
   whichever clock judges the metric (sla_clock), before exemptions (the tool knows none).
+  A view: a table would be rebuilt from every judged metric each night, a cost growing with
+  history; analysts' queries filter fct_ticket_sla instead.
 #}
+{{ config(materialized='view') }}
+
 select
     ticket_id,
     metric,
