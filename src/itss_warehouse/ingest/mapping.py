@@ -299,9 +299,10 @@ class Mapper:
             part[split.field] = key
             parts.append(part)
             numbers.append(rows[present])
-        order = pd.concat(numbers).reset_index(drop=True).sort_values(kind="stable").index
-        records = pd.concat(parts, ignore_index=True).loc[order].reset_index(drop=True)
-        return records, pd.concat(numbers, ignore_index=True).loc[order].reset_index(drop=True)
+        # In row order, a row's records in the keys' order.
+        numbered = pd.concat(numbers, ignore_index=True).sort_values(kind="stable")
+        records = pd.concat(parts, ignore_index=True).loc[numbered.index]
+        return records.reset_index(drop=True), numbered.reset_index(drop=True)
 
     def _cleaned(self, raw: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
         frame = raw[list(columns)].rename(columns=columns).reset_index(drop=True)
